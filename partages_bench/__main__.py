@@ -1,0 +1,3 @@
+from partages_bench.cli import main
+
+main()

@@ -1,0 +1,238 @@
+"""The ``partages-bench`` command line.
+
+Start-up stays light: ``--help`` and ``tasks list`` read YAML cards only; lm-eval, torch and
+transformers are imported inside the commands that run a model.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import UserError
+from .registry import DEFAULT_SUITE, Registry, validate_path
+from .schema import FAMILIES
+
+app = typer.Typer(
+    help="Benchmark suite and evaluation harness for French medical language models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+tasks_app = typer.Typer(help="List, show and validate tasks.", no_args_is_help=True)
+data_app = typer.Typer(help="Datasets: list, pull.", no_args_is_help=True)
+report_app = typer.Typer(help="Read score reports.", no_args_is_help=True)
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(data_app, name="data")
+app.add_typer(report_app, name="report")
+
+console = Console()
+_state = {"debug": False}
+
+IncludePaths = Annotated[
+    list[Path] | None,
+    typer.Option("--include-path", help="Extra folder of task YAML (repeatable)."),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="PARTAGES_BENCH_DATA",
+        help="Local mirror of the datasets (one folder per dataset, original files).",
+    ),
+]
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _split_list(values: list[str]) -> list[str]:
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+@app.command()
+def run(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder for the report.")],
+    model: Annotated[
+        str,
+        typer.Option(help="default | hf | vllm | openai-completions | openai-chat"),
+    ] = "default",
+    model_args: Annotated[str, typer.Option(help="Backend arguments: k=v,k=v.")] = "",
+    tasks: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Task names, families ({', '.join(FAMILIES)}) or '{DEFAULT_SUITE}'."),
+    ] = None,
+    limit: Annotated[
+        float | None, typer.Option(help="First N documents per task (below 1: a fraction).")
+    ] = None,
+    num_fewshot: Annotated[int | None, typer.Option(help="Few-shot examples per prompt.")] = None,
+    batch_size: Annotated[str | None, typer.Option(help="Batch size, or 'auto'.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for lm-eval, few-shot and bootstrap.")] = 1234,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
+    apply_chat_template: Annotated[
+        bool, typer.Option(help="Format prompts with the model's chat template.")
+    ] = False,
+    include_path: IncludePaths = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Evaluate a model on tasks and write DIR/report.json, report.md and samples/."""
+    from .runner import RunOptions
+    from .runner import run as run_tasks
+
+    options = RunOptions(
+        output=output,
+        model=model,
+        model_args=model_args,
+        tasks=_split_list(tasks or [DEFAULT_SUITE]),
+        include_paths=include_path or [],
+        data_dir=data_dir,
+        limit=int(limit) if limit is not None and limit >= 1 else limit,
+        num_fewshot=num_fewshot,
+        batch_size=batch_size,
+        seed=seed,
+        bootstrap_iterations=bootstrap,
+        apply_chat_template=apply_chat_template,
+    )
+    report = run_tasks(options, console)
+    _print_report(report)
+    console.print(f"report written to [bold]{output / 'report.json'}[/]")
+
+
+@tasks_app.command("list")
+def tasks_list(
+    family: Annotated[str | None, typer.Option(help="Only this family.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Cards as JSON.")] = False,
+    include_path: IncludePaths = None,
+) -> None:
+    """List the tasks with their cards."""
+    if family is not None and family not in FAMILIES:
+        raise UserError(f"--family: unknown family '{family}'; choose one of {', '.join(FAMILIES)}")
+    cards = [
+        card
+        for card in Registry.discover(include_path or []).cards.values()
+        if family is None or card.family == family
+    ]
+    if as_json:
+        print(json.dumps([card.model_dump() for card in cards], indent=2, ensure_ascii=False))
+        return
+    table = Table("task", "family", "dataset", "licence", "primary metric", "needs", "version")
+    for card in cards:
+        table.add_row(
+            card.name,
+            card.family,
+            card.dataset or "(generated)",
+            card.licence,
+            card.primary_metric,
+            card.requires,
+            card.version,
+        )
+    console.print(table)
+
+
+@tasks_app.command("show")
+def tasks_show(name: str, include_path: IncludePaths = None) -> None:
+    """Show one task's card."""
+    card = Registry.discover(include_path or []).card(name)
+    console.print_json(card.model_dump_json())
+
+
+@tasks_app.command("validate")
+def tasks_validate(
+    path: Annotated[Path | None, typer.Argument(help="A task YAML or a folder of them.")] = None,
+) -> None:
+    """Check task YAML and cards; a broken one is reported with its file and field (exit 2)."""
+    if path is None:
+        registry = Registry.discover()
+        cards = list(registry.cards.values())
+    else:
+        cards = validate_path(path)
+    console.print(f"[green]ok[/] {len(cards)} task(s): {', '.join(c.name for c in cards)}")
+
+
+@data_app.command("list")
+def data_list(data_dir: DataDir = None) -> None:
+    """Datasets with their licence and whether they are available here."""
+    from .data import DATASETS, dataset_status
+
+    table = Table("dataset", "title", "licence", "available", "location")
+    for spec in DATASETS.values():
+        status = dataset_status(spec, data_dir)
+        table.add_row(
+            spec.name,
+            spec.title,
+            spec.licence,
+            "[green]yes[/]" if status.available else "[red]no[/]",
+            str(status.location or f"partages-bench data pull {spec.name}"),
+        )
+    console.print(table)
+
+
+@data_app.command("pull")
+def data_pull(
+    name: str,
+    to: Annotated[Path | None, typer.Option(help="Destination folder (mirror layout).")] = None,
+) -> None:
+    """Download a dataset from its pinned source and verify every checksum."""
+    from .data import pull
+
+    folder = pull(name, to=to)
+    console.print(f"[green]ok[/] {name} verified in {folder}")
+
+
+@report_app.command("show")
+def report_show(path: Path) -> None:
+    """Print a report (a run folder or a report.json) as a table."""
+    from .report import load_report
+
+    _print_report(load_report(path))
+
+
+def _print_report(report) -> None:
+    from .report import format_metric
+
+    table = Table(
+        "task",
+        "n",
+        "metric",
+        "value [95 % CI]",
+        title=f"{report.model.name} ({report.model.backend})",
+    )
+    for task in report.tasks.values():
+        if task.skipped is not None:
+            table.add_row(task.name, "-", "skipped", task.skipped)
+            continue
+        for metric_name, metric in task.metrics.items():
+            label = f"[bold]{metric_name}[/]" if metric_name == task.primary_metric else metric_name
+            table.add_row(task.name, str(task.n_samples), label, format_metric(metric))
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: user errors are one line and exit code 2; ``--debug`` shows tracebacks."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        if _state["debug"]:
+            raise
+        # Plain print: rich would wrap a long message over several lines.
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)

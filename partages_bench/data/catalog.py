@@ -1,0 +1,255 @@
+"""The six French medical datasets, declared once: provenance, licence and every pinned file.
+
+Each dataset is described by where its files come from upstream (repository, commit, path, or a
+member of a zip in that repository) and by the sha256 of every file, read from the packaged
+``checksums/<name>.sha256`` (a copy of the mirror's ``SHA256SUMS``). Those lists hold thousands of
+lines (QUAERO alone ~5,000), so the catalogue is built on first use, not at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from partages_bench.data.converters import Splits, convert_frenchmedmcqa
+from partages_bench.errors import UnknownDatasetError
+
+Family = Literal["qa", "ner", "pseudonymisation", "summarisation"]
+Converter = Callable[[Path], Splits]
+
+CHECKSUM_DIR = Path(__file__).with_name("checksums")
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A zip in the source repository that holds some of the dataset's files (Mantra)."""
+
+    remote_path: str
+    sha256: str
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a dataset: where it lives locally and where it comes from upstream.
+
+    ``remote_path`` is the path in the repository at ``commit`` (the dataset's commit unless
+    overridden), or the member path inside ``archive``. ``url`` is for the rare file that is not in
+    the source repository at all (then ``remote_path`` is None).
+    """
+
+    local_path: str
+    sha256: str
+    remote_path: str | None
+    commit: str | None = None
+    archive: Archive | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.remote_path is None) == (self.url is None):
+            raise ValueError(f"{self.local_path}: give exactly one of remote_path and url")
+        if self.archive is not None and self.url is not None:
+            raise ValueError(f"{self.local_path}: an archive member has no url of its own")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset as the harness knows it; ``name`` is also its folder name in a local mirror."""
+
+    name: str
+    title: str
+    family_hint: Family
+    licence: str
+    citation: str
+    repository: str
+    commit: str
+    hub_id: str | None
+    hub_revision: str | None
+    files: tuple[SourceFile, ...]
+    converter: Converter | None = None
+    converter_version: int = 0
+
+
+def read_checksums(path: Path) -> dict[str, str]:
+    """Parse a ``sha256sum`` listing (``<hex>  <relative path>``) into {path: hex}."""
+    sums: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not name:
+            raise ValueError(f"{path}:{number}: not a '<sha256>  <path>' line")
+        sums[name] = digest
+    return sums
+
+
+SourceRule = Callable[[str, str], SourceFile]
+
+
+def _same_path(local_path: str, sha256: str) -> SourceFile:
+    """Most mirrors keep the upstream path unchanged."""
+    return SourceFile(local_path, sha256, remote_path=local_path)
+
+
+def _quaero_source(local_path: str, sha256: str) -> SourceFile:
+    # The GFDL text was added by the mirror (the GFDL asks for it); it is not in the repository.
+    if local_path == "LICENSE-GFDL-1.3.txt":
+        return SourceFile(local_path, sha256, None, url="https://www.gnu.org/licenses/fdl-1.3.txt")
+    return SourceFile(local_path, sha256, remote_path=f"CLEF_2017/dataset/{local_path}")
+
+
+_MANTRA_ZIP = Archive(
+    "Mantra-GSC-brat.zip", "81bce226240215892035a8ba7ee6bf0fb23be844abb129de638e27716f3030fb"
+)
+
+
+def _mantra_source(local_path: str, sha256: str) -> SourceFile:
+    if local_path == "LICENSE":
+        return _same_path(local_path, sha256)
+    return SourceFile(local_path, sha256, remote_path=local_path, archive=_MANTRA_ZIP)
+
+
+# train.jsonl was deleted upstream after 1fa4bc9; its README was last seen at 76beb8e.
+_EDS_COMMITS = {
+    "data/gen_dataset/train.jsonl": "1fa4bc9044ada4563609c562c289b1ad64200461",
+    "data/gen_dataset/README.md": "76beb8ea97cfa5140f1f819a897c7084751cf528",
+}
+
+
+def _eds_source(local_path: str, sha256: str) -> SourceFile:
+    return SourceFile(local_path, sha256, local_path, commit=_EDS_COMMITS.get(local_path))
+
+
+def _spec(name: str, rule: SourceRule, **fields: Any) -> DatasetSpec:
+    sums = read_checksums(CHECKSUM_DIR / f"{name}.sha256")
+    files = tuple(rule(path, digest) for path, digest in sorted(sums.items()))
+    return DatasetSpec(name=name, files=files, **fields)
+
+
+@functools.cache
+def _catalog() -> dict[str, DatasetSpec]:
+    specs = [
+        _spec(
+            "frenchmedmcqa",
+            _same_path,
+            title="FrenchMedMCQA",
+            family_hint="qa",
+            licence="Apache-2.0",
+            citation=(
+                "Labrak Y., Bazoge A., Dufour R., Daille B., Gourraud P.-A., Morin E., Rouvier M. "
+                "(2022). FrenchMedMCQA: A French Multiple-Choice Question Answering Dataset for "
+                "Medical domain. LOUHI 2022, pp. 41-46. https://aclanthology.org/2022.louhi-1.5"
+            ),
+            repository="qanastek/FrenchMedMCQA",
+            commit="4e36a4055245feec3218573c9f6bb1a9ecb1756b",
+            hub_id="qanastek/frenchmedmcqa",
+            hub_revision=None,
+            converter=convert_frenchmedmcqa,
+            converter_version=1,
+        ),
+        _spec(
+            "e3c_fr",
+            _same_path,
+            title="E3C, French layer 1 (+ layer-2 silver IOB)",
+            family_hint="ner",
+            licence="CC-BY-NC (version not stated)",
+            citation=(
+                "Magnini B., Altuna B., Lavelli A., Speranza M., Zanoli R. (2020). The E3C "
+                "Project: Collection and Annotation of a Multilingual Corpus of Clinical Cases. "
+                "CLiC-it 2020; Zanoli R., Lavelli A., Verdi do Amarante D., Toti D. (2023). "
+                "Assessment of the E3C corpus for the recognition of disorders in clinical texts. "
+                "Natural Language Engineering. doi:10.1017/S1351324923000335"
+            ),
+            repository="hltfbk/E3C-Corpus",
+            commit="8196181eacd5d65828d324dcc63970c503aff5e9",
+            hub_id="DrBenchmark/E3C",
+            hub_revision=None,
+        ),
+        _spec(
+            "quaero_frenchmed",
+            _quaero_source,
+            title="QUAERO French Medical Corpus (CLEF eHealth BRAT release)",
+            family_hint="ner",
+            licence="GFDL-1.3",
+            citation=(
+                "Névéol A., Grouin C., Leixa J., Rosset S., Zweigenbaum P. (2014). The QUAERO "
+                "French Medical Corpus: A Ressource for Medical Entity Recognition and "
+                "Normalization. BioTxtM 2014, pp. 24-30"
+            ),
+            repository="MrMimic/Machine-Learning",
+            commit="236859b876fc295eb5c626eb3e0daa6089da1965",
+            hub_id="bigbio/quaero",
+            hub_revision=None,
+        ),
+        _spec(
+            "mantra_gsc_fr",
+            _mantra_source,
+            title="Mantra GSC, French part",
+            family_hint="ner",
+            licence="GPL-3.0",
+            citation=(
+                "Kors J.A., Clematide S., Akhondi S.A., van Mulligen E.M., Rebholz-Schuhmann D. "
+                "(2015). A multilingual gold-standard corpus for biomedical concept recognition: "
+                "the Mantra GSC. JAMIA 22(5):948-956. doi:10.1093/jamia/ocv037"
+            ),
+            repository="mi-erasmusmc/Mantra-Gold-Standard-Corpus",
+            commit="8ef737daa2208938a2c64ca600b117482ebe3c42",
+            hub_id="bigbio/mantra_gsc",
+            hub_revision=None,
+        ),
+        _spec(
+            "eds_pseudo_synthetic",
+            _eds_source,
+            title="AP-HP EDS-Pseudo fictitious data",
+            family_hint="pseudonymisation",
+            licence="BSD-3-Clause",
+            citation=(
+                "Tannier X., Wajsbürt P., Calliger A., Dura B., Mouchet A., Hilka M., Bey R. "
+                "(2024). Development and validation of a natural language processing algorithm "
+                "to pseudonymize documents in the context of a clinical data warehouse. Methods "
+                "of Information in Medicine"
+            ),
+            repository="aphp/eds-pseudo",
+            commit="b8bfde4a0e6ca31ac5ea85483757294d48f19d03",
+            hub_id=None,
+            hub_revision=None,
+        ),
+        _spec(
+            "refomed_fr",
+            _same_path,
+            title="RefoMed-FR (term → reformulation pairs)",
+            family_hint="summarisation",
+            licence="CC-BY-NC-4.0",
+            citation=(
+                "Buhnila I. (2023). Une méthode automatique de construction de corpus de "
+                "reformulation. PhD thesis, Université de Strasbourg. "
+                "https://theses.hal.science/tel-04226255/"
+            ),
+            repository="ibuhnila/refomed",
+            commit="ead7d0cb92fc4b0f1c2ec30571f8c42a9bcda889",
+            hub_id=None,
+            hub_revision=None,
+        ),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+# Declared for type checkers only: the name is bound lazily by ``__getattr__`` below.
+DATASETS: dict[str, DatasetSpec]
+
+
+def __getattr__(name: str) -> Any:
+    # ``DATASETS`` is built on first access (PEP 562) so that importing this module stays cheap.
+    if name == "DATASETS":
+        return _catalog()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    """Look a dataset up by its id; unknown ids are a user error listing the known ones."""
+    specs = _catalog()
+    if name not in specs:
+        known = ", ".join(sorted(specs))
+        raise UnknownDatasetError(f"unknown dataset {name!r}; known datasets: {known}")
+    return specs[name]

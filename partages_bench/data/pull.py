@@ -1,0 +1,174 @@
+"""Download a dataset's pinned files, verifying every sha256 before a file is put in place.
+
+By default files come from GitHub at the pinned commit; an institution can instead host an HTTP
+mirror laid out like the shared data folder (``<base>/<dataset>/<path>``) and point ``--base-url``
+or ``$PARTAGES_BENCH_MIRROR_URL`` at it. ``urllib`` is enough: no extra dependency.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import urllib.error
+import urllib.parse
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from partages_bench.data.catalog import Archive, DatasetSpec, SourceFile, get_dataset
+from partages_bench.data.store import atomic_path, checksum_error, default_pull_dir, hash_stream
+from partages_bench.errors import DataPullError
+
+GITHUB_RAW = "https://raw.githubusercontent.com"
+MIRROR_ENV = "PARTAGES_BENCH_MIRROR_URL"
+OFFLINE_ENV = "PARTAGES_BENCH_OFFLINE"
+
+Progress = Callable[[int, int], None]
+
+
+def is_offline() -> bool:
+    """``$PARTAGES_BENCH_OFFLINE`` forbids any download (air-gapped or reproducible runs)."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def github_url(repository: str, commit: str, path: str) -> str:
+    """Raw URL of a file pinned at a commit."""
+    return f"{GITHUB_RAW}/{repository}/{commit}/{urllib.parse.quote(path)}"
+
+
+def _source_url(spec: DatasetSpec, source: SourceFile) -> str:
+    if source.url is not None:
+        return source.url
+    assert source.remote_path is not None  # guaranteed by SourceFile.__post_init__
+    return github_url(spec.repository, source.commit or spec.commit, source.remote_path)
+
+
+def _mirror_url(mirror: str, spec: DatasetSpec, source: SourceFile) -> str:
+    """A mirror is laid out like the shared data folder, archives already extracted."""
+    return f"{mirror}/{urllib.parse.quote(spec.name)}/{urllib.parse.quote(source.local_path)}"
+
+
+def _has_file(path: Path, sha256: str) -> bool:
+    if not path.is_file():
+        return False
+    with path.open("rb") as stream:
+        return hash_stream(stream) == sha256
+
+
+def _reason(error: OSError) -> str:
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    if isinstance(error, urllib.error.URLError):
+        return str(error.reason)
+    return str(error) or type(error).__name__
+
+
+def _fetch(url: str, sink: BinaryIO, timeout: float) -> str:
+    """Stream ``url`` into ``sink``; return the sha256 of what was received."""
+    import urllib.request  # ~20 ms (http.client, email): paid only when downloading
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return hash_stream(response, sink)
+    except OSError as error:  # URLError, HTTPError, timeouts and resets are all OSError
+        raise DataPullError(f"cannot download {url}: {_reason(error)}") from None
+
+
+def _install(
+    dataset: str, target: Path, expected: str, what: str, write: Callable[[BinaryIO], str]
+) -> None:
+    """Write ``target`` through ``write`` (returning the sha256) and keep it only if it matches."""
+    with atomic_path(target) as temp:
+        with temp.open("wb") as sink:
+            actual = write(sink)
+        if actual != expected:
+            raise checksum_error(dataset, what, expected, actual, "the file was not kept")
+
+
+def _pull_archive(
+    spec: DatasetSpec,
+    archive: Archive,
+    members: list[SourceFile],
+    dest: Path,
+    timeout: float,
+    tick: Callable[[], None],
+) -> None:
+    """Download one zip, check it, and extract only the declared members to their local paths."""
+    url = github_url(spec.repository, archive.commit or spec.commit, archive.remote_path)
+    with tempfile.TemporaryFile() as zipped:
+        actual = _fetch(url, zipped, timeout)
+        if actual != archive.sha256:
+            hint = "the archive was not used"
+            raise checksum_error(spec.name, url, archive.sha256, actual, hint)
+        with zipfile.ZipFile(zipped) as bundle:
+            names = set(bundle.namelist())
+            for member in members:
+                assert member.remote_path is not None  # SourceFile.__post_init__: no url here
+                if member.remote_path not in names:
+                    raise DataPullError(
+                        f"{spec.name}: {url} has no member {member.remote_path!r}; "
+                        "the catalogue and the archive disagree"
+                    )
+                with bundle.open(member.remote_path) as stream:
+                    _install(
+                        spec.name,
+                        dest / member.local_path,
+                        member.sha256,
+                        f"{member.local_path} from {url}",
+                        lambda sink, stream=stream: hash_stream(stream, sink),
+                    )
+                tick()
+
+
+def pull(
+    name: str,
+    to: Path | None = None,
+    base_url: str | None = None,
+    timeout: float = 30,
+    progress: Progress | None = None,
+) -> Path:
+    """Download every missing or wrong file of dataset ``name`` into ``to/<name>/``.
+
+    Files already present with the pinned checksum are kept, so a second pull downloads nothing
+    (and succeeds even with ``$PARTAGES_BENCH_OFFLINE`` set, which only forbids actual downloads).
+    ``progress(done, total)`` is called as files are settled (CLI progress bar). Returns the
+    dataset folder.
+    """
+    spec = get_dataset(name)
+    dest = (to if to is not None else default_pull_dir()) / spec.name
+    todo = [f for f in spec.files if not _has_file(dest / f.local_path, f.sha256)]
+    total = len(spec.files)
+    done = total - len(todo)
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    if progress is not None:
+        progress(done, total)
+    if todo and is_offline():
+        raise DataPullError(
+            f"{spec.name}: {len(todo)} file(s) to download but {OFFLINE_ENV} is set; "
+            f"unset it or copy the dataset into {dest}"
+        )
+    mirror = (base_url or os.environ.get(MIRROR_ENV, "")).rstrip("/")
+    archives: dict[Archive, list[SourceFile]] = {}
+    for source in todo:
+        if source.archive is not None and not mirror:
+            archives.setdefault(source.archive, []).append(source)
+            continue
+        url = _mirror_url(mirror, spec, source) if mirror else _source_url(spec, source)
+        _install(
+            spec.name,
+            dest / source.local_path,
+            source.sha256,
+            f"{source.local_path} from {url}",
+            lambda sink, url=url: _fetch(url, sink, timeout),
+        )
+        tick()
+    for archive, members in archives.items():
+        _pull_archive(spec, archive, members, dest, timeout, tick)
+    return dest

@@ -1,0 +1,1 @@
+"""Scoring logic of each task family, shared by the task folders and offline scoring."""

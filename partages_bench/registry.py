@@ -1,0 +1,227 @@
+"""Task registry: find task YAML files and read their cards without importing lm-eval.
+
+Tasks are lm-eval task YAML, one folder a task (``tasks/<family>/<task>/<task>.yaml`` with its
+``utils.py`` and ``README.md``). The card is the YAML's ``metadata`` block. Three sources:
+
+1. the built-in tasks shipped with the package;
+2. installed packages declaring an entry point in the group ``partages_bench.tasks`` whose value
+   loads to a module (its folder is scanned), a path, or a callable returning a path;
+3. folders given with ``--include-path``.
+
+lm-eval drops a broken YAML silently (logged at DEBUG); this loader does not: every ``*.yaml``
+(and every ``*.yml``, which lm-eval would ignore) under a task folder must parse and carry a valid
+card, else ``TaskCardError`` names the file and the field. Reading cards only needs PyYAML and
+pydantic, so ``tasks list`` stays fast.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import TaskCardError, UnknownTaskError
+from .schema import FAMILIES, TaskCard
+
+ENTRY_POINT_GROUP = "partages_bench.tasks"
+DEFAULT_SUITE = "default"
+_OUTPUT_TYPE_REQUIRES = {
+    "generate_until": "generation",
+    "multiple_choice": "loglikelihood",
+    "loglikelihood": "loglikelihood",
+    "loglikelihood_rolling": "loglikelihood",
+}
+
+
+def builtin_tasks_dir() -> Path:
+    """The built-in task folder: inside an installed wheel, or ``tasks/`` of a source checkout."""
+    package_dir = Path(__file__).resolve().parent
+    installed = package_dir / "_builtin_tasks"
+    return installed if installed.is_dir() else package_dir.parent / "tasks"
+
+
+class _FunctionRef(str):
+    """The text of an ``!function module.name`` tag, kept as a string."""
+
+
+class _CardLoader(yaml.SafeLoader):
+    pass
+
+
+_CardLoader.add_constructor(
+    "!function", lambda loader, node: _FunctionRef(loader.construct_scalar(node))
+)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            content = yaml.load(handle, Loader=_CardLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise TaskCardError(f"{path}: invalid YAML{where}: {problem}") from None
+    if not isinstance(content, dict):
+        raise TaskCardError(f"{path}: expected a mapping at the top level")
+    include = content.pop("include", None)
+    if include is None:
+        return content
+    # lm-eval merges includes shallowly: the child's keys replace the parent's whole values.
+    return _read_yaml(path.parent / str(include)) | content
+
+
+def _defined_functions(module_path: Path) -> set[str]:
+    try:
+        tree = ast.parse(module_path.read_text(encoding="utf-8"), filename=str(module_path))
+    except SyntaxError as exc:
+        raise TaskCardError(f"{module_path}: syntax error line {exc.lineno}: {exc.msg}") from None
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    } | {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _check_function_refs(path: Path, config: dict[str, Any], prefix: str = "") -> None:
+    """Every ``!function utils.fn`` must name a function defined in ``<yaml dir>/utils.py``."""
+    for key, value in config.items():
+        field = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _check_function_refs(path, value, f"{field}.")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    _check_function_refs(path, item, f"{field}[{i}].")
+        elif isinstance(value, _FunctionRef):
+            module, _, name = value.rpartition(".")
+            module_path = path.parent / f"{module.replace('.', '/')}.py"
+            if module_path.is_file() and name not in _defined_functions(module_path):
+                raise TaskCardError(f"{path}: {field}: {module_path.name} defines no '{name}'")
+            if not module_path.is_file() and "." not in module:
+                raise TaskCardError(f"{path}: {field}: no module {module_path.name} beside it")
+
+
+def read_card(path: Path) -> TaskCard | None:
+    """Parse one task YAML and validate its card; ``None`` for a group file (no ``task``)."""
+    if path.suffix == ".yml":
+        raise TaskCardError(f"{path}: lm-eval only reads '.yaml' files; rename it")
+    config = _read_yaml(path)
+    if "task" not in config:
+        if "group" in config:
+            return None
+        raise TaskCardError(f"{path}: task: missing (every YAML under a task folder is a task)")
+    name = config["task"]
+    if not isinstance(name, str) or not name:
+        raise TaskCardError(f"{path}: task: must be a non-empty name")
+    card_fields = config.get("metadata")
+    if not isinstance(card_fields, dict):
+        raise TaskCardError(f"{path}: metadata: missing (the task card lives there)")
+    output_type = config.get("output_type", "generate_until")
+    if output_type not in _OUTPUT_TYPE_REQUIRES:
+        raise TaskCardError(f"{path}: output_type: unknown value '{output_type}'")
+    try:
+        card = TaskCard(
+            name=name,
+            path=str(path),
+            requires=_OUTPUT_TYPE_REQUIRES[output_type],
+            **{k: v for k, v in card_fields.items() if k in TaskCard.model_fields},
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise TaskCardError(f"{path}: metadata.{field}: {error['msg']}") from None
+    if card.primary_metric not in card.metrics:
+        raise TaskCardError(
+            f"{path}: metadata.primary_metric: '{card.primary_metric}' is not in metadata.metrics"
+        )
+    _check_function_refs(path, config)
+    return card
+
+
+def _entry_point_dirs() -> list[Path]:
+    folders = []
+    for entry_point in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+        target = entry_point.load()
+        if isinstance(target, ModuleType):
+            folders.append(Path(target.__file__ or "").parent)
+        else:
+            folders.append(Path(target() if callable(target) else target))
+    return folders
+
+
+def _task_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+@dataclass
+class Registry:
+    """All tasks known here, by name, with the folders lm-eval must index to build them."""
+
+    task_dirs: list[Path]
+
+    @classmethod
+    def discover(cls, include_paths: Iterable[Path] = ()) -> Registry:
+        folders = [builtin_tasks_dir(), *_entry_point_dirs()]
+        for extra in include_paths:
+            if not Path(extra).is_dir():
+                raise TaskCardError(f"{extra}: --include-path is not a folder")
+            folders.append(Path(extra).resolve())
+        return cls(folders)
+
+    @cached_property
+    def cards(self) -> dict[str, TaskCard]:
+        cards: dict[str, TaskCard] = {}
+        for folder in self.task_dirs:
+            for path in _task_files(folder):
+                card = read_card(path)
+                if card is None:
+                    continue
+                if card.name in cards:
+                    raise TaskCardError(
+                        f"{path}: task: '{card.name}' is already defined in {cards[card.name].path}"
+                    )
+                cards[card.name] = card
+        return cards
+
+    def card(self, name: str) -> TaskCard:
+        if name not in self.cards:
+            raise UnknownTaskError(
+                f"unknown task '{name}'; known tasks: {', '.join(sorted(self.cards)) or 'none'}"
+            )
+        return self.cards[name]
+
+    def select(self, selectors: Sequence[str]) -> list[TaskCard]:
+        """Expand task names, family names and the ``default`` suite, keeping the given order."""
+        chosen: dict[str, TaskCard] = {}
+        for selector in selectors:
+            if selector == DEFAULT_SUITE:
+                matched = list(self.cards.values())
+            elif selector in FAMILIES:
+                matched = [c for c in self.cards.values() if c.family == selector]
+            else:
+                matched = [self.card(selector)]
+            chosen.update((card.name, card) for card in matched)
+        return list(chosen.values())
+
+
+def validate_path(path: Path) -> list[TaskCard]:
+    """Validate one YAML file or every YAML under a folder; raise on the first broken one."""
+    files = [path] if path.is_file() else _task_files(path)
+    if not path.exists():
+        raise TaskCardError(f"{path}: no such file or folder")
+    return [card for file in files if (card := read_card(file)) is not None]

@@ -1,0 +1,215 @@
+"""Score reports: from lm-eval's per-sample output to ``report.json``, ``report.md`` and
+``samples/<task>.jsonl``.
+
+The report is rewritten (atomically) after every finished task, so a crash in task 3 keeps
+tasks 1 and 2. Nothing in it depends on the clock except ``provenance.start_time``,
+``end_time`` and ``duration_seconds``: two runs with the same inputs differ only there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
+from .stats import MetricSpec, estimate_all
+
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+SAMPLES_DIR = "samples"
+# Fields of lm-eval's dumped task config that name this machine, not the task.
+_MACHINE_FIELDS = ("config_source",)
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def task_hash(config: Mapping[str, Any]) -> str:
+    """sha256 of the task as lm-eval built it: prompt functions (as source), splits, few-shot,
+    generation settings and card — so any change to the prompt or the metric changes it."""
+    metadata = {k: v for k, v in config.get("metadata", {}).items() if k not in _MACHINE_FIELDS}
+    return _sha256_text(_canonical_json({**config, "metadata": metadata}))
+
+
+def data_hash(doc_hashes: Iterable[str]) -> str:
+    """sha256 of the evaluated examples, in order (lm-eval's per-document hashes)."""
+    return _sha256_text("\n".join(doc_hashes))
+
+
+def metric_specs(card: TaskCard) -> list[MetricSpec]:
+    return [
+        MetricSpec(name, m.aggregation, m.stat, m.higher_is_better)
+        for name, m in card.metrics.items()
+    ]
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else _canonical_json(value)
+
+
+def sample_records(card: TaskCard, logged: list[dict[str, Any]]) -> list[SampleRecord]:
+    """lm-eval's logged samples as our per-sample records, with only the statistics we use."""
+    stat_names = {spec.source for spec in metric_specs(card)}
+    records = []
+    for sample in sorted(logged, key=lambda s: s["doc_id"]):
+        doc = sample["doc"]
+        arguments = sample["arguments"][0]
+        stats = {
+            key: float(sample[key])
+            for key in sample["metrics"]
+            if key in stat_names or any(key.startswith(f"{s}_") for s in stat_names)
+        }
+        records.append(
+            SampleRecord(
+                doc_index=sample["doc_id"],
+                doc_id=str(doc.get(card.doc_id_field, sample["doc_id"])),
+                prompt=_as_text(arguments[0]),
+                output=_as_text(sample["filtered_resps"][0]),
+                target=_as_text(sample["target"]),
+                stats=stats,
+            )
+        )
+    return records
+
+
+def score_task(
+    card: TaskCard,
+    lm_eval_results: Mapping[str, Any],
+    bootstrap_iterations: int,
+    seed: int,
+) -> tuple[TaskResult, list[SampleRecord]]:
+    """Metrics with bootstrap CIs, and the per-sample log, for one task of one lm-eval run."""
+    logged = lm_eval_results["samples"][card.name]
+    records = sample_records(card, logged)
+    estimates = estimate_all(
+        [r.stats for r in records], metric_specs(card), bootstrap_iterations, seed
+    )
+    config = lm_eval_results["configs"][card.name]
+    result = TaskResult(
+        name=card.name,
+        family=card.family,
+        version=card.version,
+        dataset=card.dataset,
+        primary_metric=card.primary_metric,
+        metrics={
+            name: MetricValue(
+                value=e.value,
+                ci_low=e.ci_low,
+                ci_high=e.ci_high,
+                higher_is_better=card.metrics[name].higher_is_better,
+            )
+            for name, e in estimates.items()
+        },
+        n_samples=len(records),
+        num_fewshot=int(config.get("num_fewshot") or 0),
+        task_hash=task_hash(config),
+        data_hash=data_hash(s["doc_hash"] for s in sorted(logged, key=lambda s: s["doc_id"])),
+    )
+    return result, records
+
+
+def skipped_result(card: TaskCard, reason: str) -> TaskResult:
+    return TaskResult(
+        name=card.name,
+        family=card.family,
+        version=card.version,
+        dataset=card.dataset,
+        primary_metric=card.primary_metric,
+        skipped=reason,
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def prepare_output(folder: Path) -> None:
+    """Create the run folder and prove it is writable before any model is loaded."""
+    try:
+        (folder / SAMPLES_DIR).mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"{folder}: output folder is not writable ({exc.strerror})") from None
+
+
+def write_samples(folder: Path, task: str, records: Iterable[SampleRecord]) -> None:
+    lines = "".join(record.model_dump_json() + "\n" for record in records)
+    _write_atomic(folder / SAMPLES_DIR / f"{task}.jsonl", lines)
+
+
+def write_report(folder: Path, report: Report) -> None:
+    _write_atomic(folder / REPORT_JSON, report.model_dump_json(indent=2) + "\n")
+    _write_atomic(folder / REPORT_MD, render_markdown(report))
+
+
+def load_report(path: Path) -> Report:
+    """A report from a run folder or a ``report.json`` path."""
+    file = path / REPORT_JSON if path.is_dir() else path
+    try:
+        return Report.model_validate_json(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{file}: no report here") from None
+    except ValueError as exc:
+        first = str(exc).splitlines()
+        detail = first[1] if len(first) > 1 else first[0]
+        raise UserError(f"{file}: not a valid report ({detail})") from None
+
+
+def format_metric(metric: MetricValue) -> str:
+    return f"{metric.value:.3f} [{metric.ci_low:.3f}, {metric.ci_high:.3f}]"
+
+
+def render_markdown(report: Report) -> str:
+    """A human-readable summary: primary metrics, every metric, skipped tasks, provenance."""
+    p, model = report.provenance, report.model
+    weights = f", weights sha256 `{model.weights_sha256[:16]}…`" if model.weights_sha256 else ""
+    lines = [
+        f"# partages-bench report — {model.name}",
+        "",
+        f"Backend `{model.backend}` (lm-eval `{model.lm_eval_model}`){weights}. Seed {p.seed}, "
+        f"limit {p.limit}, {p.bootstrap_iterations} bootstrap resamples (95 % CI).",
+        "",
+        "| task | family | n | primary metric | value [95 % CI] |",
+        "|---|---|---|---|---|",
+    ]
+    ran = [t for t in report.tasks.values() if t.skipped is None]
+    for task in ran:
+        metric = task.metrics[task.primary_metric]
+        lines.append(
+            f"| {task.name} | {task.family} | {task.n_samples} | {task.primary_metric} "
+            f"| {format_metric(metric)} |"
+        )
+    for task in ran:
+        lines += ["", f"## {task.name} (v{task.version}, {task.num_fewshot}-shot)", ""]
+        lines += [f"- `{name}` = {format_metric(m)}" for name, m in task.metrics.items()]
+        lines += [f"- task hash `{task.task_hash}`", f"- data hash `{task.data_hash}`"]
+    skipped = [t for t in report.tasks.values() if t.skipped is not None]
+    if skipped:
+        lines += ["", "## Skipped", ""]
+        lines += [f"- **{t.name}**: {t.skipped}" for t in skipped]
+    lines += [
+        "",
+        "## Provenance",
+        "",
+        f"- partages-bench {p.partages_bench_version} (git {p.git_sha or 'n/a'}), "
+        f"Python {p.python}, {p.platform}",
+        "- " + ", ".join(f"{k} {v}" for k, v in p.libraries.items()),
+        f"- command: `{' '.join(p.command)}`",
+        f"- started {p.start_time}, duration {p.duration_seconds or 0:.1f} s",
+        "",
+    ]
+    return "\n".join(lines)

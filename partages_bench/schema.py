@@ -1,0 +1,114 @@
+"""Typed records shared by every stage: task cards, per-sample results and score reports.
+
+One module so that a reader follows data → run → score → report → compare → site with a
+single vocabulary. Reports are pydantic models written as JSON (``report.json``); the
+per-sample log is one ``SampleRecord`` per line in ``samples/<task>.jsonl``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Family = Literal["qa", "summarisation", "ner", "pseudonymisation"]
+RequestType = Literal["loglikelihood", "generation"]
+FAMILIES: tuple[str, ...] = ("qa", "summarisation", "ner", "pseudonymisation")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetricCard(_Record):
+    """A metric a task reports: how to aggregate its per-sample statistic, and its direction."""
+
+    aggregation: str = "mean"
+    stat: str | None = None
+    higher_is_better: bool = True
+    description: str = ""
+
+
+class TaskCard(_Record):
+    """What a task is, read from the ``metadata`` block of its lm-eval YAML."""
+
+    name: str
+    family: Family
+    language: str = "fr"
+    dataset: str | None = Field(description="our dataset id (None: data generated, no download)")
+    licence: str
+    citation: str
+    version: str
+    description: str = ""
+    primary_metric: str
+    metrics: dict[str, MetricCard]
+    requires: RequestType
+    doc_id_field: str = Field(default="id", description="document field that identifies a sample")
+    path: str = Field(description="the YAML file the card was read from")
+
+
+class MetricValue(_Record):
+    value: float
+    ci_low: float
+    ci_high: float
+    higher_is_better: bool
+
+
+class TaskResult(_Record):
+    name: str
+    family: str
+    version: str
+    dataset: str | None = None
+    primary_metric: str
+    metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    n_samples: int = 0
+    num_fewshot: int = 0
+    task_hash: str | None = None
+    data_hash: str | None = None
+    skipped: str | None = Field(default=None, description="why the task did not run")
+
+
+class ModelIdentity(_Record):
+    backend: str = Field(description="our backend name (default, hf, vllm, openai-…)")
+    lm_eval_model: str = Field(description="the lm-eval model type it maps to")
+    name: str
+    args: dict[str, str] = Field(description="model arguments, secrets removed")
+    weights_sha256: str | None = None
+    revision: str | None = None
+
+
+class Provenance(_Record):
+    partages_bench_version: str
+    git_sha: str | None
+    libraries: dict[str, str | None]
+    python: str
+    platform: str
+    seed: int
+    bootstrap_iterations: int
+    limit: int | float | None
+    batch_size: str | None
+    apply_chat_template: bool
+    command: list[str]
+    start_time: str
+    end_time: str | None = None
+    duration_seconds: float | None = None
+
+
+class Report(_Record):
+    schema_version: int = SCHEMA_VERSION
+    model: ModelIdentity
+    tasks: dict[str, TaskResult]
+    provenance: Provenance
+
+
+class SampleRecord(_Record):
+    """One evaluated document: what the model saw and said, and its per-sample statistics."""
+
+    doc_index: int = Field(description="position of the document in the evaluated split")
+    doc_id: str = Field(description="stable document id from the data, used to pair runs")
+    prompt: str
+    output: str
+    target: str
+    stats: dict[str, float]

@@ -1,0 +1,123 @@
+"""Statistics core: metrics as aggregations of per-sample statistics, with bootstrap CIs.
+
+Every task reports, for each sample (document), a few numbers — a 0/1 score, a Hamming score,
+tp/fp/fn counts… — its *per-sample statistics*. A metric is an **aggregation** of those columns.
+Aggregations are pure functions over numpy arrays whose *last* axis runs over samples, so the
+same function computes the point estimate on shape ``(n,)`` and all bootstrap replicates at once
+on shape ``(B, n)``. That is why corpus-level F1 gets a real confidence interval here, where
+lm-eval reports "N/A" for any custom aggregation.
+
+The 95 % interval is the percentile bootstrap over samples: ``B`` resamples of the ``n``
+samples drawn with replacement from a seeded ``numpy.random.Generator`` (one ``(B, n)`` index
+matrix), the aggregation recomputed on each, and the 2.5th and 97.5th percentiles taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Columns = Mapping[str, np.ndarray]
+Aggregation = Callable[[Columns, str], np.ndarray]
+
+DEFAULT_BOOTSTRAP = 1000
+DEFAULT_BOOTSTRAP_SEED = 1234
+CONFIDENCE = 0.95
+# Resamples are drawn in blocks so that memory stays flat for large corpora (B × n int64).
+_MAX_INDEX_CELLS = 20_000_000
+
+
+def mean(columns: Columns, stat: str) -> np.ndarray:
+    """Mean of the per-sample statistic ``stat`` (accuracy, EMR, Hamming score…)."""
+    return columns[stat].mean(axis=-1)
+
+
+def micro_f1(columns: Columns, stat: str) -> np.ndarray:
+    """Pooled F1 from per-sample ``{stat}_tp``, ``{stat}_fp``, ``{stat}_fn`` counts.
+
+    F1 = 2·TP / (2·TP + FP + FN) with counts summed over samples; 0 where the denominator is 0.
+    """
+    tp = columns[f"{stat}_tp"].sum(axis=-1)
+    denominator = 2 * tp + columns[f"{stat}_fp"].sum(axis=-1) + columns[f"{stat}_fn"].sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
+
+
+AGGREGATIONS: dict[str, Aggregation] = {"mean": mean, "micro_f1": micro_f1}
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How a reported metric is computed from the per-sample statistics.
+
+    ``stat`` names the per-sample column (or the prefix of the tp/fp/fn columns for F1).
+    """
+
+    name: str
+    aggregation: str = "mean"
+    stat: str | None = None
+    higher_is_better: bool = True
+
+    @property
+    def source(self) -> str:
+        return self.stat or self.name
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    ci_low: float
+    ci_high: float
+
+
+def to_columns(per_sample: Sequence[Mapping[str, float]]) -> dict[str, np.ndarray]:
+    """Turn a list of per-sample statistic dicts into float64 columns."""
+    keys = sorted({key for sample in per_sample for key in sample})
+    return {key: np.array([float(s.get(key, np.nan)) for s in per_sample]) for key in keys}
+
+
+def bootstrap_indices(n: int, iterations: int, seed: int) -> np.ndarray:
+    """The ``(iterations, n)`` resampling index matrix shared by every metric of a task."""
+    return np.random.default_rng(seed).integers(0, n, size=(iterations, n))
+
+
+def estimate(
+    columns: Columns,
+    spec: MetricSpec,
+    indices: np.ndarray | None,
+) -> Estimate:
+    """Point value and percentile-bootstrap 95 % interval of one metric."""
+    aggregate = AGGREGATIONS[spec.aggregation]
+    value = float(aggregate(columns, spec.source))
+    n = len(next(iter(columns.values()))) if columns else 0
+    if indices is None or n < 2:
+        return Estimate(value, value, value)
+    replicates = np.concatenate(
+        [
+            aggregate({key: col[block] for key, col in columns.items()}, spec.source)
+            for block in _blocks(indices)
+        ]
+    )
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(replicates, [tail, 100 - tail])
+    return Estimate(value, float(low), float(high))
+
+
+def estimate_all(
+    per_sample: Sequence[Mapping[str, float]],
+    specs: Sequence[MetricSpec],
+    iterations: int = DEFAULT_BOOTSTRAP,
+    seed: int = DEFAULT_BOOTSTRAP_SEED,
+) -> dict[str, Estimate]:
+    """All metrics of one task, every one resampled with the same index matrix."""
+    columns = to_columns(per_sample)
+    n = len(per_sample)
+    indices = bootstrap_indices(n, iterations, seed) if iterations > 0 and n > 1 else None
+    return {spec.name: estimate(columns, spec, indices) for spec in specs}
+
+
+def _blocks(indices: np.ndarray) -> list[np.ndarray]:
+    rows = max(1, _MAX_INDEX_CELLS // max(1, indices.shape[1]))
+    return [indices[start : start + rows] for start in range(0, indices.shape[0], rows)]

@@ -1,0 +1,140 @@
+"""The command line as a user meets it: one-line errors with exit code 2, data and task lists."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from partages_bench.data import DATASETS
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "partages_bench", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_unknown_task(tmp_path: Path) -> None:
+    result = cli("run", "--tasks", "nope", "--output", str(tmp_path / "r"))
+    assert_one_line_error(result, "unknown task 'nope'", "frenchmedmcqa")
+
+
+def test_unknown_backend(tmp_path: Path) -> None:
+    result = cli("run", "--model", "gpt9", "--output", str(tmp_path / "r"))
+    assert_one_line_error(result, "unknown backend 'gpt9'", "openai-chat")
+
+
+def test_bad_model_args(tmp_path: Path) -> None:
+    result = cli("run", "--model", "hf", "--model-args", "pretrained", "--output", str(tmp_path))
+    assert_one_line_error(result, "--model-args: 'pretrained' is not key=value")
+
+
+def test_missing_data_for_a_named_task(tmp_path: Path) -> None:
+    result = cli("run", "--tasks", "frenchmedmcqa", "--output", str(tmp_path / "r"))
+    assert_one_line_error(
+        result, "dataset 'frenchmedmcqa'", "partages-bench data pull frenchmedmcqa"
+    )
+
+
+def test_unwritable_output(tmp_path: Path, shared_data: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = cli(
+        "run",
+        "--tasks",
+        "frenchmedmcqa",
+        "--data-dir",
+        str(shared_data),
+        "--output",
+        str(blocker / "run"),
+    )
+    assert_one_line_error(result, f"{blocker / 'run'}: output folder is not writable")
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = cli("--debug", "run", "--tasks", "nope", "--output", str(tmp_path))
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+
+
+def test_default_suite_without_data_skips_and_says_how_to_get_it(tmp_path: Path) -> None:
+    result = cli("run", "--output", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    assert "skipped" in result.stdout
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    reason = report["tasks"]["frenchmedmcqa"]["skipped"]
+    assert "partages-bench data pull frenchmedmcqa" in reason
+    assert "PARTAGES_BENCH_DATA" in reason
+
+
+def test_tasks_list_json_has_cards() -> None:
+    result = cli("tasks", "list", "--json")
+    cards = {card["name"]: card for card in json.loads(result.stdout)}
+    assert cards["frenchmedmcqa"]["family"] == "qa"
+    assert cards["frenchmedmcqa"]["licence"] == "Apache-2.0"
+    assert json.loads(cli("tasks", "list", "--family", "ner", "--json").stdout) == []
+
+
+def test_tasks_validate_reports_a_broken_yaml(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("task: [oops\n")
+    assert_one_line_error(cli("tasks", "validate", str(tmp_path)), "broken.yaml: invalid YAML")
+    assert cli("tasks", "validate").returncode == 0
+
+
+def test_data_list_shows_the_six_datasets(shared_data: Path) -> None:
+    result = cli("data", "list", "--data-dir", str(shared_data), env={"COLUMNS": "200"})
+    assert result.returncode == 0
+    for name in DATASETS:
+        assert name in result.stdout
+    assert result.stdout.count("yes") == 6
+
+
+@pytest.mark.e2e
+def test_real_default_model_end_to_end(tmp_path: Path, shared_data: Path) -> None:
+    """The embedded SmolLM2 GGUF through lm-eval's hf backend on real FrenchMedMCQA items."""
+    output = tmp_path / "demo"
+    result = cli(
+        "run",
+        "--model",
+        "default",
+        "--tasks",
+        "frenchmedmcqa",
+        "--limit",
+        "8",
+        "--data-dir",
+        str(shared_data),
+        "--output",
+        str(output),
+        "--batch-size",
+        "8",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((output / "report.json").read_text())
+    assert report["model"]["name"] == "SmolLM2-135M-Instruct.Q4_1"
+    assert report["model"]["args"]["gguf_file"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    task = report["tasks"]["frenchmedmcqa"]
+    assert task["n_samples"] == 8 and task["num_fewshot"] == 3
+    samples = [json.loads(line) for line in (output / "samples/frenchmedmcqa.jsonl").open()]
+    # The real model, shown three examples, answers in letters that the parser reads.
+    assert sum(s["stats"]["unparsable"] for s in samples) < len(samples)
+    shown = cli("report", "show", str(output), env={"COLUMNS": "200"})
+    assert shown.returncode == 0 and "hamming" in shown.stdout

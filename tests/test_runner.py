@@ -1,0 +1,122 @@
+"""The runner through lm-eval's real hf backend, on a tiny random model and real data."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from partages_bench.registry import builtin_tasks_dir
+from partages_bench.report import load_report
+from partages_bench.runner import RunOptions, run
+
+
+def options(tiny_model: Path, shared_data: Path, output: Path, **overrides) -> RunOptions:
+    settings = {
+        "output": output,
+        "model": "hf",
+        "model_args": f"pretrained={tiny_model},device=cpu",
+        "tasks": ["frenchmedmcqa"],
+        "data_dir": shared_data,
+        "limit": 6,
+        "num_fewshot": 1,
+        "batch_size": "4",
+        "bootstrap_iterations": 200,
+        "command": ["partages-bench", "run", "(test)"],
+    }
+    return RunOptions(**(settings | overrides))
+
+
+def quiet() -> Console:
+    return Console(file=io.StringIO())
+
+
+def without_clock(report_json: str) -> dict:
+    report = json.loads(report_json)
+    for key in ("start_time", "end_time", "duration_seconds"):
+        report["provenance"].pop(key)
+    return report
+
+
+def test_report_has_every_field(tiny_model: Path, shared_data: Path, tmp_path: Path) -> None:
+    report = run(options(tiny_model, shared_data, tmp_path / "run"), quiet())
+    task = report.tasks["frenchmedmcqa"]
+    assert task.skipped is None
+    assert task.n_samples == 6
+    assert task.num_fewshot == 1
+    assert set(task.metrics) == {"emr", "hamming", "unparsable_rate"}
+    for metric in task.metrics.values():
+        assert metric.ci_low <= metric.value <= metric.ci_high
+    assert len(task.task_hash) == len(task.data_hash) == 64
+    assert report.model.weights_sha256 and len(report.model.weights_sha256) == 64
+    assert report.provenance.libraries["lm_eval"] == "0.4.13"
+    assert report.provenance.seed == 1234
+    samples = (tmp_path / "run" / "samples" / "frenchmedmcqa.jsonl").read_text().splitlines()
+    assert len(samples) == 6
+    first = json.loads(samples[0])
+    assert first["doc_id"] == "5987fa6bffd499eb439c90679d7fbca822d62bc639d1b9c94c68ae20e46f6004"
+    assert first["prompt"].endswith("Réponse(s) :")
+    assert set(first["stats"]) == {"emr", "hamming", "unparsable"}
+    assert load_report(tmp_path / "run") == report
+    assert "| frenchmedmcqa | qa | 6 | emr |" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_two_runs_differ_only_in_timestamps(
+    tiny_model: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    for name in ("a", "b"):
+        run(options(tiny_model, shared_data, tmp_path / name), quiet())
+    first, second = (tmp_path / "a" / "report.json"), (tmp_path / "b" / "report.json")
+    assert without_clock(first.read_text()) == without_clock(second.read_text())
+    samples = "samples/frenchmedmcqa.jsonl"
+    assert (tmp_path / "a" / samples).read_bytes() == (tmp_path / "b" / samples).read_bytes()
+
+
+def test_hashes_follow_prompt_and_data(tiny_model: Path, shared_data: Path, tmp_path: Path) -> None:
+    base = run(options(tiny_model, shared_data, tmp_path / "a"), quiet()).tasks["frenchmedmcqa"]
+    more_shots = run(
+        options(tiny_model, shared_data, tmp_path / "b", num_fewshot=2), quiet()
+    ).tasks["frenchmedmcqa"]
+    fewer_docs = run(options(tiny_model, shared_data, tmp_path / "c", limit=5), quiet()).tasks[
+        "frenchmedmcqa"
+    ]
+    assert more_shots.task_hash != base.task_hash
+    assert more_shots.data_hash == base.data_hash
+    assert fewer_docs.data_hash != base.data_hash
+    assert fewer_docs.task_hash == base.task_hash
+
+
+def test_a_crash_keeps_the_finished_tasks(
+    tiny_model: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    crashing = tmp_path / "tasks" / "crashing"
+    shutil.copytree(builtin_tasks_dir() / "qa" / "frenchmedmcqa", crashing)
+    yaml_text = (
+        (crashing / "frenchmedmcqa.yaml")
+        .read_text()
+        .replace("task: frenchmedmcqa", "task: crashing_mcqa")
+    )
+    (crashing / "frenchmedmcqa.yaml").unlink()
+    (crashing / "crashing.yaml").write_text(yaml_text)
+    with (crashing / "utils.py").open("a") as utils:
+        utils.write(
+            "\n\ndef process_results(doc, results):\n    raise RuntimeError('scorer exploded')\n"
+        )
+    settings = options(
+        tiny_model,
+        shared_data,
+        tmp_path / "run",
+        tasks=["frenchmedmcqa", "crashing_mcqa"],
+        include_paths=[tmp_path / "tasks"],
+    )
+    with pytest.raises(RuntimeError, match="scorer exploded"):
+        run(settings, quiet())
+    report = load_report(tmp_path / "run")
+    assert report.tasks["frenchmedmcqa"].n_samples == 6
+    assert report.tasks["frenchmedmcqa"].skipped is None
+    assert "scorer exploded" in (report.tasks["crashing_mcqa"].skipped or "")
+    assert report.provenance.duration_seconds is not None

@@ -1,0 +1,69 @@
+"""The statistics core: aggregations and seeded bootstrap intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from partages_bench.stats import MetricSpec, bootstrap_indices, estimate_all, micro_f1
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize(("successes", "n"), [(60, 200), (150, 200), (500, 622)])
+def test_bootstrap_ci_of_a_mean_matches_wilson(successes: int, n: int) -> None:
+    scores = [{"emr": 1.0}] * successes + [{"emr": 0.0}] * (n - successes)
+    estimate = estimate_all(scores, [MetricSpec("emr")], iterations=4000, seed=7)["emr"]
+    low, high = wilson_interval(successes, n)
+    assert estimate.value == pytest.approx(successes / n)
+    # Percentile bootstrap and Wilson agree to within about a point on these sizes.
+    assert estimate.ci_low == pytest.approx(low, abs=0.012)
+    assert estimate.ci_high == pytest.approx(high, abs=0.012)
+
+
+def test_bootstrap_is_seeded_and_deterministic() -> None:
+    scores = [{"x": float(i % 3 == 0)} for i in range(101)]
+    first = estimate_all(scores, [MetricSpec("x")], seed=3)
+    second = estimate_all(scores, [MetricSpec("x")], seed=3)
+    other = estimate_all(scores, [MetricSpec("x")], seed=4)
+    assert first == second
+    assert first != other
+
+
+def test_micro_f1_pools_counts_and_gets_a_real_interval() -> None:
+    per_doc = [
+        {"s_tp": 3, "s_fp": 1, "s_fn": 0},
+        {"s_tp": 0, "s_fp": 2, "s_fn": 4},
+        {"s_tp": 5, "s_fp": 0, "s_fn": 1},
+    ] * 20
+    result = estimate_all(per_doc, [MetricSpec("f1", "micro_f1", stat="s")], seed=1)["f1"]
+    tp, fp, fn = 8 * 20, 3 * 20, 5 * 20
+    assert result.value == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    assert result.ci_low < result.value < result.ci_high
+
+
+def test_micro_f1_is_zero_without_any_entity() -> None:
+    zeros = {"s_tp": np.zeros(4), "s_fp": np.zeros(4), "s_fn": np.zeros(4)}
+    assert micro_f1(zeros, "s") == 0.0
+
+
+def test_vectorised_bootstrap_equals_a_loop() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.random(50)
+    indices = bootstrap_indices(50, 200, seed=11)
+    looped = sorted(values[row].mean() for row in indices)
+    estimate = estimate_all([{"v": v} for v in values], [MetricSpec("v")], iterations=200, seed=11)
+    assert estimate["v"].ci_low == pytest.approx(np.percentile(looped, 2.5))
+    assert estimate["v"].ci_high == pytest.approx(np.percentile(looped, 97.5))
+
+
+def test_single_sample_has_a_degenerate_interval() -> None:
+    estimate = estimate_all([{"v": 0.5}], [MetricSpec("v")])["v"]
+    assert (estimate.value, estimate.ci_low, estimate.ci_high) == (0.5, 0.5, 0.5)

@@ -184,9 +184,17 @@ def data_pull(
     to: Annotated[Path | None, typer.Option(help="Destination folder (mirror layout).")] = None,
 ) -> None:
     """Download a dataset from its pinned source and verify every checksum."""
+    from rich.progress import Progress
+
     from .data import pull
 
-    folder = pull(name, to=to)
+    with Progress(console=console) as progress:
+        bar = progress.add_task(f"pull {name}", total=None)
+        folder = pull(
+            name,
+            to=to,
+            progress=lambda done, total: progress.update(bar, completed=done, total=total),
+        )
     console.print(f"[green]ok[/] {name} verified in {folder}")
 
 

@@ -423,3 +423,28 @@ def test_pull_rejects_a_corrupted_archive(
     with pytest.raises(ChecksumError, match=r"Toy-GSC-brat\.zip has sha256"):
         pull("toy", to=tmp_path / "pulled")
     assert not (tmp_path / "pulled" / "toy" / "Toy-GSC").exists()
+
+
+# --- run: missing data is pulled when the network is allowed ----------------------------------
+
+
+def test_run_pulls_a_missing_dataset_unless_offline(
+    mirror: Path, serve: Callable[[Path], _Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from partages_bench.registry import Registry
+    from partages_bench.runner import plan_tasks
+
+    cards = Registry.discover().select(["qa"])
+    monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", "1")
+    runnable, skipped = plan_tasks(cards, ["qa"], None)
+    assert not runnable
+    assert "offline, no download tried" in skipped["frenchmedmcqa"]
+
+    monkeypatch.delenv("PARTAGES_BENCH_OFFLINE")
+    server = serve(mirror)
+    monkeypatch.setenv("PARTAGES_BENCH_MIRROR_URL", server.url)
+    runnable, skipped = plan_tasks(cards, ["qa"], None)
+    assert [card.name for card in runnable] == ["frenchmedmcqa"]
+    assert not skipped
+    assert len(server.paths) == 3
+    assert is_available(get_dataset("frenchmedmcqa"))

@@ -57,13 +57,27 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else _canonical_json(value)
 
 
+def _output_and_target(sample: dict[str, Any]) -> tuple[str, str]:
+    """What the model answered and what was expected, as text.
+
+    For a multiple-choice task lm-eval logs one log-likelihood per choice: the output is the
+    most probable choice and the target the gold choice, both as the continuation strings.
+    """
+    arguments = sample["arguments"]
+    if len(arguments) > 1 and isinstance(sample["target"], int):
+        scores = [response[0] for response in sample["filtered_resps"]]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        return arguments[best][1].strip(), arguments[sample["target"]][1].strip()
+    return _as_text(sample["filtered_resps"][0]), _as_text(sample["target"])
+
+
 def sample_records(card: TaskCard, logged: list[dict[str, Any]]) -> list[SampleRecord]:
     """lm-eval's logged samples as our per-sample records, with only the statistics we use."""
     stat_names = {spec.source for spec in metric_specs(card)}
     records = []
     for sample in sorted(logged, key=lambda s: s["doc_id"]):
         doc = sample["doc"]
-        arguments = sample["arguments"][0]
+        output, target = _output_and_target(sample)
         stats = {
             key: float(sample[key])
             for key in sample["metrics"]
@@ -73,13 +87,36 @@ def sample_records(card: TaskCard, logged: list[dict[str, Any]]) -> list[SampleR
             SampleRecord(
                 doc_index=sample["doc_id"],
                 doc_id=str(doc.get(card.doc_id_field, sample["doc_id"])),
-                prompt=_as_text(arguments[0]),
-                output=_as_text(sample["filtered_resps"][0]),
-                target=_as_text(sample["target"]),
+                prompt=_as_text(sample["arguments"][0][0]),
+                output=output,
+                target=target,
                 stats=stats,
+                groups={field: str(doc.get(field)) for field in card.breakdown},
             )
         )
     return records
+
+
+def metric_values(
+    card: TaskCard, records: list[SampleRecord], bootstrap_iterations: int, seed: int
+) -> dict[str, MetricValue]:
+    """Every metric of the card with its CI, then per breakdown group as ``metric/field=value``."""
+    specs = metric_specs(card)
+    subsets: dict[str, list[SampleRecord]] = {"": records}
+    for field in card.breakdown:
+        for value in sorted({r.groups[field] for r in records}):
+            subsets[f"/{field}={value}"] = [r for r in records if r.groups[field] == value]
+    values = {}
+    for suffix, subset in subsets.items():
+        estimates = estimate_all([r.stats for r in subset], specs, bootstrap_iterations, seed)
+        for name, e in estimates.items():
+            values[f"{name}{suffix}"] = MetricValue(
+                value=e.value,
+                ci_low=e.ci_low,
+                ci_high=e.ci_high,
+                higher_is_better=card.metrics[name].higher_is_better,
+            )
+    return values
 
 
 def score_task(
@@ -91,9 +128,6 @@ def score_task(
     """Metrics with bootstrap CIs, and the per-sample log, for one task of one lm-eval run."""
     logged = lm_eval_results["samples"][card.name]
     records = sample_records(card, logged)
-    estimates = estimate_all(
-        [r.stats for r in records], metric_specs(card), bootstrap_iterations, seed
-    )
     config = lm_eval_results["configs"][card.name]
     result = TaskResult(
         name=card.name,
@@ -101,15 +135,7 @@ def score_task(
         version=card.version,
         dataset=card.dataset,
         primary_metric=card.primary_metric,
-        metrics={
-            name: MetricValue(
-                value=e.value,
-                ci_low=e.ci_low,
-                ci_high=e.ci_high,
-                higher_is_better=card.metrics[name].higher_is_better,
-            )
-            for name, e in estimates.items()
-        },
+        metrics=metric_values(card, records, bootstrap_iterations, seed),
         n_samples=len(records),
         num_fewshot=int(config.get("num_fewshot") or 0),
         task_hash=task_hash(config),

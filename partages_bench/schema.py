@@ -46,6 +46,10 @@ class TaskCard(_Record):
     metrics: dict[str, MetricCard]
     requires: RequestType
     doc_id_field: str = Field(default="id", description="document field that identifies a sample")
+    breakdown: list[str] = Field(
+        default_factory=list,
+        description="document fields whose values split every metric (e.g. medical_subject)",
+    )
     path: str = Field(description="the YAML file the card was read from")
 
 
@@ -112,3 +116,4 @@ class SampleRecord(_Record):
     output: str
     target: str
     stats: dict[str, float]
+    groups: dict[str, str] = Field(default_factory=dict, description="values of breakdown fields")

@@ -45,7 +45,45 @@ def micro_f1(columns: Columns, stat: str) -> np.ndarray:
         return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
 
 
-AGGREGATIONS: dict[str, Aggregation] = {"mean": mean, "micro_f1": micro_f1}
+def nanmean(columns: Columns, stat: str) -> np.ndarray:
+    """Mean over the samples where ``stat`` is defined (a subset metric, e.g. single-answer
+    accuracy); NaN if no resampled sample has it."""
+    values = columns[stat]
+    defined = ~np.isnan(values)
+    count = defined.sum(axis=-1)
+    total = np.where(defined, values, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
+
+
+def macro_f1(columns: Columns, stat: str) -> np.ndarray:
+    """Unweighted mean over classes of per-class F1, from per-sample ``{stat}_gold`` and
+    ``{stat}_pred`` class ids (0 = no prediction, never a class).
+
+    The classes are those seen as gold or (non-zero) prediction in the arrays given, so the
+    point estimate equals scikit-learn's ``f1_score(average="macro", zero_division=0)`` with
+    those labels; a class absent from a bootstrap resample scores 0 there, as in scikit-learn.
+    """
+    gold, pred = columns[f"{stat}_gold"], columns[f"{stat}_pred"]
+    classes = np.union1d(np.unique(gold), np.unique(pred[pred != 0]))
+    scores = []
+    for label in classes:
+        tp = ((gold == label) & (pred == label)).sum(axis=-1)
+        fp = ((gold != label) & (pred == label)).sum(axis=-1)
+        fn = ((gold == label) & (pred != label)).sum(axis=-1)
+        denominator = 2 * tp + fp + fn
+        scores.append(
+            np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
+        )
+    return np.mean(scores, axis=0)
+
+
+AGGREGATIONS: dict[str, Aggregation] = {
+    "mean": mean,
+    "nanmean": nanmean,
+    "micro_f1": micro_f1,
+    "macro_f1": macro_f1,
+}
 
 
 @dataclass(frozen=True)
@@ -101,7 +139,7 @@ def estimate(
         ]
     )
     tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(replicates, [tail, 100 - tail])
+    low, high = np.nanpercentile(replicates, [tail, 100 - tail])
     return Estimate(value, float(low), float(high))
 
 

@@ -444,7 +444,11 @@ def test_run_pulls_a_missing_dataset_unless_offline(
     server = serve(mirror)
     monkeypatch.setenv("PARTAGES_BENCH_MIRROR_URL", server.url)
     runnable, skipped = plan_tasks(cards, ["qa"], None)
-    assert [card.name for card in runnable] == ["frenchmedmcqa"]
+    assert {card.name for card in runnable} == {
+        "frenchmedmcqa",
+        "frenchmedmcqa_ll",
+        "frenchmedmcqa_nbr",
+    }
     assert not skipped
     assert len(server.paths) == 3
     assert is_available(get_dataset("frenchmedmcqa"))

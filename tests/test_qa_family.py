@@ -3,39 +3,115 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from partages_bench.families.qa import format_letters, parse_letters, score_answer
-
-
-@pytest.mark.parametrize(
-    ("output", "letters"),
-    [
-        (" A, C", "ac"),
-        ("Réponses : A, C", "ac"),
-        ("Les bonnes réponses sont B et E.", "be"),
-        ("(c)", "c"),
-        ("a, b", "ab"),
-        ("B. La bile vésiculaire", "b"),
-        ("A;B;E", "abe"),
-        ("**D**", "d"),
-        (" C\nLa réponse A est fausse car…", "c"),
-        ("La réponse correcte est : D", "d"),
-        ("Il a été démontré que B est exacte", "b"),
-        ("", ""),
-        ("Je ne sais pas.", ""),
-        (None, ""),
-    ],
+from partages_bench.families.qa import (
+    answer_sets,
+    best_answer,
+    format_letters,
+    parse_letters,
+    random_answer,
+    score_answer,
 )
+
+PARSED = [
+    # the shapes the prompt asks for
+    (" A, C", "ac"),
+    ("A", "a"),
+    ("A, B, C, D, E", "abcde"),
+    # headers and sentences
+    ("Réponses : A, C", "ac"),
+    ("Réponse(s) : B, D", "bd"),
+    ("Les bonnes réponses sont B et E.", "be"),
+    ("La réponse correcte est : D", "d"),
+    ("La bonne réponse est la C.", "c"),
+    ("Les propositions exactes sont : A, B et D", "abd"),
+    ("La réponse est a", "a"),
+    ("Réponse : les propositions B et C", "bc"),
+    ("Option C", "c"),
+    # letter decorations
+    ("(c)", "c"),
+    ("(b) et (d)", "bd"),
+    ("a, b", "ab"),
+    ("A;B;E", "abe"),
+    ("A/C", "ac"),
+    ("**D**", "d"),
+    ("[A, C]", "ac"),
+    ("« B »", "b"),
+    ("ACD", "acd"),
+    ("A C", "ac"),
+    ("Ｂ", "b"),  # full-width, folded by NFKC
+    # an answer, then prose that mentions other letters
+    ("B. La bile vésiculaire", "b"),
+    ("C. La proposition A est fausse car le pH gastrique est acide.", "c"),
+    (" C\nLa réponse A est fausse car…", "c"),
+    ("A, C. En effet, B et D sont des pièges.", "ac"),
+    # chat boilerplate
+    ("Bien sûr ! Voici la réponse :\n\nA, C", "ac"),
+    ("<think>A ou B ? Plutôt B.</think>\nB", "b"),
+    ("**Réponse : E**\n\nExplication : …", "e"),
+    # options copied as the answer
+    ("A. Le suc gastrique\nC. Le suc pancréatique\n", "ac"),
+    # a capital letter found inside the first line
+    ("Il a été démontré que B est exacte", "b"),
+    # nothing to read
+    ("", ""),
+    ("   \n\n", ""),
+    ("Je ne sais pas.", ""),
+    ("Il a une réponse", ""),
+    ("A. x\nB. y\nC. z\nD. w\nE. v", ""),  # all five options echoed in order
+    (None, ""),
+]
+
+
+@pytest.mark.parametrize(("output", "letters"), PARSED)
 def test_parse_letters(output: str | None, letters: str) -> None:
     assert parse_letters(output) == frozenset(letters)
 
 
+@given(st.text())
+def test_parser_never_fails_and_returns_option_letters(text: str) -> None:
+    assert parse_letters(text) <= frozenset("abcde")
+
+
+@pytest.mark.parametrize("answer", answer_sets())
+def test_every_formatted_answer_reads_back(answer: str) -> None:
+    assert format_letters(parse_letters(answer)) == answer
+
+
 def test_scores_follow_the_paper_definitions() -> None:
-    assert score_answer({"a", "c"}, ["a", "c"]) == {"emr": 1.0, "hamming": 1.0, "unparsable": 0.0}
+    exact = score_answer({"a", "c"}, ["a", "c"])
+    assert exact == {"emr": 1.0, "hamming": 1.0, "unparsable": 0.0}
     partial = score_answer({"a", "b"}, ["a", "c"])
     assert partial["emr"] == 0.0
     assert partial["hamming"] == pytest.approx(1 / 3)
-    assert score_answer(set(), ["b"]) == {"emr": 0.0, "hamming": 0.0, "unparsable": 1.0}
+    assert score_answer(set(), ["b"]) == {
+        "emr": 0.0,
+        "hamming": 0.0,
+        "unparsable": 1.0,
+        "single_correct": 0.0,
+    }
+    assert score_answer({"b"}, ["B"])["single_correct"] == 1.0
+
+
+def test_answer_sets_are_the_31_non_empty_subsets() -> None:
+    sets = answer_sets()
+    assert len(sets) == len(set(sets)) == 31
+    assert sets[0] == "A" and sets[-1] == "A, B, C, D, E"
+
+
+def test_best_answer_is_the_most_probable_string() -> None:
+    choices = answer_sets()
+    loglikelihoods = [-5.0] * 31
+    loglikelihoods[choices.index("B, D")] = -1.0
+    assert best_answer(loglikelihoods, choices) == frozenset("bd")
+
+
+def test_random_answers_are_seeded_per_question() -> None:
+    assert random_answer(1, "q1") == random_answer(1, "q1")
+    drawn = {random_answer(seed, "q1") for seed in range(200)}
+    assert len(drawn) > 20 and drawn <= set(answer_sets())
 
 
 def test_format_letters_is_sorted_upper_case() -> None:

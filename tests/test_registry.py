@@ -18,7 +18,8 @@ TASK_DIR = builtin_tasks_dir() / "qa" / "frenchmedmcqa"
 def copy_task(tmp_path: Path, edit: tuple[str, str] | None = None, name: str = "t.yaml") -> Path:
     folder = tmp_path / "mytask"
     shutil.copytree(TASK_DIR, folder)
-    (folder / "frenchmedmcqa.yaml").unlink()
+    for task_yaml in folder.glob("*.yaml"):
+        task_yaml.unlink()
     text = (TASK_DIR / "frenchmedmcqa.yaml").read_text(encoding="utf-8")
     text = text.replace("task: frenchmedmcqa", "task: my_mcqa")
     if edit:
@@ -40,7 +41,11 @@ def test_builtin_card_is_complete() -> None:
 
 def test_select_by_family_suite_and_name() -> None:
     registry = Registry.discover()
-    assert [c.name for c in registry.select(["qa"])] == ["frenchmedmcqa"]
+    assert [c.name for c in registry.select(["qa"])] == [
+        "frenchmedmcqa",
+        "frenchmedmcqa_ll",
+        "frenchmedmcqa_nbr",
+    ]
     assert "frenchmedmcqa" in [c.name for c in registry.select(["default"])]
     with pytest.raises(UnknownTaskError, match="unknown task 'nope'"):
         registry.select(["nope"])

@@ -48,7 +48,7 @@ def test_report_has_every_field(tiny_model: Path, shared_data: Path, tmp_path: P
     assert task.skipped is None
     assert task.n_samples == 6
     assert task.num_fewshot == 1
-    assert set(task.metrics) == {"emr", "hamming", "unparsable_rate"}
+    assert set(task.metrics) == {"emr", "hamming", "unparsable_rate", "accuracy_single"}
     for metric in task.metrics.values():
         assert metric.ci_low <= metric.value <= metric.ci_high
     assert len(task.task_hash) == len(task.data_hash) == 64
@@ -60,7 +60,7 @@ def test_report_has_every_field(tiny_model: Path, shared_data: Path, tmp_path: P
     first = json.loads(samples[0])
     assert first["doc_id"] == "5987fa6bffd499eb439c90679d7fbca822d62bc639d1b9c94c68ae20e46f6004"
     assert first["prompt"].endswith("Réponse(s) :")
-    assert set(first["stats"]) == {"emr", "hamming", "unparsable"}
+    assert set(first["stats"]) == {"emr", "hamming", "unparsable", "single_correct"}
     assert load_report(tmp_path / "run") == report
     assert "| frenchmedmcqa | qa | 6 | emr |" in (tmp_path / "run" / "report.md").read_text()
 
@@ -100,7 +100,8 @@ def test_a_crash_keeps_the_finished_tasks(
         .read_text()
         .replace("task: frenchmedmcqa", "task: crashing_mcqa")
     )
-    (crashing / "frenchmedmcqa.yaml").unlink()
+    for task_yaml in crashing.glob("*.yaml"):
+        task_yaml.unlink()
     (crashing / "crashing.yaml").write_text(yaml_text)
     with (crashing / "utils.py").open("a") as utils:
         utils.write(

@@ -67,3 +67,24 @@ def test_vectorised_bootstrap_equals_a_loop() -> None:
 def test_single_sample_has_a_degenerate_interval() -> None:
     estimate = estimate_all([{"v": 0.5}], [MetricSpec("v")])["v"]
     assert (estimate.value, estimate.ci_low, estimate.ci_high) == (0.5, 0.5, 0.5)
+
+
+def test_macro_f1_agrees_with_scikit_learn() -> None:
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(5)
+    gold = rng.integers(1, 6, size=300)
+    pred = np.where(rng.random(300) < 0.5, gold, rng.integers(0, 6, size=300))
+    per_sample = [{"c_gold": g, "c_pred": p} for g, p in zip(gold, pred, strict=True)]
+    ours = estimate_all(per_sample, [MetricSpec("f1", "macro_f1", stat="c")], seed=2)["f1"]
+    labels = sorted(set(gold) | (set(pred) - {0}))
+    reference = f1_score(gold, pred, labels=labels, average="macro", zero_division=0)
+    assert ours.value == pytest.approx(reference, abs=1e-12)
+    assert ours.ci_low < ours.value < ours.ci_high
+
+
+def test_nanmean_averages_the_defined_subset() -> None:
+    per_sample = [{"s": 1.0}, {}, {"s": 0.0}, {"s": 1.0}, {}]
+    result = estimate_all(per_sample, [MetricSpec("s", "nanmean")], seed=1)["s"]
+    assert result.value == pytest.approx(2 / 3)
+    assert 0.0 <= result.ci_low <= result.value <= result.ci_high <= 1.0

@@ -1,4 +1,4 @@
-"""FrenchMedMCQA, generative: data, prompt and per-question scores (see README.md)."""
+"""FrenchMedMCQA: data, prompts and per-question scores of its three tasks (see README.md)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ from typing import Any
 
 from partages_bench.data import load_splits
 from partages_bench.families.qa import (
-    OPTION_LETTERS,
+    answer_sets,
+    best_answer,
     format_letters,
+    format_question,
+    parse_count,
     parse_letters,
     score_answer,
+    score_count,
 )
+
+ANSWER_SETS = answer_sets()
 
 
 def load_dataset(**_metadata: Any) -> dict[str, Any]:
@@ -24,8 +30,7 @@ def load_dataset(**_metadata: Any) -> dict[str, Any]:
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:
-    options = "\n".join(f"{letter.upper()}. {doc['options'][letter]}" for letter in OPTION_LETTERS)
-    return f"Question : {doc['question']}\n{options}\nRéponse(s) :"
+    return f"{format_question(doc['question'], doc['options'])}\nRéponse(s) :"
 
 
 def doc_to_target(doc: dict[str, Any]) -> str:
@@ -34,3 +39,36 @@ def doc_to_target(doc: dict[str, Any]) -> str:
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     return score_answer(parse_letters(results[0]), doc["correct_answers"])
+
+
+# Log-likelihood variant: the 31 possible answers are the choices.
+
+
+def doc_to_choice(doc: dict[str, Any]) -> list[str]:
+    return ANSWER_SETS
+
+
+def doc_to_target_index(doc: dict[str, Any]) -> int:
+    return ANSWER_SETS.index(format_letters(doc["correct_answers"]))
+
+
+def process_results_loglikelihood(
+    doc: dict[str, Any], results: list[tuple[float, bool]]
+) -> dict[str, float]:
+    predicted = best_answer([loglikelihood for loglikelihood, _ in results], ANSWER_SETS)
+    return score_answer(predicted, doc["correct_answers"])
+
+
+# Task 2: how many options are correct.
+
+
+def doc_to_text_count(doc: dict[str, Any]) -> str:
+    return f"{format_question(doc['question'], doc['options'])}\nNombre de propositions exactes :"
+
+
+def doc_to_target_count(doc: dict[str, Any]) -> str:
+    return str(doc["nbr_correct_answers"])
+
+
+def process_results_count(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    return score_count(parse_count(results[0]), doc["nbr_correct_answers"])

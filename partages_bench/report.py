@@ -72,17 +72,13 @@ def _output_and_target(sample: dict[str, Any]) -> tuple[str, str]:
 
 
 def sample_records(card: TaskCard, logged: list[dict[str, Any]]) -> list[SampleRecord]:
-    """lm-eval's logged samples as our per-sample records, with only the statistics we use."""
-    stat_names = {spec.source for spec in metric_specs(card)}
+    """lm-eval's logged samples as our per-sample records (one per document, after the card's
+    ``combine`` reduction when several lm-eval documents make one)."""
     records = []
     for sample in sorted(logged, key=lambda s: s["doc_id"]):
         doc = sample["doc"]
         output, target = _output_and_target(sample)
-        stats = {
-            key: float(sample[key])
-            for key in sample["metrics"]
-            if key in stat_names or any(key.startswith(f"{s}_") for s in stat_names)
-        }
+        stats = {key: float(sample[key]) for key in sample["metrics"]}
         records.append(
             SampleRecord(
                 doc_index=sample["doc_id"],
@@ -94,7 +90,17 @@ def sample_records(card: TaskCard, logged: list[dict[str, Any]]) -> list[SampleR
                 groups={field: str(doc.get(field)) for field in card.breakdown},
             )
         )
-    return records
+    if card.combine is None:
+        return records
+    from .families import COMBINERS
+
+    by_document: dict[str, list[SampleRecord]] = {}
+    for record in records:
+        by_document.setdefault(record.doc_id, []).append(record)
+    return [
+        COMBINERS[card.combine](group).model_copy(update={"doc_index": index})
+        for index, group in enumerate(by_document.values())
+    ]
 
 
 def metric_values(

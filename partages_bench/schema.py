@@ -16,6 +16,10 @@ SCHEMA_VERSION = 1
 Family = Literal["qa", "summarisation", "ner", "pseudonymisation"]
 RequestType = Literal["loglikelihood", "generation"]
 FAMILIES: tuple[str, ...] = ("qa", "summarisation", "ner", "pseudonymisation")
+# Names of partages_bench.stats.AGGREGATIONS and partages_bench.families.COMBINERS, spelled out
+# here so that reading a card validates them without importing numpy (tests keep them in sync).
+AggregationName = Literal["mean", "nanmean", "micro_f1", "macro_f1"]
+CombinerName = Literal["option_judgements"]
 
 
 class _Record(BaseModel):
@@ -25,7 +29,7 @@ class _Record(BaseModel):
 class MetricCard(_Record):
     """A metric a task reports: how to aggregate its per-sample statistic, and its direction."""
 
-    aggregation: str = "mean"
+    aggregation: AggregationName = "mean"
     stat: str | None = None
     higher_is_better: bool = True
     description: str = ""
@@ -46,6 +50,10 @@ class TaskCard(_Record):
     metrics: dict[str, MetricCard]
     requires: RequestType
     doc_id_field: str = Field(default="id", description="document field that identifies a sample")
+    combine: CombinerName | None = Field(
+        default=None,
+        description="how lm-eval documents sharing one doc id become one (families.COMBINERS)",
+    )
     breakdown: list[str] = Field(
         default_factory=list,
         description="document fields whose values split every metric (e.g. medical_subject)",

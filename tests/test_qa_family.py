@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from partages_bench.families.qa import (
     answer_sets,
-    best_answer,
+    combine_option_judgements,
     format_letters,
+    judge_option,
     parse_letters,
     random_answer,
     score_answer,
@@ -101,11 +102,25 @@ def test_answer_sets_are_the_31_non_empty_subsets() -> None:
     assert sets[0] == "A" and sets[-1] == "A, B, C, D, E"
 
 
-def test_best_answer_is_the_most_probable_string() -> None:
-    choices = answer_sets()
-    loglikelihoods = [-5.0] * 31
-    loglikelihoods[choices.index("B, D")] = -1.0
-    assert best_answer(loglikelihoods, choices) == frozenset("bd")
+def test_option_judgements_combine_into_a_scored_question() -> None:
+    from partages_bench.schema import SampleRecord
+
+    margins = {"a": 2.0, "b": -1.0, "c": 0.5, "d": -3.0, "e": -0.1}
+    records = [
+        SampleRecord(
+            doc_index=i,
+            doc_id="q1",
+            prompt=f"prompt {letter}",
+            output="",
+            target="",
+            stats=judge_option([margins[letter], 0.0], letter, ["a", "d"]),
+        )
+        for i, letter in enumerate("abcde")
+    ]
+    question = combine_option_judgements(records)
+    assert (question.output, question.target) == ("A, C", "A, D")
+    assert question.stats["hamming"] == pytest.approx(1 / 3)
+    assert question.prompt.count("prompt ") == 5
 
 
 def test_random_answers_are_seeded_per_question() -> None:

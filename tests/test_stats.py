@@ -88,3 +88,14 @@ def test_nanmean_averages_the_defined_subset() -> None:
     result = estimate_all(per_sample, [MetricSpec("s", "nanmean")], seed=1)["s"]
     assert result.value == pytest.approx(2 / 3)
     assert 0.0 <= result.ci_low <= result.value <= result.ci_high <= 1.0
+
+
+def test_card_schema_knows_every_aggregation_and_combiner() -> None:
+    from typing import get_args
+
+    from partages_bench.families import COMBINERS
+    from partages_bench.schema import AggregationName, CombinerName
+    from partages_bench.stats import AGGREGATIONS
+
+    assert set(get_args(AggregationName)) == set(AGGREGATIONS)
+    assert set(get_args(CombinerName)) == set(COMBINERS)

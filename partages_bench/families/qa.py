@@ -12,6 +12,10 @@ the gold set of letters:
 - ``unparsable``: 1 if no letter could be read from the output;
 - ``single_correct``: ``emr`` for questions with exactly one gold answer, absent otherwise
   (its mean is the plain accuracy on the single-answer subset).
+
+The log-likelihood formulation judges each option on its own ("La proposition C est-elle
+exacte ? Oui / Non"): one document per (question, option), and ``combine_option_judgements``
+turns the five judgements of a question back into a predicted set, scored as above.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import random
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+
+from partages_bench.schema import SampleRecord
 
 OPTION_LETTERS = "abcde"
 
@@ -163,7 +169,38 @@ def random_answer(seed: int, key: str, letters: str = OPTION_LETTERS) -> str:
     return random.Random(f"{seed}:{key}").choice(choices)
 
 
-def best_answer(loglikelihoods: Sequence[float], choices: Sequence[str]) -> frozenset[str]:
-    """The answer string the model finds most probable (ties: the first, i.e. the shortest)."""
-    best = max(range(len(choices)), key=lambda i: loglikelihoods[i])
-    return parse_letters(choices[best])
+JUDGEMENTS = ["Oui", "Non"]
+
+
+def judge_option(
+    loglikelihoods: Sequence[float], option: str, gold: Iterable[str]
+) -> dict[str, float]:
+    """Per-option statistics: which option, whether it is correct, and the model's preference
+    for "Oui" over "Non" (log-likelihood difference; > 0 means it judges the option exact)."""
+    return {
+        "option": float(OPTION_LETTERS.index(option)),
+        "gold": float(option in {g.lower() for g in gold}),
+        "yes_margin": loglikelihoods[0] - loglikelihoods[1],
+    }
+
+
+def combine_option_judgements(records: Sequence[SampleRecord]) -> SampleRecord:
+    """The five judged options of one question as one scored question.
+
+    The prediction is every option judged exact (yes_margin > 0); if none is, the prediction is
+    empty — a wrong answer, counted in ``unparsable`` (reported as ``empty_rate``).
+    """
+    letters = [OPTION_LETTERS[int(r.stats["option"])] for r in records]
+    predicted = {
+        letter for letter, r in zip(letters, records, strict=True) if r.stats["yes_margin"] > 0
+    }
+    gold = {letter for letter, r in zip(letters, records, strict=True) if r.stats["gold"] == 1}
+    first = records[0]
+    return first.model_copy(
+        update={
+            "prompt": "\n\n".join(r.prompt for r in records),
+            "output": format_letters(predicted),
+            "target": format_letters(gold),
+            "stats": score_answer(predicted, gold),
+        }
+    )

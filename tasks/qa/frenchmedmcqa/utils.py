@@ -6,17 +6,16 @@ from typing import Any
 
 from partages_bench.data import load_splits
 from partages_bench.families.qa import (
-    answer_sets,
-    best_answer,
+    JUDGEMENTS,
+    OPTION_LETTERS,
     format_letters,
     format_question,
+    judge_option,
     parse_count,
     parse_letters,
     score_answer,
     score_count,
 )
-
-ANSWER_SETS = answer_sets()
 
 
 def load_dataset(**_metadata: Any) -> dict[str, Any]:
@@ -41,22 +40,36 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]
     return score_answer(parse_letters(results[0]), doc["correct_answers"])
 
 
-# Log-likelihood variant: the 31 possible answers are the choices.
+# Log-likelihood variant: each option judged on its own, "Oui" or "Non".
 
 
-def doc_to_choice(doc: dict[str, Any]) -> list[str]:
-    return ANSWER_SETS
+def expand_options(dataset: Any) -> Any:
+    """One document per (question, option); the question id pairs them back (card ``combine``)."""
+    import datasets
+
+    return datasets.Dataset.from_list(
+        [
+            {**doc, "question_id": doc["id"], "option": letter}
+            for doc in dataset
+            for letter in OPTION_LETTERS
+        ]
+    )
 
 
-def doc_to_target_index(doc: dict[str, Any]) -> int:
-    return ANSWER_SETS.index(format_letters(doc["correct_answers"]))
+def doc_to_text_option(doc: dict[str, Any]) -> str:
+    question = format_question(doc["question"], doc["options"])
+    return f"{question}\nLa proposition {doc['option'].upper()} est-elle exacte ?\nRéponse :"
 
 
-def process_results_loglikelihood(
+def doc_to_target_option(doc: dict[str, Any]) -> int:
+    return JUDGEMENTS.index("Oui" if doc["option"] in doc["correct_answers"] else "Non")
+
+
+def process_results_option(
     doc: dict[str, Any], results: list[tuple[float, bool]]
 ) -> dict[str, float]:
-    predicted = best_answer([loglikelihood for loglikelihood, _ in results], ANSWER_SETS)
-    return score_answer(predicted, doc["correct_answers"])
+    loglikelihoods = [loglikelihood for loglikelihood, _ in results]
+    return judge_option(loglikelihoods, doc["option"], doc["correct_answers"])
 
 
 # Task 2: how many options are correct.

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .errors import UserError
 from .registry import DEFAULT_SUITE, Registry, validate_path
-from .schema import FAMILIES
+from .schema import FAMILIES, MetricValue, Report
 
 app = typer.Typer(
     help="Benchmark suite and evaluation harness for French medical language models.",
@@ -29,9 +29,13 @@ app = typer.Typer(
 tasks_app = typer.Typer(help="List, show and validate tasks.", no_args_is_help=True)
 data_app = typer.Typer(help="Datasets: list, pull.", no_args_is_help=True)
 report_app = typer.Typer(help="Read score reports.", no_args_is_help=True)
+score_app = typer.Typer(help="Score outputs produced elsewhere (any system).", no_args_is_help=True)
+baseline_app = typer.Typer(help="Reference systems to compare models with.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(data_app, name="data")
 app.add_typer(report_app, name="report")
+app.add_typer(score_app, name="score")
+app.add_typer(baseline_app, name="baseline")
 
 console = Console()
 _state = {"debug": False}
@@ -165,13 +169,14 @@ def data_list(data_dir: DataDir = None) -> None:
     """Datasets with their licence and whether they are available here."""
     from .data import DATASETS, dataset_status
 
-    table = Table("dataset", "title", "licence", "available", "location")
+    table = Table("dataset", "title", "licence", "pinned by", "available", "location")
     for spec in DATASETS.values():
         status = dataset_status(spec, data_dir)
         table.add_row(
             spec.name,
             spec.title,
             spec.licence,
+            "sha256" if status.pinned_by_sha256 else "revision only",
             "[green]yes[/]" if status.available else "[red]no[/]",
             str(status.location or f"partages-bench data pull {spec.name}"),
         )
@@ -195,7 +200,59 @@ def data_pull(
             to=to,
             progress=lambda done, total: progress.update(bar, completed=done, total=total),
         )
-    console.print(f"[green]ok[/] {name} verified in {folder}")
+    from .data import get_dataset
+
+    if get_dataset(name).pinned_by_sha256:
+        console.print(f"[green]ok[/] {name} in {folder}: every file matches its pinned sha256")
+    else:
+        console.print(
+            f"[green]ok[/] {name} in {folder}: pinned by revision only; the sha256 of what was "
+            f"received is recorded in {folder / 'SHA256SUMS'} and checked from now on"
+        )
+
+
+@score_app.command("qa")
+def score_qa(
+    gold: Annotated[
+        Path, typer.Option(help="Gold questions: FrenchMedMCQA schema, JSON or JSONL.")
+    ],
+    predictions: Annotated[Path, typer.Option(help="JSONL of {id, output} (raw model text).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+) -> None:
+    """Score multiple-choice answers exactly as the frenchmedmcqa task does (EMR, Hamming…)."""
+    from .scoring import score_qa as score
+
+    card, metrics = score(gold, predictions, bootstrap, seed)
+    _print_scores(card.name, metrics, as_json)
+
+
+@baseline_app.command("qa-random")
+def baseline_qa_random(
+    gold: Annotated[Path, typer.Option(help="Gold questions: FrenchMedMCQA schema.")],
+    output: Annotated[Path, typer.Option(help="Where to write the {id, output} JSONL.")],
+    seed: Annotated[int, typer.Option(help="Seed of the random answers.")] = 0,
+) -> None:
+    """Chance level: a uniformly random non-empty answer set per question."""
+    from .scoring import random_qa_predictions
+
+    lines = [json.dumps(p, ensure_ascii=False) + "\n" for p in random_qa_predictions(gold, seed)]
+    output.write_text("".join(lines), encoding="utf-8")
+    console.print(f"{len(lines)} random answers written to {output}")
+
+
+def _print_scores(task: str, metrics: dict[str, MetricValue], as_json: bool) -> None:
+    if as_json:
+        payload = {name: metric.model_dump() for name, metric in metrics.items()}
+        print(json.dumps({"task": task, "metrics": payload}, indent=2))
+        return
+    from .report import format_metric
+
+    table = Table("metric", "value [95 % CI]", "better", title=f"scored like {task}")
+    for name, metric in metrics.items():
+        table.add_row(name, format_metric(metric), "higher" if metric.higher_is_better else "lower")
+    console.print(table)
 
 
 @report_app.command("show")
@@ -206,7 +263,7 @@ def report_show(path: Path) -> None:
     _print_report(load_report(path))
 
 
-def _print_report(report) -> None:
+def _print_report(report: Report) -> None:
     from .report import format_metric
 
     table = Table(

@@ -65,6 +65,21 @@ def offline() -> bool:
     return os.environ.get("PARTAGES_BENCH_OFFLINE", "") not in ("", "0")
 
 
+def _missing_reason(dataset: str, data_dir: Path | None) -> str | None:
+    """None if the dataset is here (or could be pulled now), else why not and how to get it."""
+    spec = get_dataset(dataset)
+    if is_available(spec, data_dir):
+        return None
+    download = "offline, no download tried"
+    if not offline():
+        try:
+            pull(spec.name, timeout=10)
+            return None
+        except UserError as exc:
+            download = f"download failed: {exc}"
+    return f"{missing_message(spec, data_dir)} ({download})"
+
+
 def plan_tasks(
     cards: Sequence[TaskCard], selectors: Sequence[str], data_dir: Path | None
 ) -> tuple[list[TaskCard], dict[str, str]]:
@@ -74,20 +89,14 @@ def plan_tasks(
     or the default suite is skipped and listed with the reason and the way to get its data.
     """
     runnable, skipped = [], {}
+    missing: dict[str, str | None] = {}  # dataset -> why it is missing (None: available)
     for card in cards:
-        spec = get_dataset(card.dataset) if card.dataset else None
-        if spec is None or is_available(spec, data_dir):
+        if card.dataset is not None and card.dataset not in missing:
+            missing[card.dataset] = _missing_reason(card.dataset, data_dir)
+        reason = missing.get(card.dataset) if card.dataset else None
+        if reason is None:
             runnable.append(card)
             continue
-        download = "offline, no download tried"
-        if not offline():
-            try:
-                pull(spec.name, timeout=10)
-                runnable.append(card)
-                continue
-            except UserError as exc:
-                download = f"download failed: {exc}"
-        reason = f"{missing_message(spec, data_dir)} ({download})"
         if card.name in selectors:
             raise DatasetMissingError(f"task '{card.name}': {reason}")
         skipped[card.name] = reason

@@ -1,9 +1,15 @@
-"""Test settings: offline, and private caches so that nothing touches the user's home."""
+"""Test settings: offline, and private caches so that nothing touches the user's home; a local
+HTTP server for the tests of ``pull``."""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +69,48 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+class HttpServer(ThreadingHTTPServer):
+    """Local HTTP server that records the paths it was asked for."""
+
+    paths: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_port}"
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    server: HttpServer
+
+    def do_GET(self) -> None:
+        self.server.paths.append(self.path)
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
+        pass
+
+
+Serve = Callable[[Path], HttpServer]
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve]:
+    """Start servers on 127.0.0.1 for folders (the pull tests' network), bypassing any proxy."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    servers: list[HttpServer] = []
+
+    def start(directory: Path) -> HttpServer:
+        server = HttpServer(("127.0.0.1", 0), partial(_Handler, directory=str(directory)))
+        server.paths = []
+        # A short poll interval keeps shutdown() (hence each test) fast.
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -11,15 +11,12 @@ import dataclasses
 import hashlib
 import importlib
 import shutil
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import HttpServer, Serve
 
 from partages_bench.data import (
     Archive,
@@ -62,13 +59,11 @@ def _sha(data: bytes) -> str:
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test away from the user's home, mirror settings and proxies."""
+    """Keep every test away from the user's home and mirror settings."""
     monkeypatch.setenv("PARTAGES_BENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PARTAGES_BENCH_HOME", str(tmp_path / "home"))
     for variable in ("PARTAGES_BENCH_DATA", "PARTAGES_BENCH_MIRROR_URL", "PARTAGES_BENCH_OFFLINE"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
 
 
 @pytest.fixture
@@ -92,51 +87,13 @@ def _flip_byte(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-class _Server(ThreadingHTTPServer):
-    """Local HTTP server that records the paths it was asked for."""
-
-    paths: list[str]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}"
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        self.server.paths.append(self.path)
-        super().do_GET()
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
-        pass
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Path], _Server]]:
-    servers: list[_Server] = []
-
-    def start(directory: Path) -> _Server:
-        server = _Server(("127.0.0.1", 0), partial(_Handler, directory=str(directory)))
-        server.paths = []
-        # A short poll interval keeps shutdown() (hence each test) fast.
-        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
 # --- catalogue and local mirror ---------------------------------------------------------------
 
 
 def test_catalog_matches_the_mirror(mirror: Path) -> None:
-    assert set(catalog.DATASETS) == set(NAMES)
-    for name, spec in catalog.DATASETS.items():
+    assert set(catalog.DATASETS) == {*NAMES, "mediqal"}  # mediqal: hub only, see test_mediqal
+    for name in NAMES:
+        spec = get_dataset(name)
         assert spec.name == name
         assert len(spec.commit) == 40 and int(spec.commit, 16) >= 0
         assert spec.licence and spec.citation and spec.title
@@ -257,7 +214,7 @@ def test_corrupted_mirror_is_rejected(mirror: Path, tmp_path: Path) -> None:
 
 
 def test_pull_from_an_http_mirror_verifies_and_skips_present_files(
-    mirror: Path, serve: Callable[[Path], _Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mirror: Path, serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = serve(mirror)
     seen: list[tuple[int, int]] = []
@@ -281,9 +238,7 @@ def test_pull_from_an_http_mirror_verifies_and_skips_present_files(
     assert len(server.paths) == 7
 
 
-def test_pull_rejects_a_corrupted_download(
-    serve: Callable[[Path], _Server], tmp_path: Path, mirror: Path
-) -> None:
+def test_pull_rejects_a_corrupted_download(serve: Serve, tmp_path: Path, mirror: Path) -> None:
     _flip_byte(
         _writable_copy(mirror, "frenchmedmcqa", tmp_path / "served") / "corpus" / "test.json"
     )
@@ -295,7 +250,7 @@ def test_pull_rejects_a_corrupted_download(
 
 
 def test_offline_mode_refuses_before_any_request(
-    serve: Callable[[Path], _Server], tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch
+    serve: Serve, tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = serve(mirror)
     monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", "1")
@@ -304,9 +259,7 @@ def test_offline_mode_refuses_before_any_request(
     assert server.paths == []
 
 
-def test_network_errors_are_one_line_user_errors(
-    serve: Callable[[Path], _Server], tmp_path: Path
-) -> None:
+def test_network_errors_are_one_line_user_errors(serve: Serve, tmp_path: Path) -> None:
     server = serve(tmp_path)  # serves nothing: every file is a 404
     with pytest.raises(DataPullError) as caught:
         pull("refomed_fr", to=tmp_path / "pulled", base_url=server.url)
@@ -329,8 +282,8 @@ TOY_MEMBERS = {
 
 @pytest.fixture
 def toy(
-    serve: Callable[[Path], _Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[DatasetSpec, _Server]:
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[DatasetSpec, HttpServer]:
     """A Mantra-like dataset: LICENSE at another commit, two members of a zip served locally."""
     served = tmp_path / "served" / TOY_REPO
     (served / LICENSE_COMMIT).mkdir(parents=True)
@@ -365,7 +318,7 @@ def toy(
 
 
 def test_pull_extracts_declared_archive_members(
-    toy: tuple[DatasetSpec, _Server], tmp_path: Path
+    toy: tuple[DatasetSpec, HttpServer], tmp_path: Path
 ) -> None:
     spec, server = toy
     folder = pull("toy", to=tmp_path / "pulled")
@@ -399,7 +352,7 @@ def _with_file(spec: DatasetSpec, local_path: str, **changes: Any) -> DatasetSpe
     ids=["corrupted-member", "absent-member"],
 )
 def test_pull_rejects_a_bad_archive_member(
-    toy: tuple[DatasetSpec, _Server],
+    toy: tuple[DatasetSpec, HttpServer],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     change: dict[str, str],
@@ -414,7 +367,7 @@ def test_pull_rejects_a_bad_archive_member(
 
 
 def test_pull_rejects_a_corrupted_archive(
-    toy: tuple[DatasetSpec, _Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    toy: tuple[DatasetSpec, HttpServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec, _ = toy
     archive = Archive("Toy-GSC-brat.zip", _sha(b"another zip"))
@@ -429,12 +382,13 @@ def test_pull_rejects_a_corrupted_archive(
 
 
 def test_run_pulls_a_missing_dataset_unless_offline(
-    mirror: Path, serve: Callable[[Path], _Server], monkeypatch: pytest.MonkeyPatch
+    mirror: Path, serve: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from partages_bench.registry import Registry
     from partages_bench.runner import plan_tasks
 
-    cards = Registry.discover().select(["qa"])
+    # The shared mirror has no MediQAl: only the FrenchMedMCQA tasks can be pulled from it.
+    cards = [c for c in Registry.discover().select(["qa"]) if c.dataset == "frenchmedmcqa"]
     monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", "1")
     runnable, skipped = plan_tasks(cards, ["qa"], None)
     assert not runnable

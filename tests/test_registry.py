@@ -45,6 +45,8 @@ def test_select_by_family_suite_and_name() -> None:
         "frenchmedmcqa",
         "frenchmedmcqa_ll",
         "frenchmedmcqa_nbr",
+        "mediqal_mcqm",
+        "mediqal_mcqu",
     ]
     assert "frenchmedmcqa" in [c.name for c in registry.select(["default"])]
     with pytest.raises(UnknownTaskError, match="unknown task 'nope'"):

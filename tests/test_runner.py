@@ -121,3 +121,44 @@ def test_a_crash_keeps_the_finished_tasks(
     assert report.tasks["frenchmedmcqa"].skipped is None
     assert "scorer exploded" in (report.tasks["crashing_mcqa"].skipped or "")
     assert report.provenance.duration_seconds is not None
+
+
+def test_loglikelihood_variant_scores_questions_not_options(
+    tiny_model: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    settings = options(
+        tiny_model, shared_data, tmp_path / "run", tasks=["frenchmedmcqa_ll"], limit=15
+    )
+    task = run(settings, quiet()).tasks["frenchmedmcqa_ll"]
+    # 15 option documents are the five options of three questions.
+    assert task.n_samples == 3
+    assert {"emr", "hamming", "empty_rate", "accuracy_single"} == set(task.metrics)
+    samples = [
+        json.loads(line)
+        for line in (tmp_path / "run" / "samples" / "frenchmedmcqa_ll.jsonl").open()
+    ]
+    assert samples[0]["doc_id"] == (
+        "5987fa6bffd499eb439c90679d7fbca822d62bc639d1b9c94c68ae20e46f6004"
+    )
+    assert samples[0]["target"] == "C"
+    assert samples[0]["prompt"].count("est-elle exacte ?") == 5
+
+
+def test_count_variant_and_chat_template(
+    tiny_model: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    settings = options(
+        tiny_model,
+        shared_data,
+        tmp_path / "run",
+        tasks=["frenchmedmcqa_nbr"],
+        num_fewshot=2,
+        apply_chat_template=True,
+    )
+    task = run(settings, quiet()).tasks["frenchmedmcqa_nbr"]
+    assert task.primary_metric == "macro_f1"
+    assert 0.0 <= task.metrics["macro_f1"].value <= 1.0
+    first = json.loads((tmp_path / "run" / "samples" / "frenchmedmcqa_nbr.jsonl").open().readline())
+    # Few-shot examples as a multi-turn conversation: two examples, then the question.
+    assert first["prompt"].count("<|im_start|>user") == 3
+    assert first["prompt"].rstrip().endswith("<|im_start|>assistant")

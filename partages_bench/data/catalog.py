@@ -1,9 +1,14 @@
-"""The six French medical datasets, declared once: provenance, licence and every pinned file.
+"""The French medical datasets, declared once: provenance, licence and every pinned file.
 
 Each dataset is described by where its files come from upstream (repository, commit, path, or a
 member of a zip in that repository) and by the sha256 of every file, read from the packaged
 ``checksums/<name>.sha256`` (a copy of the mirror's ``SHA256SUMS``). Those lists hold thousands of
 lines (QUAERO alone ~5,000), so the catalogue is built on first use, not at import time.
+
+MediQAl is the exception: its files are pinned by a hub revision (a git commit, so immutable
+upstream) but their sha256 could not be read here. They are trusted on first use: ``pull``
+records what it received in the folder's ``SHA256SUMS`` and later loads check against that
+(see ``SourceFile`` and ``store.verify``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from partages_bench.data.converters import Splits, convert_frenchmedmcqa
+from partages_bench.data.converters import (
+    MEDIQAL_FILES,
+    Splits,
+    convert_frenchmedmcqa,
+    convert_mediqal,
+)
 from partages_bench.errors import UnknownDatasetError
 
 Family = Literal["qa", "ner", "pseudonymisation", "summarisation"]
@@ -39,10 +49,14 @@ class SourceFile:
     ``remote_path`` is the path in the repository at ``commit`` (the dataset's commit unless
     overridden), or the member path inside ``archive``. ``url`` is for the rare file that is not in
     the source repository at all (then ``remote_path`` is None).
+
+    ``sha256`` is None for a file pinned by revision only (its URL names an immutable revision but
+    its hash was never seen): it is trusted on first use, then checked against the hash recorded
+    in its folder's ``SHA256SUMS``.
     """
 
     local_path: str
-    sha256: str
+    sha256: str | None
     remote_path: str | None
     commit: str | None = None
     archive: Archive | None = None
@@ -53,11 +67,17 @@ class SourceFile:
             raise ValueError(f"{self.local_path}: give exactly one of remote_path and url")
         if self.archive is not None and self.url is not None:
             raise ValueError(f"{self.local_path}: an archive member has no url of its own")
+        if self.archive is not None and self.sha256 is None:
+            raise ValueError(f"{self.local_path}: an archive member needs a sha256 of its own")
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A dataset as the harness knows it; ``name`` is also its folder name in a local mirror."""
+    """A dataset as the harness knows it; ``name`` is also its folder name in a local mirror.
+
+    ``repository`` at ``commit`` is where the files come from: a GitHub repository, or a hub
+    dataset at a revision when every file carries its own ``url`` (MediQAl).
+    """
 
     name: str
     title: str
@@ -71,6 +91,11 @@ class DatasetSpec:
     files: tuple[SourceFile, ...]
     converter: Converter | None = None
     converter_version: int = 0
+
+    @property
+    def pinned_by_sha256(self) -> bool:
+        """Whether every file has a known sha256 (else some are pinned by revision only)."""
+        return all(f.sha256 is not None for f in self.files)
 
 
 def read_checksums(path: Path) -> dict[str, str]:
@@ -119,6 +144,16 @@ _EDS_COMMITS = {
 
 def _eds_source(local_path: str, sha256: str) -> SourceFile:
     return SourceFile(local_path, sha256, local_path, commit=_EDS_COMMITS.get(local_path))
+
+
+_MEDIQAL_HUB_ID = "ANR-MALADES/MediQAl"
+_MEDIQAL_REVISION = "5af34948a74c7b8807c476204a21149ffb00ea2c"
+
+
+def _hub_file(hub_id: str, revision: str, path: str) -> SourceFile:
+    """A hub dataset file pinned by revision only: its sha256 is recorded on first pull."""
+    url = f"https://huggingface.co/datasets/{hub_id}/resolve/{revision}/{path}"
+    return SourceFile(path, None, remote_path=None, url=url)
 
 
 def _spec(name: str, rule: SourceRule, **fields: Any) -> DatasetSpec:
@@ -230,6 +265,27 @@ def _catalog() -> dict[str, DatasetSpec]:
             commit="ead7d0cb92fc4b0f1c2ec30571f8c42a9bcda889",
             hub_id=None,
             hub_revision=None,
+        ),
+        DatasetSpec(
+            name="mediqal",
+            title="MediQAl",
+            family_hint="qa",
+            licence="CC-BY-4.0",
+            citation=(
+                "Bazoge A. et al. (2025). MediQAl: A French Medical Question Answering Dataset "
+                "for Knowledge and Reasoning Evaluation. arXiv:2507.20917"
+            ),
+            # Not a GitHub repository: the data lives only on the hub (GitHub abazoge/MediQAl
+            # holds the authors' code). Each file has its own URL at the revision below.
+            repository=_MEDIQAL_HUB_ID,
+            commit=_MEDIQAL_REVISION,
+            hub_id=_MEDIQAL_HUB_ID,
+            hub_revision=_MEDIQAL_REVISION,
+            files=tuple(
+                _hub_file(_MEDIQAL_HUB_ID, _MEDIQAL_REVISION, p) for p in MEDIQAL_FILES.values()
+            ),
+            converter=convert_mediqal,
+            converter_version=1,
         ),
     ]
     return {spec.name: spec for spec in specs}

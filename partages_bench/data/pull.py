@@ -1,5 +1,9 @@
 """Download a dataset's pinned files, verifying every sha256 before a file is put in place.
 
+A file pinned by revision only has no sha256 to verify on its first download: what was received
+is recorded in the folder's ``SHA256SUMS`` (trust on first use), and from then on that record is
+checked like a pin, by later pulls and by every load.
+
 By default files come from GitHub at the pinned commit; an institution can instead host an HTTP
 mirror laid out like the shared data folder (``<base>/<dataset>/<path>``) and point ``--base-url``
 or ``$PARTAGES_BENCH_MIRROR_URL`` at it. ``urllib`` is enough: no extra dependency.
@@ -17,7 +21,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from partages_bench.data.catalog import Archive, DatasetSpec, SourceFile, get_dataset
-from partages_bench.data.store import atomic_path, checksum_error, default_pull_dir, hash_stream
+from partages_bench.data.store import (
+    atomic_path,
+    checksum_error,
+    default_pull_dir,
+    expected_sha256,
+    hash_stream,
+    recorded_checksums,
+    write_checksums,
+)
 from partages_bench.errors import DataPullError
 
 GITHUB_RAW = "https://raw.githubusercontent.com"
@@ -49,8 +61,10 @@ def _mirror_url(mirror: str, spec: DatasetSpec, source: SourceFile) -> str:
     return f"{mirror}/{urllib.parse.quote(spec.name)}/{urllib.parse.quote(source.local_path)}"
 
 
-def _has_file(path: Path, sha256: str) -> bool:
-    if not path.is_file():
+def _has_file(path: Path, sha256: str | None) -> bool:
+    """Whether ``path`` holds the expected bytes; a file with nothing to check against is
+    fetched again, so that what gets recorded comes from the source."""
+    if sha256 is None or not path.is_file():
         return False
     with path.open("rb") as stream:
         return hash_stream(stream) == sha256
@@ -76,14 +90,20 @@ def _fetch(url: str, sink: BinaryIO, timeout: float) -> str:
 
 
 def _install(
-    dataset: str, target: Path, expected: str, what: str, write: Callable[[BinaryIO], str]
-) -> None:
-    """Write ``target`` through ``write`` (returning the sha256) and keep it only if it matches."""
+    dataset: str,
+    target: Path,
+    expected: str | None,
+    what: str,
+    write: Callable[[BinaryIO], str],
+) -> str:
+    """Write ``target`` through ``write`` (returning the sha256) and keep it only if it matches
+    ``expected`` (None: nothing to match yet, trust on first use); return its sha256."""
     with atomic_path(target) as temp:
         with temp.open("wb") as sink:
             actual = write(sink)
-        if actual != expected:
+        if expected is not None and actual != expected:
             raise checksum_error(dataset, what, expected, actual, "the file was not kept")
+    return actual
 
 
 def _pull_archive(
@@ -132,12 +152,16 @@ def pull(
 
     Files already present with the pinned checksum are kept, so a second pull downloads nothing
     (and succeeds even with ``$PARTAGES_BENCH_OFFLINE`` set, which only forbids actual downloads).
+    Files pinned by revision only are checked against ``SHA256SUMS`` in the folder if it lists
+    them, else downloaded as they are; after a successful pull their hashes are written there.
     ``progress(done, total)`` is called as files are settled (CLI progress bar). Returns the
     dataset folder.
     """
     spec = get_dataset(name)
     dest = (to if to is not None else default_pull_dir()) / spec.name
-    todo = [f for f in spec.files if not _has_file(dest / f.local_path, f.sha256)]
+    recorded = recorded_checksums(spec, dest)
+    expected = {f.local_path: expected_sha256(f, recorded) for f in spec.files}
+    todo = [f for f in spec.files if not _has_file(dest / f.local_path, expected[f.local_path])]
     total = len(spec.files)
     done = total - len(todo)
 
@@ -156,19 +180,24 @@ def pull(
         )
     mirror = (base_url or os.environ.get(MIRROR_ENV, "")).rstrip("/")
     archives: dict[Archive, list[SourceFile]] = {}
+    received_unpinned: dict[str, str] = {}  # what trust on first use records
     for source in todo:
         if source.archive is not None and not mirror:
             archives.setdefault(source.archive, []).append(source)
             continue
         url = _mirror_url(mirror, spec, source) if mirror else _source_url(spec, source)
-        _install(
+        digest = _install(
             spec.name,
             dest / source.local_path,
-            source.sha256,
+            expected[source.local_path],
             f"{source.local_path} from {url}",
             lambda sink, url=url: _fetch(url, sink, timeout),
         )
+        if source.sha256 is None:
+            received_unpinned[source.local_path] = digest
         tick()
     for archive, members in archives.items():
         _pull_archive(spec, archive, members, dest, timeout, tick)
+    if received_unpinned:
+        write_checksums(dest, recorded | received_unpinned)
     return dest

@@ -2,8 +2,12 @@
 
 Users keep a mirror laid out like the shared one (``<root>/<dataset>/<original files>``): an
 explicit ``--data-dir``, ``$PARTAGES_BENCH_DATA``, or what ``partages-bench data pull`` wrote.
-Converted records are cached as JSONL under a key derived from the pinned checksums, so the cache
-can never serve records converted from other bytes or by an older converter.
+Converted records are cached as JSONL under a key derived from the verified checksums, so the
+cache can never serve records converted from other bytes or by an older converter.
+
+Files pinned by revision only (no sha256 in the catalogue) are trusted on first use: a dataset
+folder may hold a ``SHA256SUMS`` (``sha256sum`` format; every folder of the shared mirror has
+one, and ``pull`` writes what it received), and such a file must match the hash listed there.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from partages_bench.data.catalog import DatasetSpec, get_dataset
+from partages_bench.data.catalog import DatasetSpec, SourceFile, get_dataset, read_checksums
 from partages_bench.data.converters import Splits
 from partages_bench.errors import ChecksumError, DatasetMissingError, UserError
 
@@ -26,6 +30,7 @@ DATA_ENV = "PARTAGES_BENCH_DATA"
 HOME_ENV = "PARTAGES_BENCH_HOME"
 CACHE_ENV = "PARTAGES_BENCH_CACHE"
 _INDEX = "splits.json"
+SUMS_FILE = "SHA256SUMS"
 _CHUNK = 1 << 20
 
 
@@ -90,8 +95,40 @@ def checksum_error(dataset: str, what: str, expected: str, actual: str, hint: st
     )
 
 
-def verify(spec: DatasetSpec, folder: Path) -> None:
-    """Check every declared file of ``folder`` against its pinned sha256."""
+def recorded_checksums(spec: DatasetSpec, folder: Path) -> dict[str, str]:
+    """The folder's ``SHA256SUMS`` as {relative path: sha256}, read only for a dataset with files
+    pinned by revision only (a fully pinned one never needs it); empty if there is none."""
+    path = folder / SUMS_FILE
+    if spec.pinned_by_sha256 or not path.is_file():
+        return {}
+    try:
+        return read_checksums(path)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def write_checksums(folder: Path, sums: Mapping[str, str]) -> None:
+    """Write the folder's ``SHA256SUMS`` (sorted, ``sha256sum`` format) in one atomic step."""
+    lines = "".join(f"{digest}  {path}\n" for path, digest in sorted(sums.items()))
+    with atomic_path(folder / SUMS_FILE) as temp:
+        temp.write_text(lines, encoding="utf-8")
+
+
+def expected_sha256(source: SourceFile, recorded: Mapping[str, str]) -> str | None:
+    """The hash a file must have: pinned in the catalogue, else recorded in the folder's
+    ``SHA256SUMS`` (trust on first use), else None (accepted as it is)."""
+    return source.sha256 or recorded.get(source.local_path)
+
+
+def verify(spec: DatasetSpec, folder: Path) -> dict[str, str]:
+    """Check every declared file of ``folder``; return {local path: sha256} of what was read.
+
+    A file with a pinned sha256 must match it. A file pinned by revision only must match the
+    folder's ``SHA256SUMS`` if that lists it, and is accepted otherwise; the returned hashes let
+    the cache key follow its bytes either way.
+    """
+    recorded = recorded_checksums(spec, folder)
+    actual_sha256: dict[str, str] = {}
     for source in spec.files:
         path = folder / source.local_path
         if not path.is_file():
@@ -100,9 +137,14 @@ def verify(spec: DatasetSpec, folder: Path) -> None:
             )
         with path.open("rb") as stream:
             actual = hash_stream(stream)
-        if actual != source.sha256:
+        expected = expected_sha256(source, recorded)
+        if expected is not None and actual != expected:
             hint = f"restore it or run `partages-bench data pull {spec.name}`"
-            raise checksum_error(spec.name, str(path), source.sha256, actual, hint)
+            if source.sha256 is None:
+                hint = f"recorded in {folder / SUMS_FILE} (pinned by revision only); {hint}"
+            raise checksum_error(spec.name, str(path), expected, actual, hint)
+        actual_sha256[source.local_path] = actual
+    return actual_sha256
 
 
 @contextmanager
@@ -121,10 +163,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
-def cache_key(spec: DatasetSpec) -> str:
-    """Identify a conversion by the pinned source files and the converter version."""
+def cache_key(spec: DatasetSpec, sha256s: Mapping[str, str]) -> str:
+    """Identify a conversion by the verified source files and the converter version.
+
+    ``sha256s`` is what ``verify`` returned: the pinned hashes, and for files pinned by revision
+    only their recorded (or, if unrecorded, actual) hashes, so a changed record never reuses a
+    conversion of other bytes.
+    """
     digest = hashlib.sha256()
-    for path, sha256 in sorted((f.local_path, f.sha256) for f in spec.files):
+    for path, sha256 in sorted(sha256s.items()):
         digest.update(f"{sha256}  {path}\n".encode())
     digest.update(f"converter_version={spec.converter_version}\n".encode())
     return digest.hexdigest()[:16]
@@ -170,8 +217,7 @@ def load_splits(name: str, data_dir: Path | None = None) -> Splits:
         raise DatasetMissingError(missing_message(spec, data_dir))
     # Hashing the files every time is cheap (milliseconds) and catches a mirror edited after
     # its first conversion, which the cache key alone would not.
-    verify(spec, folder)
-    entry = cache_dir() / spec.name / cache_key(spec)
+    entry = cache_dir() / spec.name / cache_key(spec, verify(spec, folder))
     cached = _read_cache(entry)
     if cached is not None:
         return cached
@@ -182,15 +228,17 @@ def load_splits(name: str, data_dir: Path | None = None) -> Splits:
 
 @dataclass(frozen=True)
 class DatasetStatus:
-    """One row of ``partages-bench data list``."""
+    """One row of ``partages-bench data list``; ``pinned_by_sha256`` is False for a dataset
+    pinned by revision only (trusted on first use)."""
 
     name: str
     licence: str
     available: bool
     location: Path | None
+    pinned_by_sha256: bool
 
 
 def dataset_status(spec: DatasetSpec, data_dir: Path | None = None) -> DatasetStatus:
-    """Whether and where a dataset is available locally, with its licence."""
+    """Whether and where a dataset is available locally, with its licence and pinning."""
     folder = locate(spec, data_dir)
-    return DatasetStatus(spec.name, spec.licence, folder is not None, folder)
+    return DatasetStatus(spec.name, spec.licence, folder is not None, folder, spec.pinned_by_sha256)

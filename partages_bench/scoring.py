@@ -1,0 +1,131 @@
+"""Offline scoring: outputs produced elsewhere, scored with the same code and metrics as a run.
+
+Input files are JSON arrays or JSON lines. Every problem with them is a ``UserError`` naming the
+file, the line or record, and the field; a model's malformed answer is never a problem, only a
+wrong answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .families.qa import parse_letters, random_answer, score_answer
+from .registry import Registry
+from .report import metric_values
+from .schema import MetricValue, SampleRecord, TaskCard
+
+QA_CARD = "frenchmedmcqa"
+
+
+class InputFileError(UserError):
+    pass
+
+
+def read_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Records of a JSON array or JSON-lines file, each with where it came from (``file line N``
+    or ``file record N``) for error messages."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(f"{path}: invalid JSON line {exc.lineno}: {exc.msg}") from None
+        located = [(f"{path} record {i + 1}", item) for i, item in enumerate(items)]
+    else:
+        located = list(_json_lines(path, text))
+    for where, item in located:
+        if not isinstance(item, dict):
+            raise InputFileError(f"{where}: expected a JSON object")
+    return located
+
+
+def _json_lines(path: Path, text: str) -> Iterator[tuple[str, Any]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield f"{path} line {number}", json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(f"{path} line {number}: invalid JSON ({exc.msg})") from None
+
+
+def _field(where: str, record: dict[str, Any], name: str) -> Any:
+    if name not in record:
+        raise InputFileError(f"{where}: missing field '{name}'")
+    return record[name]
+
+
+def _by_id(path: Path, id_field: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    indexed: dict[str, tuple[str, dict[str, Any]]] = {}
+    for where, record in read_records(path):
+        key = str(_field(where, record, id_field))
+        if key in indexed:
+            raise InputFileError(f"{where}: {id_field} '{key}' appears twice")
+        indexed[key] = (where, record)
+    if not indexed:
+        raise InputFileError(f"{path}: no records")
+    return indexed
+
+
+def _gold_letters(where: str, record: dict[str, Any]) -> list[str]:
+    letters = _field(where, record, "correct_answers")
+    if (
+        not isinstance(letters, list)
+        or not letters
+        or not all(isinstance(x, str) and x.lower() in "abcde" and len(x) == 1 for x in letters)
+    ):
+        raise InputFileError(f"{where}: correct_answers must be a list of letters a-e")
+    return letters
+
+
+def pair_predictions(
+    gold_path: Path, predictions_path: Path, id_field: str = "id"
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(id, gold record, prediction record) in gold order; every id must be on both sides."""
+    gold = _by_id(gold_path, id_field)
+    predictions = _by_id(predictions_path, id_field)
+    for key, (where, _) in predictions.items():
+        if key not in gold:
+            raise InputFileError(f"{where}: {id_field} '{key}' is not in {gold_path}")
+    missing = [key for key in gold if key not in predictions]
+    if missing:
+        raise InputFileError(
+            f"{predictions_path}: no prediction for {len(missing)} of {len(gold)} gold records "
+            f"(first: {id_field} '{missing[0]}')"
+        )
+    return [(key, record, predictions[key][1]) for key, (_, record) in gold.items()]
+
+
+def score_qa(
+    gold_path: Path, predictions_path: Path, bootstrap_iterations: int, seed: int
+) -> tuple[TaskCard, dict[str, MetricValue]]:
+    """FrenchMedMCQA-schema gold and ``{id, output}`` predictions, scored like ``frenchmedmcqa``."""
+    card = Registry.discover().card(QA_CARD)
+    records = []
+    for index, (key, gold, prediction) in enumerate(pair_predictions(gold_path, predictions_path)):
+        letters = _gold_letters(f"{gold_path} id '{key}'", gold)
+        output = prediction.get("output")
+        output = "" if output is None else str(output)
+        records.append(
+            SampleRecord(
+                doc_index=index,
+                doc_id=key,
+                prompt="",
+                output=output,
+                target=",".join(letters),
+                stats=score_answer(parse_letters(output), letters),
+            )
+        )
+    return card, metric_values(card, records, bootstrap_iterations, seed)
+
+
+def random_qa_predictions(gold_path: Path, seed: int) -> list[dict[str, str]]:
+    """A chance-level system: a uniformly random non-empty answer set per question, seeded."""
+    return [{"id": key, "output": random_answer(seed, key)} for key in _by_id(gold_path, "id")]

@@ -46,11 +46,29 @@ def data_hash(doc_hashes: Iterable[str]) -> str:
     return _sha256_text("\n".join(doc_hashes))
 
 
-def metric_specs(card: TaskCard) -> list[MetricSpec]:
-    return [
-        MetricSpec(name, m.aggregation, m.stat, m.higher_is_better)
-        for name, m in card.metrics.items()
-    ]
+def metric_specs(card: TaskCard, records: list[SampleRecord]) -> list[MetricSpec]:
+    """The card's metrics, and for a ``per_label`` metric one more per label found in the
+    per-sample statistics (columns ``{stat}.{label}_…``), named ``metric/label=LABEL``."""
+    keys = {key for record in records for key in record.stats}
+    specs = []
+    for name, metric in card.metrics.items():
+        source = metric.stat or name
+        specs.append(MetricSpec(name, metric.aggregation, source, metric.higher_is_better))
+        if metric.per_label:
+            prefix = f"{source}."
+            labels = sorted(
+                {k[len(prefix) :].rsplit("_", 1)[0] for k in keys if k.startswith(prefix)}
+            )
+            specs += [
+                MetricSpec(
+                    f"{name}/label={label}",
+                    metric.aggregation,
+                    f"{prefix}{label}",
+                    metric.higher_is_better,
+                )
+                for label in labels
+            ]
+    return specs
 
 
 def _as_text(value: Any) -> str:
@@ -78,7 +96,11 @@ def sample_records(card: TaskCard, logged: list[dict[str, Any]]) -> list[SampleR
     for sample in sorted(logged, key=lambda s: s["doc_id"]):
         doc = sample["doc"]
         output, target = _output_and_target(sample)
-        stats = {key: float(sample[key]) for key in sample["metrics"]}
+        stats: dict[str, float] = {}
+        for key in sample["metrics"]:
+            # A family may return all its statistics as one dict-valued lm-eval metric.
+            value = sample[key]
+            stats.update(value if isinstance(value, dict) else {key: float(value)})
         records.append(
             SampleRecord(
                 doc_index=sample["doc_id"],
@@ -107,20 +129,18 @@ def metric_values(
     card: TaskCard, records: list[SampleRecord], bootstrap_iterations: int, seed: int
 ) -> dict[str, MetricValue]:
     """Every metric of the card with its CI, then per breakdown group as ``metric/field=value``."""
-    specs = metric_specs(card)
+    specs = metric_specs(card, records)
     subsets: dict[str, list[SampleRecord]] = {"": records}
     for field in card.breakdown:
         for value in sorted({r.groups[field] for r in records}):
             subsets[f"/{field}={value}"] = [r for r in records if r.groups[field] == value]
+    direction = {spec.name: spec.higher_is_better for spec in specs}
     values = {}
     for suffix, subset in subsets.items():
         estimates = estimate_all([r.stats for r in subset], specs, bootstrap_iterations, seed)
         for name, e in estimates.items():
             values[f"{name}{suffix}"] = MetricValue(
-                value=e.value,
-                ci_low=e.ci_low,
-                ci_high=e.ci_high,
-                higher_is_better=card.metrics[name].higher_is_better,
+                value=e.value, ci_low=e.ci_low, ci_high=e.ci_high, higher_is_better=direction[name]
             )
     return values
 

@@ -18,7 +18,17 @@ RequestType = Literal["loglikelihood", "generation"]
 FAMILIES: tuple[str, ...] = ("qa", "summarisation", "ner", "pseudonymisation")
 # Names of partages_bench.stats.AGGREGATIONS and partages_bench.families.COMBINERS, spelled out
 # here so that reading a card validates them without importing numpy (tests keep them in sync).
-AggregationName = Literal["mean", "nanmean", "micro_f1", "macro_f1"]
+AggregationName = Literal[
+    "mean",
+    "nanmean",
+    "ratio",
+    "micro_precision",
+    "micro_recall",
+    "micro_f1",
+    "micro_f2",
+    "label_macro_f1",
+    "class_macro_f1",
+]
 CombinerName = Literal["option_judgements"]
 
 
@@ -32,6 +42,9 @@ class MetricCard(_Record):
     aggregation: AggregationName = "mean"
     stat: str | None = None
     higher_is_better: bool = True
+    per_label: bool = Field(
+        default=False, description="also report it per label, from {stat}.{label}_… statistics"
+    )
     description: str = ""
 
 

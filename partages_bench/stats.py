@@ -29,20 +29,24 @@ CONFIDENCE = 0.95
 _MAX_INDEX_CELLS = 20_000_000
 
 
+def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, 0 where the denominator is 0 (scikit-learn's zero_division=0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), 0.0)
+
+
+def _counts(columns: Columns, stat: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return tuple(columns[f"{stat}_{kind}"].sum(axis=-1) for kind in ("tp", "fp", "fn"))
+
+
+def _fbeta(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, beta: float) -> np.ndarray:
+    b2 = beta * beta
+    return _safe_divide((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp)
+
+
 def mean(columns: Columns, stat: str) -> np.ndarray:
     """Mean of the per-sample statistic ``stat`` (accuracy, EMR, Hamming score…)."""
     return columns[stat].mean(axis=-1)
-
-
-def micro_f1(columns: Columns, stat: str) -> np.ndarray:
-    """Pooled F1 from per-sample ``{stat}_tp``, ``{stat}_fp``, ``{stat}_fn`` counts.
-
-    F1 = 2·TP / (2·TP + FP + FN) with counts summed over samples; 0 where the denominator is 0.
-    """
-    tp = columns[f"{stat}_tp"].sum(axis=-1)
-    denominator = 2 * tp + columns[f"{stat}_fp"].sum(axis=-1) + columns[f"{stat}_fn"].sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
 
 
 def nanmean(columns: Columns, stat: str) -> np.ndarray:
@@ -50,13 +54,50 @@ def nanmean(columns: Columns, stat: str) -> np.ndarray:
     accuracy); NaN if no resampled sample has it."""
     values = columns[stat]
     defined = ~np.isnan(values)
-    count = defined.sum(axis=-1)
     total = np.where(defined, values, 0.0).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
+    count = defined.sum(axis=-1)
+    return np.where(count > 0, _safe_divide(total, count), np.nan)
 
 
-def macro_f1(columns: Columns, stat: str) -> np.ndarray:
+def ratio(columns: Columns, stat: str) -> np.ndarray:
+    """Pooled ratio Σ ``{stat}_num`` / Σ ``{stat}_den`` (e.g. leaked mentions / gold mentions)."""
+    return _safe_divide(columns[f"{stat}_num"].sum(axis=-1), columns[f"{stat}_den"].sum(axis=-1))
+
+
+def micro_precision(columns: Columns, stat: str) -> np.ndarray:
+    """TP / (TP + FP) with ``{stat}_tp``, ``{stat}_fp`` summed over samples."""
+    tp, fp, _ = _counts(columns, stat)
+    return _safe_divide(tp, tp + fp)
+
+
+def micro_recall(columns: Columns, stat: str) -> np.ndarray:
+    """TP / (TP + FN) with ``{stat}_tp``, ``{stat}_fn`` summed over samples."""
+    tp, _, fn = _counts(columns, stat)
+    return _safe_divide(tp, tp + fn)
+
+
+def micro_f1(columns: Columns, stat: str) -> np.ndarray:
+    """Pooled F1 = 2·TP / (2·TP + FP + FN), counts summed over samples; 0 if nothing at all."""
+    return _fbeta(*_counts(columns, stat), beta=1.0)
+
+
+def micro_f2(columns: Columns, stat: str) -> np.ndarray:
+    """Pooled F2 = 5·TP / (5·TP + 4·FN + FP): recall weighs four times precision (a missed
+    identifier costs more than an over-redacted word)."""
+    return _fbeta(*_counts(columns, stat), beta=2.0)
+
+
+def label_macro_f1(columns: Columns, stat: str) -> np.ndarray:
+    """Unweighted mean over labels of per-label F1, from ``{stat}.{label}_tp/fp/fn`` columns (the
+    labels are those columns' labels: a task emits every label of its set for every sample)."""
+    prefix = f"{stat}."
+    labels = sorted(
+        {key[len(prefix) :].rsplit("_", 1)[0] for key in columns if key.startswith(prefix)}
+    )
+    return np.mean([micro_f1(columns, f"{stat}.{label}") for label in labels], axis=0)
+
+
+def class_macro_f1(columns: Columns, stat: str) -> np.ndarray:
     """Unweighted mean over classes of per-class F1, from per-sample ``{stat}_gold`` and
     ``{stat}_pred`` class ids (0 = no prediction, never a class).
 
@@ -66,23 +107,28 @@ def macro_f1(columns: Columns, stat: str) -> np.ndarray:
     """
     gold, pred = columns[f"{stat}_gold"], columns[f"{stat}_pred"]
     classes = np.union1d(np.unique(gold), np.unique(pred[pred != 0]))
-    scores = []
-    for label in classes:
-        tp = ((gold == label) & (pred == label)).sum(axis=-1)
-        fp = ((gold != label) & (pred == label)).sum(axis=-1)
-        fn = ((gold == label) & (pred != label)).sum(axis=-1)
-        denominator = 2 * tp + fp + fn
-        scores.append(
-            np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)
+    scores = [
+        _fbeta(
+            ((gold == label) & (pred == label)).sum(axis=-1),
+            ((gold != label) & (pred == label)).sum(axis=-1),
+            ((gold == label) & (pred != label)).sum(axis=-1),
+            beta=1.0,
         )
+        for label in classes
+    ]
     return np.mean(scores, axis=0)
 
 
 AGGREGATIONS: dict[str, Aggregation] = {
     "mean": mean,
     "nanmean": nanmean,
+    "ratio": ratio,
+    "micro_precision": micro_precision,
+    "micro_recall": micro_recall,
     "micro_f1": micro_f1,
-    "macro_f1": macro_f1,
+    "micro_f2": micro_f2,
+    "label_macro_f1": label_macro_f1,
+    "class_macro_f1": class_macro_f1,
 }
 
 

@@ -76,7 +76,7 @@ def test_macro_f1_agrees_with_scikit_learn() -> None:
     gold = rng.integers(1, 6, size=300)
     pred = np.where(rng.random(300) < 0.5, gold, rng.integers(0, 6, size=300))
     per_sample = [{"c_gold": g, "c_pred": p} for g, p in zip(gold, pred, strict=True)]
-    ours = estimate_all(per_sample, [MetricSpec("f1", "macro_f1", stat="c")], seed=2)["f1"]
+    ours = estimate_all(per_sample, [MetricSpec("f1", "class_macro_f1", stat="c")], seed=2)["f1"]
     labels = sorted(set(gold) | (set(pred) - {0}))
     reference = f1_score(gold, pred, labels=labels, average="macro", zero_division=0)
     assert ours.value == pytest.approx(reference, abs=1e-12)
@@ -99,3 +99,48 @@ def test_card_schema_knows_every_aggregation_and_combiner() -> None:
 
     assert set(get_args(AggregationName)) == set(AGGREGATIONS)
     assert set(get_args(CombinerName)) == set(COMBINERS)
+
+
+def test_pooled_ratio_precision_recall_and_f2() -> None:
+    per_doc = [
+        {"s_tp": 3, "s_fp": 1, "s_fn": 2, "leak_num": 1, "leak_den": 4},
+        {"s_tp": 1, "s_fp": 0, "s_fn": 0, "leak_num": 0, "leak_den": 6},
+    ]
+    specs = [
+        MetricSpec("p", "micro_precision", stat="s"),
+        MetricSpec("r", "micro_recall", stat="s"),
+        MetricSpec("f2", "micro_f2", stat="s"),
+        MetricSpec("leak", "ratio", stat="leak"),
+    ]
+    result = estimate_all(per_doc, specs, iterations=0)
+    precision, recall = 4 / 5, 4 / 6
+    assert result["p"].value == pytest.approx(precision)
+    assert result["r"].value == pytest.approx(recall)
+    assert result["f2"].value == pytest.approx(5 * precision * recall / (4 * precision + recall))
+    assert result["leak"].value == pytest.approx(1 / 10)
+
+
+def test_label_macro_f1_agrees_with_scikit_learn_on_tagged_items() -> None:
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(3)
+    labels = ["NOM", "DATE", "TEL"]
+    per_doc, gold_all, pred_all = [], [], []
+    for _ in range(40):
+        gold = rng.choice(labels, size=5)
+        pred = np.where(rng.random(5) < 0.6, gold, rng.choice(labels, size=5))
+        gold_all += list(gold)
+        pred_all += list(pred)
+        per_doc.append(
+            {
+                f"s.{label}_{kind}": float(count)
+                for label in labels
+                for kind, count in (
+                    ("tp", np.sum((gold == label) & (pred == label))),
+                    ("fp", np.sum((gold != label) & (pred == label))),
+                    ("fn", np.sum((gold == label) & (pred != label))),
+                )
+            }
+        )
+    ours = estimate_all(per_doc, [MetricSpec("f1", "label_macro_f1", stat="s")], iterations=0)
+    assert ours["f1"].value == pytest.approx(f1_score(gold_all, pred_all, average="macro"))

@@ -12,3 +12,9 @@ from partages_bench.schema import SampleRecord
 COMBINERS: dict[str, Callable[[Sequence[SampleRecord]], SampleRecord]] = {
     "option_judgements": qa.combine_option_judgements,
 }
+
+
+def unaggregated(values: list[object]) -> float:
+    """lm-eval ``aggregation`` for a metric whose per-sample value is a dict of statistics: we
+    aggregate those ourselves (with bootstrap CIs); lm-eval's own number would mean nothing."""
+    return float("nan")

@@ -1,0 +1,79 @@
+"""From lm-eval's logged samples to our per-sample records and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from partages_bench.report import metric_values, sample_records
+from partages_bench.schema import MetricCard, TaskCard
+
+
+def card(**metrics: MetricCard) -> TaskCard:
+    return TaskCard(
+        name="t",
+        family="ner",
+        dataset=None,
+        licence="x",
+        citation="x",
+        version="1",
+        primary_metric=next(iter(metrics)),
+        metrics=metrics,
+        requires="generation",
+        path="t.yaml",
+    )
+
+
+def logged(doc_id: int, stats: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "doc_id": doc_id,
+        "doc": {"id": f"d{doc_id}"},
+        "arguments": [("prompt", {})],
+        "filtered_resps": ["output"],
+        "target": "target",
+        "metrics": ["stats"],
+        "stats": stats,
+    }
+
+
+def test_dict_valued_metric_is_flattened_and_per_label_metrics_expand() -> None:
+    task = card(f1=MetricCard(aggregation="micro_f1", stat="span", per_label=True))
+    samples = [
+        logged(
+            1,
+            {
+                "span_tp": 2,
+                "span_fp": 0,
+                "span_fn": 1,
+                "span.NOM_tp": 1,
+                "span.NOM_fp": 0,
+                "span.NOM_fn": 1,
+                "span.TEL_tp": 1,
+                "span.TEL_fp": 0,
+                "span.TEL_fn": 0,
+            },
+        ),
+        logged(
+            0,
+            {
+                "span_tp": 0,
+                "span_fp": 1,
+                "span_fn": 0,
+                "span.NOM_tp": 0,
+                "span.NOM_fp": 1,
+                "span.NOM_fn": 0,
+                "span.TEL_tp": 0,
+                "span.TEL_fp": 0,
+                "span.TEL_fn": 0,
+            },
+        ),
+    ]
+    records = sample_records(task, samples)
+    assert [r.doc_id for r in records] == ["d0", "d1"]
+    assert records[1].stats["span.NOM_fn"] == 1.0
+    values = metric_values(task, records, bootstrap_iterations=0, seed=0)
+    assert set(values) == {"f1", "f1/label=NOM", "f1/label=TEL"}
+    assert values["f1"].value == pytest.approx(4 / 6)
+    assert values["f1/label=NOM"].value == pytest.approx(2 / 4)
+    assert values["f1/label=TEL"].value == 1.0

@@ -406,3 +406,18 @@ def test_run_pulls_a_missing_dataset_unless_offline(
     assert not skipped
     assert len(server.paths) == 3
     assert is_available(get_dataset("frenchmedmcqa"))
+
+
+def test_eds_pseudo_notes_are_deduplicated_trimmed_and_linked(mirror: Path) -> None:
+    splits = load_splits("eds_pseudo_synthetic", data_dir=mirror)
+    assert (len(splits["train"]), len(splits["test"])) == (50, 879)
+    notes = splits["train"] + splits["test"]
+    assert len({note["note_id"] for note in notes}) == 929
+    for note in notes:
+        for entity in note["entities"]:
+            surface = note["text"][entity["start"] : entity["end"]]
+            assert surface == entity["text"] == surface.strip()
+            same = [e for e in note["entities"] if e["entity_id"] == entity["entity_id"]]
+            assert {(e["label"], e["text"]) for e in same} == {(entity["label"], entity["text"])}
+    # 6,566 spans in the file, 304 of them on the 88 repeated lines.
+    assert sum(len(note["entities"]) for note in notes) == 6262

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from partages_bench.data.converters import (
     MEDIQAL_FILES,
     Splits,
+    convert_eds_pseudo,
     convert_frenchmedmcqa,
     convert_mediqal,
 )
@@ -249,6 +250,8 @@ def _catalog() -> dict[str, DatasetSpec]:
             commit="b8bfde4a0e6ca31ac5ea85483757294d48f19d03",
             hub_id=None,
             hub_revision=None,
+            converter=convert_eds_pseudo,
+            converter_version=1,
         ),
         _spec(
             "refomed_fr",

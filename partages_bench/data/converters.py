@@ -10,6 +10,7 @@ source checksums and the converter version, so any change to a converter's outpu
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,53 @@ def convert_mediqal(folder: Path) -> Splits:
             )
         splits[split] = records
     return splits
+
+
+EDS_PSEUDO_FEWSHOT = 50
+_EDS_PSEUDO_SEED = "eds_pseudo_synthetic"
+
+
+def convert_eds_pseudo(folder: Path) -> Splits:
+    """AP-HP's fictitious notes (``data/gen_dataset/train.jsonl``) to canonical notes.
+
+    - 88 lines repeat an earlier record exactly (44 note ids): each note is kept once (929).
+    - Spans are trimmed of surrounding whitespace (three DATE spans end with a space).
+    - Mentions of one note with the same label and the same text are one entity (``entity_id``):
+      upstream does not link mentions, and the same string twice is the same person or number.
+    - Upstream has a single set: a seeded draw of 50 notes is the ``train`` split (few-shot
+      examples only) and the other 879 are ``test``. ``templates.txt`` is not used (146 of its
+      templates are notes of this file).
+    """
+    path = folder / "data" / "gen_dataset" / "train.jsonl"
+    notes: dict[str, Record] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        item = json.loads(line)
+        if item["note_id"] in notes:
+            continue
+        text = item["note_text"]
+        entities, ids = [], {}
+        for span in sorted(item["entities"], key=lambda e: e["start"]):
+            start, end = span["start"], span["end"]
+            surface = text[start:end]
+            start += len(surface) - len(surface.lstrip())
+            end -= len(surface) - len(surface.rstrip())
+            if start >= end:
+                raise UserError(f"{path} line {number}: empty span {span} in {item['note_id']}")
+            key = (span["label"], text[start:end])
+            ids.setdefault(key, f"{item['note_id']}:e{len(ids)}")
+            entities.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "label": span["label"],
+                    "text": text[start:end],
+                    "entity_id": ids[key],
+                }
+            )
+        notes[item["note_id"]] = {"note_id": item["note_id"], "text": text, "entities": entities}
+    ordered = sorted(notes)
+    fewshot = set(random.Random(_EDS_PSEUDO_SEED).sample(ordered, EDS_PSEUDO_FEWSHOT))
+    return {
+        "train": [notes[k] for k in ordered if k in fewshot],
+        "test": [notes[k] for k in ordered if k not in fewshot],
+    }

@@ -1,0 +1,59 @@
+"""Identifiers out of the logs: per-sample logs of the pseudonymisation family show a label and a
+salted hash where an identifier was, unless the user asks for them in clear (``--log-phi``).
+
+The hash links mentions of one identifier across the log (and across runs of the same task on
+the same data, since the default salt is derived from the task and data hashes); it is not a
+secret — set ``PARTAGES_BENCH_PHI_SALT`` for one. Masking is deliberately greedy: every
+occurrence of a mention's text, in any case, and for numbers every spelling of its digits with
+spaces, dots, dashes or slashes between them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_MIN_DIGITS_FOR_SPELLINGS = 4
+
+
+def _normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c)).strip()
+
+
+def salt_for(task_hash: str, data_hash: str) -> str:
+    return os.environ.get("PARTAGES_BENCH_PHI_SALT") or f"{task_hash}:{data_hash}"
+
+
+def _pattern(mention: str) -> str:
+    digits = re.sub(r"\D", "", mention)
+    if (
+        len(digits) >= _MIN_DIGITS_FOR_SPELLINGS
+        and len(digits) >= len(mention.replace(" ", "")) - 3
+    ):
+        # A number: any spelling of the same digits ("06 12 34 56 78", "06.12.34.56.78", "+33…").
+        return r"[\s./\-]*".join(re.escape(d) for d in digits)
+    return re.escape(mention)
+
+
+def mask_phi(text: str, mentions: Iterable[tuple[str, str]], salt: str) -> str:
+    """``text`` with every occurrence of each (mention, label) replaced by ``[LABEL:hash]``."""
+    unique = {m: label for m, label in mentions if m.strip()}
+    if not unique or not text:
+        return text
+    ordered = sorted(unique, key=len, reverse=True)
+    replacements = {}
+    for mention in ordered:
+        digest = hashlib.sha256(f"{salt}:{_normalise(mention)}".encode()).hexdigest()[:8]
+        replacements[mention] = f"[{unique[mention]}:{digest}]"
+    patterns = [f"(?P<m{i}>{_pattern(m)})" for i, m in enumerate(ordered)]
+    regex = re.compile("|".join(patterns), re.IGNORECASE)
+
+    def replace(match: re.Match[str]) -> str:
+        index = int(match.lastgroup[1:]) if match.lastgroup else 0
+        return replacements[ordered[index]]
+
+    return regex.sub(replace, text)

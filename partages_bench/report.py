@@ -261,7 +261,8 @@ def render_markdown(report: Report) -> str:
         f"Python {p.python}, {p.platform}",
         "- " + ", ".join(f"{k} {v}" for k, v in p.libraries.items()),
         f"- command: `{' '.join(p.command)}`",
-        f"- started {p.start_time}, duration {p.duration_seconds or 0:.1f} s",
+        f"- started {p.start_time}, "
+        + (f"duration {p.duration_seconds:.1f} s" if p.duration_seconds is not None else "running"),
         "",
     ]
     return "\n".join(lines)

@@ -87,6 +87,9 @@ def run(
     apply_chat_template: Annotated[
         bool, typer.Option(help="Format prompts with the model's chat template.")
     ] = False,
+    log_phi: Annotated[
+        bool, typer.Option(help="Keep identifiers in clear in pseudonymisation sample logs.")
+    ] = False,
     include_path: IncludePaths = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -107,6 +110,7 @@ def run(
         seed=seed,
         bootstrap_iterations=bootstrap,
         apply_chat_template=apply_chat_template,
+        log_phi=log_phi,
     )
     report = run_tasks(options, console)
     _print_report(report)

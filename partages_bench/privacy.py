@@ -5,7 +5,7 @@ The hash links mentions of one identifier across the log (and across runs of the
 the same data, since the default salt is derived from the task and data hashes); it is not a
 secret — set ``PARTAGES_BENCH_PHI_SALT`` for one. Masking is deliberately greedy: every
 occurrence of a mention's text, in any case, and for numbers every spelling of its digits with
-spaces, dots, dashes or slashes between them.
+up to three non-alphanumeric characters between two of them.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def _pattern(mention: str) -> str:
         len(digits) >= _MIN_DIGITS_FOR_SPELLINGS
         and len(digits) >= len(mention.replace(" ", "")) - 3
     ):
-        # A number: any spelling of the same digits ("06 12 34 56 78", "06.12.34.56.78", "+33…").
-        return r"[\s./\-]*".join(re.escape(d) for d in digits)
+        # A number: any spelling of its digits, up to three separators between two of them
+        # ("06 12 34 56 78", "06.12.34.56.78", "01 / 07 | 1995").
+        return r"[^\w]{0,3}".join(re.escape(d) for d in digits)
     return re.escape(mention)
 
 

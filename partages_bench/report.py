@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .privacy import mask_phi, salt_for
 from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
 from .stats import MetricSpec, estimate_all
 
@@ -89,13 +90,30 @@ def _output_and_target(sample: dict[str, Any]) -> tuple[str, str]:
     return _as_text(sample["filtered_resps"][0]), _as_text(sample["target"])
 
 
-def sample_records(card: TaskCard, logged: list[dict[str, Any]]) -> list[SampleRecord]:
+def _without_phi(doc: dict[str, Any], texts: list[str], salt: str) -> list[str]:
+    """Prompt, output and target with the document's identifiers masked (``privacy``); the
+    prompt keeps only the evaluated note's own block — few-shot notes carry identifiers too."""
+    mentions = [(entity["text"], entity["label"]) for entity in doc.get("entities", [])]
+    prompt, *rest = texts
+    start = prompt.rfind(doc["text"]) if doc.get("text") else -1
+    if start > 0:
+        prompt = "[few-shot examples omitted] " + prompt[start:]
+    return [mask_phi(text, mentions, salt) for text in (prompt, *rest)]
+
+
+def sample_records(
+    card: TaskCard, logged: list[dict[str, Any]], phi_salt: str | None = None
+) -> list[SampleRecord]:
     """lm-eval's logged samples as our per-sample records (one per document, after the card's
-    ``combine`` reduction when several lm-eval documents make one)."""
+    ``combine`` reduction when several lm-eval documents make one). With ``phi_salt``, the
+    identifiers of pseudonymisation documents are masked in the texts."""
     records = []
     for sample in sorted(logged, key=lambda s: s["doc_id"]):
         doc = sample["doc"]
         output, target = _output_and_target(sample)
+        prompt = _as_text(sample["arguments"][0][0])
+        if phi_salt is not None:
+            prompt, output, target = _without_phi(doc, [prompt, output, target], phi_salt)
         stats: dict[str, float] = {}
         for key in sample["metrics"]:
             # A family may return all its statistics as one dict-valued lm-eval metric.
@@ -105,7 +123,7 @@ def sample_records(card: TaskCard, logged: list[dict[str, Any]]) -> list[SampleR
             SampleRecord(
                 doc_index=sample["doc_id"],
                 doc_id=str(doc.get(card.doc_id_field, sample["doc_id"])),
-                prompt=_as_text(sample["arguments"][0][0]),
+                prompt=prompt,
                 output=output,
                 target=target,
                 stats=stats,
@@ -150,11 +168,17 @@ def score_task(
     lm_eval_results: Mapping[str, Any],
     bootstrap_iterations: int,
     seed: int,
+    log_phi: bool = False,
 ) -> tuple[TaskResult, list[SampleRecord]]:
-    """Metrics with bootstrap CIs, and the per-sample log, for one task of one lm-eval run."""
-    logged = lm_eval_results["samples"][card.name]
-    records = sample_records(card, logged)
+    """Metrics with bootstrap CIs, and the per-sample log, for one task of one lm-eval run.
+
+    Pseudonymisation logs never show identifiers in clear unless ``log_phi``.
+    """
+    logged = sorted(lm_eval_results["samples"][card.name], key=lambda s: s["doc_id"])
     config = lm_eval_results["configs"][card.name]
+    hashes = task_hash(config), data_hash(s["doc_hash"] for s in logged)
+    masked = card.family == "pseudonymisation" and not log_phi
+    records = sample_records(card, logged, salt_for(*hashes) if masked else None)
     result = TaskResult(
         name=card.name,
         family=card.family,
@@ -164,8 +188,8 @@ def score_task(
         metrics=metric_values(card, records, bootstrap_iterations, seed),
         n_samples=len(records),
         num_fewshot=int(config.get("num_fewshot") or 0),
-        task_hash=task_hash(config),
-        data_hash=data_hash(s["doc_hash"] for s in sorted(logged, key=lambda s: s["doc_id"])),
+        task_hash=hashes[0],
+        data_hash=hashes[1],
     )
     return result, records
 

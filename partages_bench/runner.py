@@ -58,6 +58,7 @@ class RunOptions:
     seed: int = DEFAULT_SEED
     bootstrap_iterations: int = DEFAULT_BOOTSTRAP
     apply_chat_template: bool = False
+    log_phi: bool = False
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
@@ -257,7 +258,7 @@ def run(options: RunOptions, console: Console) -> Report:
                     fewshot_random_seed=options.seed,
                 )
                 result, records = score_task(
-                    card, results, options.bootstrap_iterations, options.seed
+                    card, results, options.bootstrap_iterations, options.seed, options.log_phi
                 )
             except BaseException as exc:
                 # Keep what finished, say what failed, and let the error reach the user.

@@ -88,13 +88,21 @@ def micro_f2(columns: Columns, stat: str) -> np.ndarray:
 
 
 def label_macro_f1(columns: Columns, stat: str) -> np.ndarray:
-    """Unweighted mean over labels of per-label F1, from ``{stat}.{label}_tp/fp/fn`` columns (the
-    labels are those columns' labels: a task emits every label of its set for every sample)."""
+    """Unweighted mean over labels of per-label F1, from ``{stat}.{label}_tp/fp/fn`` columns.
+
+    The labels are those with any count in the arrays given (scikit-learn's macro average over
+    the labels of gold ∪ predictions); one absent from a bootstrap resample scores 0 there.
+    """
     prefix = f"{stat}."
     labels = sorted(
         {key[len(prefix) :].rsplit("_", 1)[0] for key in columns if key.startswith(prefix)}
     )
-    return np.mean([micro_f1(columns, f"{stat}.{label}") for label in labels], axis=0)
+    present = [
+        label
+        for label in labels
+        if any(np.any(count > 0) for count in _counts(columns, f"{prefix}{label}"))
+    ]
+    return np.mean([micro_f1(columns, f"{prefix}{label}") for label in present], axis=0)
 
 
 def class_macro_f1(columns: Columns, stat: str) -> np.ndarray:

@@ -162,3 +162,33 @@ def test_count_variant_and_chat_template(
     # Few-shot examples as a multi-turn conversation: two examples, then the question.
     assert first["prompt"].count("<|im_start|>user") == 3
     assert first["prompt"].rstrip().endswith("<|im_start|>assistant")
+
+
+def test_pseudonymisation_logs_hold_no_identifier_in_clear(
+    tiny_model: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    from partages_bench.data import load_splits
+    from partages_bench.generator import generate_notes
+
+    tasks = ["pseudo_detect_generated", "pseudo_rewrite_eds"]
+    notes = (
+        generate_notes(4, 20261125, "test")
+        + load_splits("eds_pseudo_synthetic", shared_data)["test"][:4]
+    )
+    mentions = {e["text"] for note in notes for e in note["entities"] if len(e["text"]) >= 4}
+    assert len(mentions) > 20
+
+    def leaked(folder: Path) -> set[str]:
+        everything = "".join(p.read_text() for p in folder.rglob("*") if p.is_file())
+        return {mention for mention in mentions if mention in everything}
+
+    run(options(tiny_model, shared_data, tmp_path / "masked", tasks=tasks, limit=4), quiet())
+    assert leaked(tmp_path / "masked") == set()
+    report = load_report(tmp_path / "masked")
+    assert report.tasks["pseudo_detect_generated"].primary_metric == "leak_rate"
+    assert "leak_rate/label=NOM" in report.tasks["pseudo_rewrite_eds"].metrics
+
+    settings = options(tiny_model, shared_data, tmp_path / "clear", tasks=tasks, limit=4)
+    settings.log_phi = True
+    run(settings, quiet())
+    assert len(leaked(tmp_path / "clear")) > 10

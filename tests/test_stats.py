@@ -144,3 +144,12 @@ def test_label_macro_f1_agrees_with_scikit_learn_on_tagged_items() -> None:
         )
     ours = estimate_all(per_doc, [MetricSpec("f1", "label_macro_f1", stat="s")], iterations=0)
     assert ours["f1"].value == pytest.approx(f1_score(gold_all, pred_all, average="macro"))
+
+
+def test_label_macro_f1_ignores_labels_never_seen() -> None:
+    per_doc = [
+        {"s.A_tp": 1, "s.A_fp": 0, "s.A_fn": 1, "s.B_tp": 0, "s.B_fp": 0, "s.B_fn": 0},
+        {"s.A_tp": 1, "s.A_fp": 0, "s.A_fn": 0, "s.B_tp": 0, "s.B_fp": 0, "s.B_fn": 0},
+    ]
+    ours = estimate_all(per_doc, [MetricSpec("f1", "label_macro_f1", stat="s")], iterations=0)
+    assert ours["f1"].value == pytest.approx(0.8)  # label A only: 2·2 / (2·2 + 0 + 1)

@@ -1,0 +1,80 @@
+"""Synthetic French clinical documents with exact PHI spans, deterministic for a seed.
+
+One generator for the whole project: the pseudonymisation family evaluates on notes with gold
+spans for AP-HP eds-pseudo's 13 labels and ``keep`` spans (non-PHI content that must survive),
+and the summarisation family can render several documents of one ``ClinicalCase`` with
+``render_document``. Templates are split into a dev pool (few-shot examples) and a disjoint
+test pool, so a test note never reuses a template shown as an example.
+
+Note ``i`` of ``generate_notes(n, seed, split)`` depends only on ``(seed, split, i)``: a larger
+``n`` extends the list without changing its start. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable
+from pathlib import Path
+
+from partages_bench.errors import UserError
+from partages_bench.generator.clinical import ClinicalCase, make_case
+from partages_bench.generator.documents import (
+    CONTROL_TEMPLATES,
+    DOC_TYPES,
+    HARD_CASES,
+    LABELS,
+    POOLS,
+    TEMPLATES,
+    Note,
+    Pool,
+    Template,
+    render_document,
+    render_template,
+)
+
+__all__ = [
+    "CONTROL_RATE",
+    "DOC_TYPES",
+    "HARD_CASES",
+    "LABELS",
+    "POOLS",
+    "TEMPLATES",
+    "ClinicalCase",
+    "Note",
+    "Template",
+    "generate_note",
+    "generate_notes",
+    "make_case",
+    "render_document",
+    "write_jsonl",
+]
+
+# Share of PHI-free notes: they measure false positives of a pseudonymiser on clean text.
+CONTROL_RATE = 0.07
+
+
+def generate_note(seed: int, split: Pool, index: int) -> Note:
+    """Note ``index`` of a (seed, split) stream, from its own random generator."""
+    if split not in ("dev", "test"):
+        raise UserError(f"split must be 'dev' or 'test', not {split!r}")
+    rng = random.Random(f"{seed}:{split}:{index}")
+    if rng.random() < CONTROL_RATE:
+        template = rng.choice(CONTROL_TEMPLATES[split])
+    else:
+        template = rng.choice(POOLS[split, rng.choice(DOC_TYPES)])
+    case = make_case(rng, "oncologie" if template.doc_type == "rcp_synthesis" else None)
+    return {"note_id": f"gen-{split}-{seed}-{index:05d}", **render_template(case, template, rng)}
+
+
+def generate_notes(n: int, seed: int, split: Pool) -> list[Note]:
+    return [generate_note(seed, split, index) for index in range(n)]
+
+
+def write_jsonl(notes: Iterable[Note], path: str | Path) -> None:
+    """One note a line, UTF-8 and unescaped so that French text stays readable."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8") as handle:
+        for note in notes:
+            handle.write(json.dumps(note, ensure_ascii=False) + "\n")

@@ -229,7 +229,25 @@ def score_qa(
     from .scoring import score_qa as score
 
     card, metrics = score(gold, predictions, bootstrap, seed)
-    _print_scores(card.name, metrics, as_json)
+    _print_scores({card.name: metrics}, as_json)
+
+
+@score_app.command("pseudonymisation")
+def score_pseudonymisation(
+    gold: Annotated[Path, typer.Option(help="Gold notes JSONL {note_id, text, entities}.")],
+    predictions: Annotated[
+        Path,
+        typer.Option(help="JSONL {note_id, entities} (detect) and/or {note_id, text} (rewrite)."),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+) -> None:
+    """Score any pseudonymisation system (LLM or not): leak rate first, per mode present."""
+    from .scoring import score_pseudonymisation as score
+
+    results = score(gold, predictions, bootstrap, seed)
+    _print_scores({mode: metrics for mode, (_, metrics) in results.items()}, as_json)
 
 
 @baseline_app.command("qa-random")
@@ -239,24 +257,61 @@ def baseline_qa_random(
     seed: Annotated[int, typer.Option(help="Seed of the random answers.")] = 0,
 ) -> None:
     """Chance level: a uniformly random non-empty answer set per question."""
+    from .generator import write_jsonl
     from .scoring import random_qa_predictions
 
-    lines = [json.dumps(p, ensure_ascii=False) + "\n" for p in random_qa_predictions(gold, seed)]
-    output.write_text("".join(lines), encoding="utf-8")
-    console.print(f"{len(lines)} random answers written to {output}")
+    answers = random_qa_predictions(gold, seed)
+    write_jsonl(answers, output)
+    console.print(f"{len(answers)} random answers written to {output}")
 
 
-def _print_scores(task: str, metrics: dict[str, MetricValue], as_json: bool) -> None:
+@baseline_app.command("pseudo-rules")
+def baseline_pseudo_rules(
+    gold: Annotated[Path, typer.Option(help="Notes JSONL {note_id, text, entities}.")],
+    output: Annotated[Path, typer.Option(help="Where to write the predictions JSONL.")],
+) -> None:
+    """Regexes for phones, NIR, dates, e-mails, postcodes, IPP/NDA (no names), in both modes."""
+    from .generator import write_jsonl
+    from .scoring import rule_baseline_predictions
+
+    predictions = rule_baseline_predictions(gold)
+    write_jsonl(predictions, output)
+    console.print(f"{len(predictions)} notes written to {output} (entities and rewritten text)")
+
+
+def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> None:
+    """Metrics per task (or mode): JSON ``{task: {metric: {value, ci_low, …}}}`` or tables."""
     if as_json:
-        payload = {name: metric.model_dump() for name, metric in metrics.items()}
-        print(json.dumps({"task": task, "metrics": payload}, indent=2))
+        payload = {
+            task: {name: metric.model_dump() for name, metric in metrics.items()}
+            for task, metrics in results.items()
+        }
+        print(json.dumps(payload, indent=2))
         return
     from .report import format_metric
 
-    table = Table("metric", "value [95 % CI]", "better", title=f"scored like {task}")
-    for name, metric in metrics.items():
-        table.add_row(name, format_metric(metric), "higher" if metric.higher_is_better else "lower")
-    console.print(table)
+    for task, metrics in results.items():
+        table = Table("metric", "value [95 % CI]", "better", title=task)
+        for name, metric in metrics.items():
+            better = "higher" if metric.higher_is_better else "lower"
+            table.add_row(name, format_metric(metric), better)
+        console.print(table)
+
+
+@data_app.command("generate-pseudo")
+def data_generate_pseudo(
+    out: Annotated[Path, typer.Option(help="Where to write the notes JSONL.")],
+    n: Annotated[int, typer.Option(help="Number of notes.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed: same seed, same notes.")] = 20261125,
+    split: Annotated[str, typer.Option(help="Template pool: test or dev.")] = "test",
+) -> None:
+    """Synthetic French clinical notes with gold identifier spans (no network, deterministic)."""
+    from .generator import generate_notes, write_jsonl
+
+    if split not in ("dev", "test"):
+        raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
+    write_jsonl(generate_notes(n, seed, split), out)
+    console.print(f"{n} {split} notes (seed {seed}) written to {out}")
 
 
 @report_app.command("show")

@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .baselines import pseudo_rules
 from .errors import UserError
+from .families.pseudonymisation import (
+    LABELS,
+    Span,
+    canonical_label,
+    ground,
+    score_detect,
+    score_rewrite,
+)
 from .families.qa import parse_letters, random_answer, score_answer
 from .registry import Registry
 from .report import metric_values
@@ -129,3 +138,99 @@ def score_qa(
 def random_qa_predictions(gold_path: Path, seed: int) -> list[dict[str, str]]:
     """A chance-level system: a uniformly random non-empty answer set per question, seeded."""
     return [{"id": key, "output": random_answer(seed, key)} for key in _by_id(gold_path, "id")]
+
+
+# --- pseudonymisation -------------------------------------------------------------------------
+
+PSEUDO_CARDS = {"detect": "pseudo_detect_eds", "rewrite": "pseudo_rewrite_eds"}
+
+
+def _gold_note(where: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A gold note in our schema, also accepting eds-pseudo's (``note_text``, no entity texts)."""
+    text = record.get("text", record.get("note_text"))
+    if not isinstance(text, str):
+        raise InputFileError(f"{where}: missing field 'text' (or 'note_text')")
+    entities = []
+    for i, entity in enumerate(_field(where, record, "entities")):
+        start, end, label = entity.get("start"), entity.get("end"), entity.get("label")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise InputFileError(f"{where}: entities[{i}] has bad offsets {start}-{end}")
+        if label not in LABELS:
+            raise InputFileError(f"{where}: entities[{i}].label '{label}' is not one of {LABELS}")
+        entities.append({**entity, "text": text[start:end]})
+    return {**record, "text": text, "entities": entities}
+
+
+def _detected(where: str, note: dict[str, Any], entities: Any) -> dict[str, float]:
+    """Detect-mode statistics of predicted entities given with offsets or with texts."""
+    if not isinstance(entities, list):
+        return score_detect(note, [], parsed=False, hallucinated=0, n_items=0)
+    if entities and all("start" in e and "end" in e for e in entities):
+        spans = []
+        for i, entity in enumerate(entities):
+            start, end = entity["start"], entity["end"]
+            label = canonical_label(str(entity.get("label", "")))
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+                raise InputFileError(f"{where}: entities[{i}] has bad offsets {start}-{end}")
+            if label is not None:
+                spans.append(Span(start, min(end, len(note["text"])), label))
+        return score_detect(note, spans, parsed=True, hallucinated=0, n_items=len(entities))
+    items = [
+        (str(e.get("text", "")), label)
+        for e in entities
+        if isinstance(e, dict) and (label := canonical_label(str(e.get("label", "")))) is not None
+    ]
+    spans, hallucinated = ground(note["text"], items)
+    return score_detect(note, spans, parsed=True, hallucinated=hallucinated, n_items=len(items))
+
+
+def score_pseudonymisation(
+    gold_path: Path, predictions_path: Path, bootstrap_iterations: int, seed: int
+) -> dict[str, tuple[TaskCard, dict[str, MetricValue]]]:
+    """Gold notes and predictions ``{note_id, entities}`` (detect) and/or ``{note_id, text}``
+    (rewrite), scored like the pseudonymisation tasks; one result per mode present."""
+    pairs = pair_predictions(gold_path, predictions_path, id_field="note_id")
+    notes = [_gold_note(f"{gold_path} note '{key}'", gold) for key, gold, _ in pairs]
+    modes = {
+        mode
+        for _, _, prediction in pairs
+        for mode, field in (("detect", "entities"), ("rewrite", "text"))
+        if field in prediction
+    }
+    if not modes:
+        raise InputFileError(f"{predictions_path}: predictions need 'entities' or 'text'")
+    registry = Registry.discover()
+    results = {}
+    for mode in sorted(modes):
+        records = []
+        for index, ((key, _, prediction), note) in enumerate(zip(pairs, notes, strict=True)):
+            where = f"{predictions_path} note '{key}'"
+            if mode == "detect":
+                stats = _detected(where, note, prediction.get("entities"))
+            else:
+                stats = score_rewrite(note, prediction.get("text"))
+            records.append(
+                SampleRecord(
+                    doc_index=index, doc_id=key, prompt="", output="", target="", stats=stats
+                )
+            )
+        card = registry.card(PSEUDO_CARDS[mode])
+        results[mode] = (card, metric_values(card, records, bootstrap_iterations, seed))
+    return results
+
+
+def rule_baseline_predictions(gold_path: Path) -> list[dict[str, Any]]:
+    """The regex baseline's answers in both modes: detected spans, and the note with each
+    detected span replaced by a placeholder."""
+    predictions = []
+    for key, (where, record) in _by_id(gold_path, "note_id").items():
+        text = _gold_note(where, record)["text"]
+        spans = pseudo_rules.detect(text)
+        predictions.append(
+            {
+                "note_id": key,
+                "entities": [{"start": s.start, "end": s.end, "label": s.label} for s in spans],
+                "text": pseudo_rules.rewrite(text),
+            }
+        )
+    return predictions

@@ -106,9 +106,9 @@ def test_cli_json_keys_and_random_baseline(gold: Path, tmp_path: Path) -> None:
         app, ["score", "qa", "--gold", str(gold), "--predictions", str(predictions), "--json"]
     )
     assert result.exit_code == 0, result.output
-    scored = json.loads(result.stdout)
-    assert {"emr", "hamming", "unparsable_rate"} <= set(scored["metrics"])
-    assert scored["metrics"]["unparsable_rate"]["value"] == 0.0
+    scored = json.loads(result.stdout)["frenchmedmcqa"]
+    assert {"emr", "hamming", "unparsable_rate"} <= set(scored)
+    assert scored["unparsable_rate"]["value"] == 0.0
 
 
 def test_random_baseline_on_the_real_test_split_is_at_chance(

@@ -871,7 +871,7 @@ _LABEL_ALIASES = {
 }
 
 
-def _canonical_label(raw: str) -> str | None:
+def canonical_label(raw: str) -> str | None:
     """One of ``LABELS`` whatever the case, accents, separators or language (NAME → NOM, PHONE →
     TEL, NIR → SECU…); None for an unknown label."""
     key = "_".join(_TOKEN.findall(_fold(raw))).upper()
@@ -931,14 +931,14 @@ def parse_detected(output: str | None) -> ParsedEntities:
 
     Any object with a text field counts, wherever it stands: a list, ``{"entities": […]}``,
     code fences, prose around, single quotes, a truncated list (its complete objects). Labels
-    are mapped by ``_canonical_label``; items with an unknown or missing label are dropped and
+    are mapped by ``canonical_label``; items with an unknown or missing label are dropped and
     counted in ``unknown_labels``. ``parsed`` is False when no object names a text and no empty
     list ``[]`` is given either (then the prediction is empty and the note ``unparsable``).
     """
     text = _THINKING.sub("", output or "")
     items, unknown = [], 0
     for entry in filter(None, map(_entry, _objects(text))):
-        label = _canonical_label(entry[1])
+        label = canonical_label(entry[1])
         if label is None:
             unknown += 1
         else:

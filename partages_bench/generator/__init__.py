@@ -72,7 +72,7 @@ def generate_notes(n: int, seed: int, split: Pool) -> list[Note]:
 
 
 def write_jsonl(notes: Iterable[Note], path: str | Path) -> None:
-    """One note a line, UTF-8 and unescaped so that French text stays readable."""
+    """One record (note, prediction…) a line, UTF-8 and unescaped so that French stays readable."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8") as handle:

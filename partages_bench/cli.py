@@ -81,7 +81,9 @@ def run(
         float | None, typer.Option(help="First N documents per task (below 1: a fraction).")
     ] = None,
     num_fewshot: Annotated[int | None, typer.Option(help="Few-shot examples per prompt.")] = None,
-    batch_size: Annotated[str | None, typer.Option(help="Batch size, or 'auto'.")] = None,
+    batch_size: Annotated[
+        str | None, typer.Option(help="Batch size, or 'auto' (hf backends default to 8).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for lm-eval, few-shot and bootstrap.")] = 1234,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
     apply_chat_template: Annotated[

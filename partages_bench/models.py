@@ -26,7 +26,7 @@ BACKENDS: dict[str, str] = {
     "openai-completions": "local-completions",
     "openai-chat": "local-chat-completions",
 }
-GENERATION_ONLY_BACKENDS = frozenset({"openai-chat"})
+DEFAULT_HF_BATCH_SIZE = "8"
 _SECRET_KEY = re.compile(r"key|token|secret|password|auth|header", re.IGNORECASE)
 _WEIGHT_SUFFIXES = (".gguf", ".safetensors", ".bin", ".pt")
 REDACTED = "<redacted>"
@@ -129,6 +129,9 @@ class Backend:
             import torch
 
             args["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+        if batch_size is None and self.lm_eval_model == "hf":
+            # lm-eval's default of 1 leaves CPU cores idle; 8 keeps two busy (and fits a GPU).
+            batch_size = DEFAULT_HF_BATCH_SIZE
         extra = {"batch_size": batch_size} if batch_size else {}
         # Through the arg string so that lm-eval converts "8" or "true" to the right types.
         arg_string = ",".join(f"{key}={value}" for key, value in args.items())

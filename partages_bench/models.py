@@ -120,6 +120,11 @@ class Backend:
     def lm_eval_model(self) -> str:
         return BACKENDS[self.name]
 
+    @property
+    def default_batch_size(self) -> str | None:
+        """lm-eval's default of 1 leaves CPU cores idle; 8 keeps two busy (and fits a GPU)."""
+        return DEFAULT_HF_BATCH_SIZE if self.lm_eval_model == "hf" else None
+
     def load(self, batch_size: str | None):
         """Build the lm-eval ``LM`` object (the expensive part: weights are loaded here)."""
         from lm_eval.api.registry import get_model
@@ -129,9 +134,6 @@ class Backend:
             import torch
 
             args["device"] = "cuda" if torch.cuda.is_available() else "cpu"
-        if batch_size is None and self.lm_eval_model == "hf":
-            # lm-eval's default of 1 leaves CPU cores idle; 8 keeps two busy (and fits a GPU).
-            batch_size = DEFAULT_HF_BATCH_SIZE
         extra = {"batch_size": batch_size} if batch_size else {}
         # Through the arg string so that lm-eval converts "8" or "true" to the right types.
         arg_string = ",".join(f"{key}={value}" for key, value in args.items())

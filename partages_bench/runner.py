@@ -202,6 +202,8 @@ def run(options: RunOptions, console: Console) -> Report:
     registry = Registry.discover(options.include_paths)
     cards = registry.select(options.tasks)
     backend = Backend.resolve(options.model, options.model_args)
+    if options.batch_size is None:
+        options.batch_size = backend.default_batch_size
     runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir)
     prepare_output(options.output)
 

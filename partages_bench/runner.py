@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -203,7 +203,7 @@ def run(options: RunOptions, console: Console) -> Report:
     cards = registry.select(options.tasks)
     backend = Backend.resolve(options.model, options.model_args)
     if options.batch_size is None:
-        options.batch_size = backend.default_batch_size
+        options = replace(options, batch_size=backend.default_batch_size)
     runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir)
     prepare_output(options.output)
 

@@ -45,22 +45,26 @@ problems           ``unparsable``: 1 for unusable output; ``hallucinated_num/_de
 
 from __future__ import annotations
 
-import ast
-import json
 import math
 import re
-import unicodedata
-import warnings
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
 from itertools import accumulate, combinations, groupby, pairwise
 from typing import Any
 
 from stdnum.fr import nir
+
+from partages_bench.families.extraction import (
+    ParsedEntities,
+    Span,
+    fold,
+    fold_char,
+    parse_entity_list,
+    strip_thinking,
+)
 
 LABELS = (
     "NOM",
@@ -115,22 +119,6 @@ Date = tuple[int, int, int]
 EntityKey = tuple[str, str | int]
 
 
-@dataclass(frozen=True, order=True)
-class Span:
-    start: int
-    end: int
-    label: str
-
-
-@dataclass(frozen=True)
-class ParsedEntities:
-    """What a detect-mode answer lists; ``parsed`` is False when nothing usable was found."""
-
-    items: list[tuple[str, str]]
-    parsed: bool
-    unknown_labels: int
-
-
 # --- text normalisation -------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
@@ -147,32 +135,15 @@ class _Token:
     norm: str
 
 
-# French ligatures that NFKC keeps: "Œdème" and "Oedeme" are one word.
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
-
-
-@lru_cache(maxsize=65536)
-def _fold_char(char: str) -> str:
-    folded = unicodedata.normalize("NFKC", char).casefold().translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _fold(text: str) -> str:
-    """NFKC, case folding, œ/æ spelt out, accents stripped (character by character, so that
-    offsets map back)."""
-    return "".join(map(_fold_char, text))
-
-
 def normalise(text: str) -> str:
     """The tokens of ``text`` joined by single spaces: ``"M. DUPONT-Léa, 12/03"`` →
     ``"m dupont lea 12 03"``; punctuation is only a separator."""
-    return " ".join(_TOKEN.findall(_fold(text)))
+    return " ".join(_TOKEN.findall(fold(text)))
 
 
 def _tokens(text: str) -> list[_Token]:
     """Normalised tokens with their character offsets in ``text``."""
-    pieces = [_fold_char(char) for char in text]
+    pieces = [fold_char(char) for char in text]
     origin = [index for index, piece in enumerate(pieces) for _ in piece]
     return [
         _Token(origin[m.start()], origin[m.end() - 1] + 1, m.group())
@@ -181,7 +152,7 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _digits(text: str) -> str:
-    return "".join(_DIGIT.findall(_fold(text)))
+    return "".join(_DIGIT.findall(fold(text)))
 
 
 def _token_range(tokens: Sequence[_Token], start: int, end: int) -> range:
@@ -247,7 +218,7 @@ def find_dates(text: str) -> list[tuple[int, int, Date]]:
 
 
 def _month_number(name: str) -> int:
-    folded = _fold(name)
+    folded = fold(name)
     return next(number for prefix, number in _MONTH_PREFIXES if folded.startswith(prefix))
 
 
@@ -275,7 +246,7 @@ class _Published:
 
 
 def _published(output: str) -> _Published:
-    folded = _fold(output)
+    folded = fold(output)
     return _Published(
         tokens=f" {' '.join(_TOKEN.findall(folded))} ",
         digit_runs=[_DIGIT_GROUP.findall(m.group()) for m in _DIGIT_RUN.finditer(folded)],
@@ -326,7 +297,7 @@ def _leaked(mention: str, label: str, published: _Published, kept: bool) -> bool
     The test is on the whole output: a mention whose text also occurs outside identifiers
     counts as leaked, since the reader cannot tell which occurrence was the identifier.
     """
-    folded = _fold(mention)
+    folded = fold(mention)
     tokens = _TOKEN.findall(folded)
     if kept or sum(map(len, tokens)) <= _SHORT_MENTION:
         return kept
@@ -815,7 +786,7 @@ def score_rewrite(note: Note, output: str | None) -> dict[str, float]:
     it to an equal output token. An empty output (once a ``<think>`` block is removed) is
     ``unparsable`` and scored as the unchanged note: publishing nothing must not look safe."""
     text = note["text"]
-    body = _THINKING.sub("", output or "")
+    body = strip_thinking(output)
     unusable = not body.strip()
     if unusable:
         body = text
@@ -834,12 +805,7 @@ def score_rewrite(note: Note, output: str | None) -> dict[str, float]:
 
 # --- detect-mode answers: parsing and grounding ------------------------------------------------
 
-_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
-_EMPTY_LIST = re.compile(r"\[\s*\]")
-_TEXT_KEYS = ("text", "texte", "mention", "value", "valeur")
-_LABEL_KEYS = ("label", "type", "category", "categorie", "catégorie", "entity_type")
 _MIN_SPELLED_DIGITS = 5
-_PARSE_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
 _LABEL_ALIASES = {
     **dict.fromkeys(
         (
@@ -874,77 +840,14 @@ _LABEL_ALIASES = {
 def canonical_label(raw: str) -> str | None:
     """One of ``LABELS`` whatever the case, accents, separators or language (NAME → NOM, PHONE →
     TEL, NIR → SECU…); None for an unknown label."""
-    key = "_".join(_TOKEN.findall(_fold(raw))).upper()
+    key = "_".join(_TOKEN.findall(fold(raw))).upper()
     return key if key in LABELS else _LABEL_ALIASES.get(key)
 
 
-def _literal(source: str) -> Any:
-    """``source`` read as JSON, else as a Python literal (single quotes); None if neither."""
-    try:
-        return json.loads(source)
-    except _PARSE_ERRORS:
-        pass
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.literal_eval(source)
-    except _PARSE_ERRORS:
-        return None
-
-
-def _objects(text: str) -> list[dict[Any, Any]]:
-    """Every complete ``{…}`` of the text that reads as a dict, innermost first. Strings are
-    tracked inside braces only (prose apostrophes are not quotes), and a line break ends a
-    string, so a truncated answer still yields its complete objects."""
-    found, opened, quote, escaped = [], [], "", False
-    for index, char in enumerate(text):
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char in (quote, "\n"):
-                quote = ""
-        elif char in "\"'" and opened:
-            quote = char
-        elif char == "{":
-            opened.append(index)
-        elif char == "}" and opened:
-            value = _literal(text[opened.pop() : index + 1])
-            if isinstance(value, dict):
-                found.append(value)
-    return found
-
-
-def _entry(item: Mapping[Any, Any]) -> tuple[str, str] | None:
-    """(text, raw label) of one listed identifier, None if the object names no text."""
-    fields = {str(key).casefold(): value for key, value in item.items()}
-    listed = next((fields[key] for key in _TEXT_KEYS if key in fields), None)
-    if isinstance(listed, bool) or not isinstance(listed, (str, int)) or not str(listed).strip():
-        return None
-    label = next((fields[key] for key in _LABEL_KEYS if key in fields), "")
-    return str(listed).strip(), str(label)
-
-
 def parse_detected(output: str | None) -> ParsedEntities:
-    """The identifiers a detect-mode answer lists, as (text, label) in the order written.
-
-    Any object with a text field counts, wherever it stands: a list, ``{"entities": […]}``,
-    code fences, prose around, single quotes, a truncated list (its complete objects). Labels
-    are mapped by ``canonical_label``; items with an unknown or missing label are dropped and
-    counted in ``unknown_labels``. ``parsed`` is False when no object names a text and no empty
-    list ``[]`` is given either (then the prediction is empty and the note ``unparsable``).
-    """
-    text = _THINKING.sub("", output or "")
-    items, unknown = [], 0
-    for entry in filter(None, map(_entry, _objects(text))):
-        label = canonical_label(entry[1])
-        if label is None:
-            unknown += 1
-        else:
-            items.append((entry[0], label))
-    parsed = bool(items) or unknown > 0 or _EMPTY_LIST.search(text) is not None
-    return ParsedEntities(items, parsed, unknown)
+    """The identifiers a detect-mode answer lists (``extraction.parse_entity_list`` with
+    eds-pseudo's labels, ``canonical_label``)."""
+    return parse_entity_list(output, canonical_label)
 
 
 def _occurrences(text: str, listed: str) -> list[tuple[int, int]]:

@@ -1,0 +1,140 @@
+"""Entity lists written by generative models: folding, parsing and span records.
+
+Shared by the families where a model lists what it found as JSON ``[{"text": …, "label": …}]``
+(NER, pseudonymisation detect mode). Parsing never fails: code fences, prose around the list,
+single quotes, ``{"entities": […]}`` wrappers and a truncated list (its complete objects) all
+read; an answer with nothing usable is an empty prediction flagged ``parsed=False``. What a
+label may be, and where a listed text stands in the document, is each family's business.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import unicodedata
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A labelled character span, end exclusive."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass(frozen=True)
+class ParsedEntities:
+    """What an answer lists, as (text, canonical label) in the order written; ``parsed`` is
+    False when nothing usable was found; ``unknown_labels`` counts items dropped for a label
+    outside the task's set."""
+
+    items: list[tuple[str, str]]
+    parsed: bool
+    unknown_labels: int
+
+
+# French ligatures that NFKC keeps: "Œdème" and "Oedeme" are one word.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+
+
+@lru_cache(maxsize=65536)
+def fold_char(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char).casefold().translate(_LIGATURES)
+    decomposed = unicodedata.normalize("NFKD", folded)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """NFKC, case folding, œ/æ spelt out, accents stripped (character by character, so that
+    offsets map back)."""
+    return "".join(map(fold_char, text))
+
+
+_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
+_EMPTY_LIST = re.compile(r"\[\s*\]")
+_TEXT_KEYS = ("text", "texte", "mention", "value", "valeur")
+_LABEL_KEYS = ("label", "type", "category", "categorie", "catégorie", "entity_type", "étiquette")
+_PARSE_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
+
+
+def strip_thinking(output: str | None) -> str:
+    """The answer without ``<think>…</think>`` reasoning (an unclosed one runs to the end)."""
+    return _THINKING.sub("", output or "")
+
+
+def _literal(source: str) -> Any:
+    """``source`` read as JSON, else as a Python literal (single quotes); None if neither."""
+    try:
+        return json.loads(source)
+    except _PARSE_ERRORS:
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.literal_eval(source)
+    except _PARSE_ERRORS:
+        return None
+
+
+def _objects(text: str) -> list[dict[Any, Any]]:
+    """Every complete ``{…}`` of the text that reads as a dict, innermost first. Strings are
+    tracked inside braces only (prose apostrophes are not quotes), and a line break ends a
+    string, so a truncated answer still yields its complete objects."""
+    found, opened, quote, escaped = [], [], "", False
+    for index, char in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char in (quote, "\n"):
+                quote = ""
+        elif char in "\"'" and opened:
+            quote = char
+        elif char == "{":
+            opened.append(index)
+        elif char == "}" and opened:
+            value = _literal(text[opened.pop() : index + 1])
+            if isinstance(value, dict):
+                found.append(value)
+    return found
+
+
+def _entry(item: Mapping[Any, Any]) -> tuple[str, str] | None:
+    """(text, raw label) of one listed item, None if the object names no text."""
+    fields = {str(key).casefold(): value for key, value in item.items()}
+    listed = next((fields[key] for key in _TEXT_KEYS if key in fields), None)
+    if isinstance(listed, bool) or not isinstance(listed, (str, int)) or not str(listed).strip():
+        return None
+    label = next((fields[key] for key in _LABEL_KEYS if key in fields), "")
+    return str(listed).strip(), str(label)
+
+
+def parse_entity_list(
+    output: str | None, canonical_label: Callable[[str], str | None]
+) -> ParsedEntities:
+    """The (text, label) items an answer lists, in the order written.
+
+    Any object with a text field counts, wherever it stands: a list, ``{"entities": […]}``,
+    code fences, prose around, single quotes, a truncated list (its complete objects). Labels
+    are mapped by ``canonical_label``; items with an unknown or missing label are dropped and
+    counted in ``unknown_labels``. ``parsed`` is False when no object names a text and no empty
+    list ``[]`` is given either (then the prediction is empty and the answer unparsable).
+    """
+    text = strip_thinking(output)
+    items, unknown = [], 0
+    for entry in filter(None, map(_entry, _objects(text))):
+        label = canonical_label(entry[1])
+        if label is None:
+            unknown += 1
+        else:
+            items.append((entry[0], label))
+    parsed = bool(items) or unknown > 0 or _EMPTY_LIST.search(text) is not None
+    return ParsedEntities(items, parsed, unknown)

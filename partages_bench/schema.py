@@ -28,6 +28,12 @@ AggregationName = Literal[
     "micro_f2",
     "label_macro_f1",
     "class_macro_f1",
+    "span_precision",
+    "span_recall",
+    "span_f1",
+    "span_macro_precision",
+    "span_macro_recall",
+    "span_macro_f1",
 ]
 CombinerName = Literal["option_judgements"]
 

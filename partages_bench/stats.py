@@ -87,22 +87,77 @@ def micro_f2(columns: Columns, stat: str) -> np.ndarray:
     return _fbeta(*_counts(columns, stat), beta=2.0)
 
 
-def label_macro_f1(columns: Columns, stat: str) -> np.ndarray:
-    """Unweighted mean over labels of per-label F1, from ``{stat}.{label}_tp/fp/fn`` columns.
-
-    The labels are those with any count in the arrays given (scikit-learn's macro average over
-    the labels of gold ∪ predictions); one absent from a bootstrap resample scores 0 there.
-    """
+def _labels_with_counts(columns: Columns, stat: str, kinds: Sequence[str]) -> list[str]:
+    """Labels ``L`` of the ``{stat}.{L}_{kind}`` columns with any non-zero count in the arrays
+    given (scikit-learn's macro average runs over the labels of gold ∪ predictions)."""
     prefix = f"{stat}."
     labels = sorted(
         {key[len(prefix) :].rsplit("_", 1)[0] for key in columns if key.startswith(prefix)}
     )
-    present = [
+    return [
         label
         for label in labels
-        if any(np.any(count > 0) for count in _counts(columns, f"{prefix}{label}"))
+        if any(np.any(columns[f"{prefix}{label}_{kind}"] > 0) for kind in kinds)
     ]
-    return np.mean([micro_f1(columns, f"{prefix}{label}") for label in present], axis=0)
+
+
+def label_macro_f1(columns: Columns, stat: str) -> np.ndarray:
+    """Unweighted mean over labels of per-label F1, from ``{stat}.{label}_tp/fp/fn`` columns.
+
+    The labels are those with any count in the arrays given; one absent from a bootstrap
+    resample scores 0 there.
+    """
+    labels = _labels_with_counts(columns, stat, ("tp", "fp", "fn"))
+    return np.mean([micro_f1(columns, f"{stat}.{label}") for label in labels], axis=0)
+
+
+# SemEval-2013 task 9.1 outcomes (nervaluate): correct, incorrect, partial, missed, spurious.
+_OUTCOMES = ("cor", "inc", "par", "mis", "spu")
+
+
+def _credit_actual_possible(
+    columns: Columns, stat: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cor, inc, par, mis, spu = (columns[f"{stat}_{kind}"].sum(axis=-1) for kind in _OUTCOMES)
+    return cor + 0.5 * par, cor + inc + par + spu, cor + inc + par + mis
+
+
+def span_precision(columns: Columns, stat: str) -> np.ndarray:
+    """(COR + ½·PAR) / ACT, ACT = COR + INC + PAR + SPU, counts ``{stat}_cor…`` pooled over
+    samples (nervaluate; PAR is 0 in every schema but ``partial``)."""
+    credit, actual, _ = _credit_actual_possible(columns, stat)
+    return _safe_divide(credit, actual)
+
+
+def span_recall(columns: Columns, stat: str) -> np.ndarray:
+    """(COR + ½·PAR) / POS, POS = COR + INC + PAR + MIS, counts pooled over samples."""
+    credit, _, possible = _credit_actual_possible(columns, stat)
+    return _safe_divide(credit, possible)
+
+
+def span_f1(columns: Columns, stat: str) -> np.ndarray:
+    """2·P·R / (P + R) of ``span_precision`` and ``span_recall``; 0 when both are 0."""
+    precision, recall = span_precision(columns, stat), span_recall(columns, stat)
+    return _safe_divide(2 * precision * recall, precision + recall)
+
+
+def _span_macro(score: Aggregation) -> Aggregation:
+    def macro(columns: Columns, stat: str) -> np.ndarray:
+        labels = _labels_with_counts(columns, stat, _OUTCOMES)
+        if not labels:
+            return np.zeros(np.shape(next(iter(columns.values())))[:-1])
+        return np.mean([score(columns, f"{stat}.{label}") for label in labels], axis=0)
+
+    macro.__doc__ = (
+        f"Unweighted mean over labels of per-label ``{score.__name__}`` (columns "
+        "``{stat}.{label}_cor…``), over the labels with a gold or predicted span in the arrays."
+    )
+    return macro
+
+
+span_macro_precision = _span_macro(span_precision)
+span_macro_recall = _span_macro(span_recall)
+span_macro_f1 = _span_macro(span_f1)
 
 
 def class_macro_f1(columns: Columns, stat: str) -> np.ndarray:
@@ -137,6 +192,12 @@ AGGREGATIONS: dict[str, Aggregation] = {
     "micro_f2": micro_f2,
     "label_macro_f1": label_macro_f1,
     "class_macro_f1": class_macro_f1,
+    "span_precision": span_precision,
+    "span_recall": span_recall,
+    "span_f1": span_f1,
+    "span_macro_precision": span_macro_precision,
+    "span_macro_recall": span_macro_recall,
+    "span_macro_f1": span_macro_f1,
 }
 
 

@@ -7,6 +7,7 @@ built here, since the real archive cannot be fetched offline.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import importlib
@@ -199,7 +200,7 @@ def test_missing_dataset_names_it_and_the_pull_command(tmp_path: Path) -> None:
 
 def test_dataset_without_converter_is_a_user_error(mirror: Path) -> None:
     with pytest.raises(UserError, match="no task uses it yet"):
-        load_splits("e3c_fr", data_dir=mirror)
+        load_splits("refomed_fr", data_dir=mirror)
 
 
 def test_corrupted_mirror_is_rejected(mirror: Path, tmp_path: Path) -> None:
@@ -421,3 +422,201 @@ def test_eds_pseudo_notes_are_deduplicated_trimmed_and_linked(mirror: Path) -> N
             assert {(e["label"], e["text"]) for e in same} == {(entity["label"], entity["text"])}
     # 6,566 spans in the file, 304 of them on the 88 repeated lines.
     assert sum(len(note["entities"]) for note in notes) == 6262
+
+
+# --- NER datasets -----------------------------------------------------------------------------
+
+NER_ENTITY_KEYS = {"id", "start", "end", "label", "text", "fragments", "discontinuous"}
+
+
+def _check_ner_documents(docs: list[dict[str, Any]]) -> None:
+    """Canonical NER documents: unique ids; entities sorted by (start, end, label), each once,
+    inside the text, ``text`` their outer extent, ``fragments`` in order within it."""
+    assert len({doc["id"] for doc in docs}) == len(docs)
+    for doc in docs:
+        assert set(doc) == {"id", "text", "subcorpus", "entities"}
+        keys = [(e["start"], e["end"], e["label"]) for e in doc["entities"]]
+        assert keys == sorted(set(keys))
+        for entity in doc["entities"]:
+            assert set(entity) == NER_ENTITY_KEYS
+            assert 0 <= entity["start"] < entity["end"] <= len(doc["text"])
+            assert entity["text"] == doc["text"][entity["start"] : entity["end"]]
+            bounds = [offset for fragment in entity["fragments"] for offset in fragment]
+            assert bounds == sorted(bounds) and bounds[0] == entity["start"]
+            assert bounds[-1] == entity["end"]
+            assert entity["discontinuous"] or len(entity["fragments"]) == 1
+
+
+def _entity_tuples(doc: dict[str, Any]) -> list[tuple[int, int, str, str]]:
+    return [(e["start"], e["end"], e["label"], e["text"]) for e in doc["entities"]]
+
+
+def test_e3c_fr_official_split_and_outer_extents(mirror: Path) -> None:
+    splits = load_splits("e3c_fr", data_dir=mirror)
+    assert {split: len(docs) for split, docs in splits.items()} == {"train": 36, "test": 45}
+    # As many as the CLINENTITY elements (596 / 731): no span is annotated twice.
+    assert [sum(len(d["entities"]) for d in docs) for docs in splits.values()] == [596, 731]
+    docs = splits["train"] + splits["test"]
+    _check_ner_documents(docs)
+    assert {d["subcorpus"] for d in docs} == {"E3C"}
+    assert {e["label"] for d in docs for e in d["entities"]} == {"CLINENTITY"}
+    discontinuous = [e for d in docs for e in d["entities"] if e["discontinuous"]]
+    assert len(discontinuous) == 59
+    assert all(e["fragments"] == [[e["start"], e["end"]]] for e in discontinuous)
+    first = next(d for d in splits["train"] if d["id"] == "FR100003")
+    assert (115, 144, "CLINENTITY", "diabète non-insulinodépendant") in _entity_tuples(first)
+
+
+# Entities (T lines, per the MANIFEST) less those repeating the span and label of an earlier one.
+QUAERO_ENTITIES = {
+    "emea_train": 2695,
+    "emea_validation": 2260,
+    "emea_test": 2204 - 4,
+    "medline_train": 2994 - 1,
+    "medline_validation": 2977 - 1,
+    "medline_test": 3103 - 5,
+}
+
+
+def test_quaero_frenchmed_subcorpora_nested_and_discontinuous(mirror: Path) -> None:
+    splits = load_splits("quaero_frenchmed", data_dir=mirror)
+    assert {split: len(docs) for split, docs in splits.items()} == {
+        "emea_train": 11,
+        "emea_validation": 12,
+        "emea_test": 15,
+        "medline_train": 833,
+        "medline_validation": 832,
+        "medline_test": 833,
+    }
+    assert {s: sum(len(d["entities"]) for d in docs) for s, docs in splits.items()} == (
+        QUAERO_ENTITIES
+    )
+    # MANIFEST: 27 / 15 / 42 / 13 / 21 / 23, less 3 repeated outer extents.
+    assert {
+        split: sum(e["discontinuous"] for d in docs for e in d["entities"])
+        for split, docs in splits.items()
+    } == {
+        "emea_train": 27,
+        "emea_validation": 15,
+        "emea_test": 41,
+        "medline_train": 13,
+        "medline_validation": 20,
+        "medline_test": 22,
+    }
+    for split, docs in splits.items():
+        _check_ner_documents(docs)
+        assert {d["subcorpus"] for d in docs} == {split.split("_")[0].upper()}
+    labels = collections.Counter(e["label"] for d in splits["emea_train"] for e in d["entities"])
+    assert labels == {
+        "ANAT": 247,
+        "CHEM": 727,
+        "DEVI": 48,
+        "DISO": 736,
+        "GEOG": 22,
+        "LIVB": 273,
+        "OBJC": 71,
+        "PHEN": 19,
+        "PHYS": 119,
+        "PROC": 433,
+    }
+    medline = {d["id"]: d for d in splits["medline_train"] + splits["medline_validation"]}
+    assert _entity_tuples(medline["10051979"]) == [
+        (0, 10, "PROC", "Traitement"),
+        (15, 36, "DISO", "métastases hépatiques"),
+        (26, 36, "ANAT", "hépatiques"),
+        (41, 48, "DISO", "cancers"),
+        (41, 60, "DISO", "cancers colorectaux"),
+    ]
+    # Listed upstream as "DISO 18 27;4 10" (covered text "ectopique artère").
+    reordered = next(e for e in medline["3553580"]["entities"] if e["id"] == "T4")
+    assert (reordered["start"], reordered["end"], reordered["fragments"]) == (
+        4,
+        27,
+        [[4, 10], [18, 27]],
+    )
+
+
+MANTRA_PATENTS_TRAIN = [
+    "Patents/0503_dEP-2057148-B1.u0003",
+    "Patents/0508_dEP-2124944-B1.u0016",
+    "Patents/0509_dEP-1181366-B1.u0026",
+    "Patents/0510_dEP-1663257-B1.u0006",
+    "Patents/0517_dEP-1416970-B1.u0026",
+    "Patents/0521_dEP-1682537-B1.u0012",
+    "Patents/0534_dEP-1537104-B1.u0009",
+    "Patents/0540_dEP-1624870-B1.u0029",
+    "Patents/0544_dEP-1414451-B1.u0019",
+    "Patents/0545_dEP-1267840-B1.u0013",
+]
+
+
+def test_mantra_gsc_fr_groups_from_notes_and_seeded_split(mirror: Path) -> None:
+    splits = load_splits("mantra_gsc_fr", data_dir=mirror)
+    assert {split: len(docs) for split, docs in splits.items()} == {"train": 50, "test": 200}
+    subcorpora = {
+        s: collections.Counter(d["subcorpus"] for d in docs) for s, docs in splits.items()
+    }
+    assert subcorpora == {
+        "train": {"EMEA": 20, "Medline": 20, "Patents": 10},
+        "test": {"EMEA": 80, "Medline": 80, "Patents": 40},
+    }
+    train_ids = [d["id"] for d in splits["train"]]
+    test_ids = [d["id"] for d in splits["test"]]
+    assert [i for i in train_ids if i.startswith("Patents/")] == MANTRA_PATENTS_TRAIN
+    assert not set(train_ids) & set(test_ids) and len({*train_ids, *test_ids}) == 250
+    converter = get_dataset("mantra_gsc_fr").converter
+    assert converter is not None
+    again = converter(mirror / "mantra_gsc_fr")
+    assert [[d["id"] for d in again[s]] for s in ("train", "test")] == [train_ids, test_ids]
+
+    docs = {d["id"]: d for d in splits["train"] + splits["test"]}
+    _check_ner_documents(list(docs.values()))
+    assert all(i.startswith(f"{d['subcorpus']}/") for i, d in docs.items())
+    entities = collections.Counter()
+    discontinuous = collections.Counter()
+    for doc in docs.values():
+        entities[doc["subcorpus"]] += len(doc["entities"])
+        discontinuous[doc["subcorpus"]] += sum(e["discontinuous"] for e in doc["entities"])
+    # 431 / 279 / 342 T lines, less 60 / 27 / 27 repeats of a span and group (other CUIs).
+    assert entities == {"EMEA": 371, "Medline": 252, "Patents": 315}
+    assert discontinuous == {"EMEA": 10, "Medline": 1, "Patents": 3}
+    assert (37, 45, "CHEM", "PROTELOS") in _entity_tuples(docs["EMEA/0001_d327.u55"])
+    # Deviant notes: "OBJC|CHEM" (a CHEM entity has the same span), then swapped fields.
+    assert {e["label"] for e in docs["EMEA/0070_d265.u52"]["entities"] if e["id"] == "T6"} == {
+        "OBJC"
+    }
+    assert (106, 117, "OBJC", "littérature") in _entity_tuples(docs["Medline/0321_d7569194.u1"])
+    assert (207, 224, "CHEM", "récepteur du PDGF") in _entity_tuples(
+        docs["Patents/0532_dEP-1506175-B1.u0059"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("ann", "pattern"),
+    [
+        (
+            'T1\tC1 0 4\tTake\n#1\tAnnotatorNotes T1\t"C1", "x", "Finding", "Finding"\n',
+            "no usable label",
+        ),
+        ("T1\tC1 0 4\tTake\n", "no usable label"),
+        (
+            'T1\tC1 0 4\tTaken\n#1\tAnnotatorNotes T1\t"C1", "x", "Finding", "DISO"\n',
+            "covers 'Taken'",
+        ),
+        (
+            'T1\tC1 5 99\tone\n#1\tAnnotatorNotes T1\t"C1", "x", "Finding", "DISO"\n',
+            "outside the text",
+        ),
+        ("T1\tC1 0 x\tTake\n", "not a BRAT entity line"),
+    ],
+    ids=["no-group", "no-note", "covered-text", "out-of-text", "bad-offsets"],
+)
+def test_bad_brat_entity_names_file_and_entity(tmp_path: Path, ann: str, pattern: str) -> None:
+    folder = tmp_path / "Mantra-GSC" / "French" / "EMEA_ec22-cui-best_man"
+    folder.mkdir(parents=True)
+    (folder / "0001_d1.u1.txt").write_text("Take one.\n", encoding="utf-8")
+    (folder / "0001_d1.u1.ann").write_text(ann, encoding="utf-8")
+    converter = get_dataset("mantra_gsc_fr").converter
+    assert converter is not None
+    with pytest.raises(UserError, match=rf"0001_d1\.u1\.ann line 1: .*{pattern}"):
+        converter(tmp_path)

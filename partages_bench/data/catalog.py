@@ -22,9 +22,12 @@ from typing import Any, Literal
 from partages_bench.data.converters import (
     MEDIQAL_FILES,
     Splits,
+    convert_e3c_fr,
     convert_eds_pseudo,
     convert_frenchmedmcqa,
+    convert_mantra_gsc_fr,
     convert_mediqal,
+    convert_quaero_frenchmed,
 )
 from partages_bench.errors import UnknownDatasetError
 
@@ -201,6 +204,8 @@ def _catalog() -> dict[str, DatasetSpec]:
             commit="8196181eacd5d65828d324dcc63970c503aff5e9",
             hub_id="DrBenchmark/E3C",
             hub_revision=None,
+            converter=convert_e3c_fr,
+            converter_version=1,
         ),
         _spec(
             "quaero_frenchmed",
@@ -217,6 +222,8 @@ def _catalog() -> dict[str, DatasetSpec]:
             commit="236859b876fc295eb5c626eb3e0daa6089da1965",
             hub_id="bigbio/quaero",
             hub_revision=None,
+            converter=convert_quaero_frenchmed,
+            converter_version=1,
         ),
         _spec(
             "mantra_gsc_fr",
@@ -233,6 +240,8 @@ def _catalog() -> dict[str, DatasetSpec]:
             commit="8ef737daa2208938a2c64ca600b117482ebe3c42",
             hub_id="bigbio/mantra_gsc",
             hub_revision=None,
+            converter=convert_mantra_gsc_fr,
+            converter_version=1,
         ),
         _spec(
             "eds_pseudo_synthetic",

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from partages_bench.errors import UserError
 
@@ -175,3 +178,289 @@ def convert_eds_pseudo(folder: Path) -> Splits:
         "train": [notes[k] for k in ordered if k in fewshot],
         "test": [notes[k] for k in ordered if k not in fewshot],
     }
+
+
+# --- NER: E3C, QUAERO, Mantra GSC -----------------------------------------------------------
+#
+# Canonical NER document: ``{"id", "text", "subcorpus", "entities"}``; an entity is ``{"id",
+# "start", "end", "label", "text", "fragments", "discontinuous"}`` with end-exclusive Python
+# character offsets into ``text``. ``start``/``end`` are the outer extent of the entity (first
+# fragment start, last fragment end), ``text`` is ``text[start:end]`` and ``fragments`` lists
+# the real fragments in text order (``[[start, end]]`` for a contiguous entity).
+
+# The 10 UMLS semantic groups of QUAERO and Mantra GSC.
+_UMLS_GROUPS = frozenset(
+    ("ANAT", "CHEM", "DEVI", "DISO", "GEOG", "LIVB", "OBJC", "PHEN", "PHYS", "PROC")
+)
+
+
+def _entity(
+    where: str,
+    text: str,
+    entity_id: str,
+    label: str,
+    fragments: list[list[int]],
+    *,
+    discontinuous: bool,
+) -> Record:
+    """An entity of ``text`` whose ``fragments`` are checked: inside the text, non-empty, in
+    text order and not overlapping. Fragments are trimmed of surrounding whitespace (20 QUAERO
+    MEDLINE entities start with a space, an upstream off-by-one that no answer could match)."""
+    fragments = [_trimmed(text, start, end) for start, end in fragments]
+    previous_end = 0
+    for start, end in fragments:
+        if not previous_end <= start < end <= len(text):
+            raise UserError(
+                f"{where}: entity {entity_id} has fragments {fragments} that are empty, "
+                f"overlapping, out of order or outside the text ({len(text)} characters)"
+            )
+        previous_end = end
+    start, end = fragments[0][0], fragments[-1][1]
+    return {
+        "id": entity_id,
+        "start": start,
+        "end": end,
+        "label": label,
+        "text": text[start:end],
+        "fragments": fragments,
+        "discontinuous": discontinuous,
+    }
+
+
+def _trimmed(text: str, start: int, end: int) -> list[int]:
+    covered = text[start:end]
+    return [
+        start + len(covered) - len(covered.lstrip()),
+        end - len(covered) + len(covered.rstrip()),
+    ]
+
+
+def _ner_document(doc_id: str, text: str, subcorpus: str, entities: list[Record]) -> Record:
+    """The canonical document; entities sorted by (start, end, label), each (start, end, label)
+    kept once (its first annotation in the source file)."""
+    unique: dict[tuple[int, int, str], Record] = {}
+    for entity in entities:
+        unique.setdefault((entity["start"], entity["end"], entity["label"]), entity)
+    return {
+        "id": doc_id,
+        "text": text,
+        "subcorpus": subcorpus,
+        "entities": [unique[key] for key in sorted(unique)],
+    }
+
+
+_E3C_NS = {"cas": "http:///uima/cas.ecore", "custom": "http:///webanno/custom.ecore"}
+_XMI_ID = "{http://www.omg.org/XMI}id"
+
+
+def _e3c_train_ids(path: Path) -> set[str]:
+    """Document ids listed on the line after the heading ``FRENCH`` of the official split."""
+    listed = re.search(r"^FRENCH\s*$\n(.+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    if listed is None:
+        raise UserError(f"{path}: no FRENCH list of training documents")
+    return set(re.findall(r"'([^']+)'", listed[1]))
+
+
+def _e3c_document(path: Path) -> Record:
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as error:
+        raise UserError(f"{path}: invalid XML ({error})") from None
+    sofas = root.findall("cas:Sofa", _E3C_NS)
+    if len(sofas) != 1 or sofas[0].get("sofaString") is None:
+        raise UserError(f"{path}: expected one cas:Sofa with a sofaString, found {len(sofas)}")
+    text = sofas[0].get("sofaString", "")
+    if any(ord(char) > 0xFFFF for char in text):
+        # UIMA counts offsets in UTF-16 code units: they equal Python's only within the BMP.
+        raise UserError(f"{path}: the text has characters outside the BMP (UTF-16 offsets)")
+    entities = []
+    for element in root.findall("custom:CLINENTITY", _E3C_NS):
+        entity_id = element.get(_XMI_ID, "?")
+        flag = element.get("discontinuous")
+        try:
+            fragments = [[int(element.get("begin", "")), int(element.get("end", ""))]]
+        except ValueError:
+            raise UserError(f"{path}: CLINENTITY {entity_id} has no integer begin/end") from None
+        if flag not in (None, "DISCONTINUOUS"):
+            raise UserError(f"{path}: CLINENTITY {entity_id} has discontinuous={flag!r}")
+        entities.append(
+            _entity(
+                str(path), text, entity_id, "CLINENTITY", fragments, discontinuous=flag is not None
+            )
+        )
+    return _ner_document(path.stem, text, "E3C", entities)
+
+
+def convert_e3c_fr(folder: Path) -> Splits:
+    """E3C French layer 1 (WebAnno XMI, ``data_annotation/French/layer1/*.xml``) to canonical
+    NER documents.
+
+    - ``text`` is the ``sofaString`` of the single ``cas:Sofa``; ``id`` is the file stem
+      (``FR100003``), ``subcorpus`` is ``"E3C"``. Offsets are used as is: UIMA counts UTF-16
+      code units, equal to Python's offsets since no text has a character outside the BMP
+      (checked).
+    - Entities are the ``custom:CLINENTITY`` elements (``begin``/``end``), label
+      ``"CLINENTITY"``, ``id`` their ``xmi:id``; the CUI (``entityID``) and the other layers
+      (EVENT, TIMEX3, ACTOR, …) are not kept. ``discontinuous="DISCONTINUOUS"`` (59 entities)
+      gives ``discontinuous: True`` with the single fragment ``[[begin, end]]``: the XMI holds
+      only the outer extent (the wording is in the free-text ``xtra``, not usable as offsets).
+    - An entity annotated twice with the same span is kept once (none is, in this release).
+    - Split: the ids listed under ``FRENCH`` in ``documentation/train_test_split.txt`` are
+      ``train`` (36 documents), the other 45 ``test``; there is no validation set. The IOB
+      files of ``preprocessed_data/`` are not used (they drop discontinuous and nested entities).
+    """
+    train_ids = _e3c_train_ids(folder / "documentation" / "train_test_split.txt")
+    paths = sorted((folder / "data_annotation" / "French" / "layer1").glob("*.xml"))
+    missing = train_ids - {path.stem for path in paths}
+    if missing:
+        raise UserError(f"{folder}: training documents {sorted(missing)} have no XMI file")
+    splits: Splits = {"train": [], "test": []}
+    for path in paths:
+        splits["train" if path.stem in train_ids else "test"].append(_e3c_document(path))
+    return splits
+
+
+_LabelOf = Callable[[str, str | None], str | None]
+_BRAT_TEXT_BOUND = re.compile(r"(\S+) (\d+ \d+(?:;\d+ \d+)*)")
+
+
+def _read_brat(txt_path: Path, ann_path: Path, label_of: _LabelOf) -> tuple[str, list[Record]]:
+    """The text and the entities of a BRAT document.
+
+    Only text-bound ``T`` lines make entities; ``label_of(type, note)`` gives the label from
+    the BRAT type and the entity's ``AnnotatorNotes`` (None if it has none), or None when
+    neither makes a usable label (an error). Other lines (relations, events, attributes, other
+    comments) are ignored. The covered text of each ``T`` line must equal its fragments joined
+    by one space, in the order listed; fragments are stored in text order.
+    """
+    if not ann_path.is_file():
+        raise UserError(f"{txt_path}: no annotation file {ann_path.name} beside it")
+    text = txt_path.read_bytes().decode("utf-8")  # no newline translation: offsets are exact
+    notes: dict[str, str] = {}
+    bound: list[tuple[int, list[str]]] = []
+    lines = ann_path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        fields = line.split("\t", 2)
+        if line.startswith("T"):
+            bound.append((number, fields))
+        elif line.startswith("#") and fields[1:2] and fields[1].startswith("AnnotatorNotes "):
+            target = fields[1].removeprefix("AnnotatorNotes ")
+            if target in notes:
+                raise UserError(f"{ann_path} line {number}: a second AnnotatorNotes for {target}")
+            notes[target] = fields[2] if len(fields) == 3 else ""
+    entities = []
+    for number, fields in bound:
+        where = f"{ann_path} line {number}"
+        match = _BRAT_TEXT_BOUND.fullmatch(fields[1]) if len(fields) == 3 else None
+        if match is None:
+            raise UserError(f"{where}: not a BRAT entity line ('T<n>\\t<type> <start> <end>…')")
+        entity_id, covered = fields[0], fields[2]
+        listed = [[int(n) for n in span.split()] for span in match[2].split(";")]
+        label = label_of(match[1], notes.get(entity_id))
+        if label is None:
+            raise UserError(
+                f"{where}: entity {entity_id} has no usable label "
+                f"(type {match[1]!r}, note {notes.get(entity_id)!r})"
+            )
+        entity = _entity(
+            where, text, entity_id, label, sorted(listed), discontinuous=len(listed) > 1
+        )
+        if " ".join(text[start:end] for start, end in listed) != covered:
+            raise UserError(f"{where}: entity {entity_id} covers {covered!r} but its offsets don't")
+        entities.append(entity)
+    return text, entities
+
+
+def _quaero_label(kind: str, _note: str | None) -> str | None:
+    return kind if kind in _UMLS_GROUPS else None
+
+
+_QUAERO_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
+_QUAERO_SUBCORPORA = ("EMEA", "MEDLINE")
+
+
+def convert_quaero_frenchmed(folder: Path) -> Splits:
+    """QUAERO French Medical Corpus, CLEF eHealth BRAT release
+    (``corpus/{train,dev,test}/{EMEA,MEDLINE}/*.txt|.ann``), to canonical NER documents.
+
+    - Splits ``emea_train`` … ``medline_test`` (upstream ``dev`` is ``validation``); one
+      document per ``.txt``/``.ann`` pair (an EMEA source document is split into several
+      files upstream; they stay separate), ``id`` the file stem, ``subcorpus`` ``"EMEA"`` or
+      ``"MEDLINE"``.
+    - Entities are the ``T`` lines, label the BRAT type (one of the 10 UMLS semantic groups,
+      anything else is an error), ``id`` the BRAT id (``T12``); an entity with several
+      fragments (``;``) is discontinuous. 8 entities list their fragments out of text order
+      (``DISO 18 27;4 10`` "ectopique artère"): the covered text is checked in the listed order
+      and the fragments are stored in text order.
+    - The ``AnnotatorNotes`` (UMLS CUIs) and any other line are ignored; nested and overlapping
+      entities are all kept, and so are the same span with two labels.
+    - An entity repeating the outer extent and label of an earlier one is dropped (11: EMEA test
+      4, MEDLINE train 1, validation 1, test 5). Two of them are discontinuous entities with
+      other fragments than the one kept (coordinations: "soins infirmiers pré et
+      postopératoires" holds "soins infirmiers pré … opératoires" and "soins infirmiers …
+      postopératoires"): they are one entity for scoring, which uses the outer extent.
+    - Offsets are kept as annotated, even where they look shifted: 20 MEDLINE entities start
+      with a space (" immunodéficience acquise") and a few end inside a word.
+    """
+    splits: Splits = {}
+    for subcorpus in _QUAERO_SUBCORPORA:
+        for split, upstream in _QUAERO_SPLITS.items():
+            documents = []
+            for txt_path in sorted((folder / "corpus" / upstream / subcorpus).glob("*.txt")):
+                text, entities = _read_brat(txt_path, txt_path.with_suffix(".ann"), _quaero_label)
+                documents.append(_ner_document(txt_path.stem, text, subcorpus, entities))
+            splits[f"{subcorpus.lower()}_{split}"] = documents
+    return splits
+
+
+def _mantra_label(_cui: str, note: str | None) -> str | None:
+    """The semantic group in ``"<CUI>", "<name>", "<semantic types>" ,"<GROUP>"``: the last
+    quoted field after the name made of groups only (the first of ``"OBJC|CHEM"``), which also
+    finds the group in the 4 notes that swap the last two fields."""
+    for field in reversed(re.findall(r'"([^"]*)"', note or "")[2:]):
+        groups = field.split("|")
+        if set(groups) <= _UMLS_GROUPS:
+            return groups[0]
+    return None
+
+
+MANTRA_FEWSHOT_FRACTION = 0.2
+_MANTRA_SEED = "mantra_gsc_fr"
+_MANTRA_FOLDERS = {
+    "EMEA": "EMEA_ec22-cui-best_man",
+    "Medline": "Medline_EN_FR_ec22-cui-best_man",
+    "Patents": "Patents_ec22-cui-best_man",
+}
+
+
+def convert_mantra_gsc_fr(folder: Path) -> Splits:
+    """Mantra GSC, French BRAT files (``Mantra-GSC/French/<subcorpus>_ec22-cui-best_man/``),
+    to canonical NER documents.
+
+    - One document per unit (``.txt``/``.ann`` pair): ``subcorpus`` ``"EMEA"``, ``"Medline"`` or
+      ``"Patents"``, ``id`` ``"<subcorpus>/<file stem>"``.
+    - The BRAT type of a ``T`` line is the UMLS CUI (not kept); the label is the UMLS semantic
+      group read from the entity's ``AnnotatorNotes`` (``_mantra_label``): normally its last
+      quoted field; for ``"OBJC|CHEM"`` (one note) the first group; for the 4 notes whose last
+      two fields are swapped, the field that is a group. An entity without a group is an error.
+    - An entity with several fragments is discontinuous; nested entities are kept, and so is
+      one span with two groups. An entity with the span and group of an earlier one (the same
+      mention with another CUI) is dropped: 114 of the 1,052 (60 EMEA, 27 Medline, 27
+      Patents), so 938 remain.
+    - Upstream has no split: per subcorpus, a seeded draw of ``MANTRA_FEWSHOT_FRACTION`` of the
+      sorted ids (20 EMEA, 20 Medline, 10 Patents units, seed ``"mantra_gsc_fr:<subcorpus>"``)
+      is ``train`` (few-shot examples only), the other 200 units are ``test``.
+    """
+    splits: Splits = {"train": [], "test": []}
+    for subcorpus, name in _MANTRA_FOLDERS.items():
+        documents = {}
+        for txt_path in sorted((folder / "Mantra-GSC" / "French" / name).glob("*.txt")):
+            text, entities = _read_brat(txt_path, txt_path.with_suffix(".ann"), _mantra_label)
+            doc_id = f"{subcorpus}/{txt_path.stem}"
+            documents[doc_id] = _ner_document(doc_id, text, subcorpus, entities)
+        ordered = sorted(documents)
+        draw = random.Random(f"{_MANTRA_SEED}:{subcorpus}")
+        fewshot = set(draw.sample(ordered, round(len(ordered) * MANTRA_FEWSHOT_FRACTION)))
+        for doc_id in ordered:
+            splits["train" if doc_id in fewshot else "test"].append(documents[doc_id])
+    return splits

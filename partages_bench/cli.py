@@ -252,6 +252,34 @@ def score_pseudonymisation(
     _print_scores({mode: metrics for mode, (_, metrics) in results.items()}, as_json)
 
 
+@score_app.command("ner")
+def score_ner(
+    gold: Annotated[
+        Path, typer.Option(help="Gold JSONL {doc_id, text, entities: [{start, end, label}]}.")
+    ],
+    predictions: Annotated[
+        Path,
+        typer.Option(
+            help="JSONL {doc_id, entities: [{start, end, label}]} or [{text, label}] (grounded)."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+) -> None:
+    """Score any entity extractor on spans: strict, exact, partial and type P/R/F1 (nervaluate's
+    schemas), micro, macro and per label. JSON: {schema: {precision|recall|f1: {micro, macro,
+    LABEL}}}."""
+    from .scoring import nest_ner_metrics
+    from .scoring import score_ner as score
+
+    _, metrics = score(gold, predictions, bootstrap, seed)
+    if as_json:
+        print(json.dumps(nest_ner_metrics(metrics), indent=2))
+    else:
+        _print_scores({"ner": metrics}, as_json=False)
+
+
 @baseline_app.command("qa-random")
 def baseline_qa_random(
     gold: Annotated[Path, typer.Option(help="Gold questions: FrenchMedMCQA schema.")],

@@ -12,6 +12,11 @@ lm-eval drops a broken YAML silently (logged at DEBUG); this loader does not: ev
 (and every ``*.yml``, which lm-eval would ignore) under a task folder must parse and carry a valid
 card, else ``TaskCardError`` names the file and the field. Reading cards only needs PyYAML and
 pydantic, so ``tasks list`` stays fast.
+
+``include:`` merges like lm-eval (the child's keys replace the template's whole values) except
+for the card: the child's ``metadata`` is merged over the template's, key by key, so that a
+family template holds the metric block its tasks share and each task adds its own dataset,
+licence and citation. (lm-eval keeps only the child's ``metadata``; it never reads the card.)
 """
 
 from __future__ import annotations
@@ -75,8 +80,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     include = content.pop("include", None)
     if include is None:
         return content
-    # lm-eval merges includes shallowly: the child's keys replace the parent's whole values.
-    return _read_yaml(path.parent / str(include)) | content
+    template = _read_yaml(path.parent / str(include))
+    merged = template | content
+    if isinstance(template.get("metadata"), dict) and isinstance(content.get("metadata"), dict):
+        merged["metadata"] = template["metadata"] | content["metadata"]
+    return merged
 
 
 def _defined_functions(module_path: Path) -> set[str]:

@@ -35,7 +35,7 @@ AggregationName = Literal[
     "span_macro_recall",
     "span_macro_f1",
 ]
-CombinerName = Literal["option_judgements"]
+CombinerName = Literal["option_judgements", "passages"]
 
 
 class _Record(BaseModel):

@@ -236,13 +236,13 @@ def test_grounding_uses_each_occurrence_once_left_to_right() -> None:
 )
 def test_messy_answers_are_read(output: str) -> None:
     stats = score_answer(DOC, output, LABELS, READ)
-    assert stats["strict_cor"] == 2 and stats["strict_mis"] == 2 and stats["unparsable"] == 0
+    assert stats["strict_cor"] == 2 and stats["strict_mis"] == 2 and stats["unparsable_num"] == 0
 
 
 def test_unusable_answer_is_an_empty_prediction() -> None:
     stats = score_answer(DOC, "Je ne sais pas.", LABELS, READ)
-    assert stats["unparsable"] == 1 and stats["strict_mis"] == 4 and stats["strict_spu"] == 0
-    assert score_answer(DOC, "[]", LABELS, READ)["unparsable"] == 0
+    assert stats["unparsable_num"] == 1 and stats["strict_mis"] == 4 and stats["strict_spu"] == 0
+    assert score_answer(DOC, "[]", LABELS, READ)["unparsable_num"] == 0
 
 
 def test_hallucinated_and_unknown_label_items_are_spurious() -> None:

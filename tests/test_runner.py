@@ -192,3 +192,19 @@ def test_pseudonymisation_logs_hold_no_identifier_in_clear(
     settings.log_phi = True
     run(settings, quiet())
     assert len(leaked(tmp_path / "clear")) > 10
+
+
+def test_the_runner_scores_documents_from_passages(
+    tiny_model: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    run(options(tiny_model, shared_data, tmp_path / "run", tasks=["ner"], limit=3), quiet())
+    report = load_report(tmp_path / "run")
+    for name in ("e3c_fr", "quaero_emea", "quaero_medline", "mantra_gsc_fr"):
+        task = report.tasks[name]
+        assert task.primary_metric == "strict_f1" and 0 <= task.metrics["strict_f1"].value <= 1
+        assert "partial_macro_f1" in task.metrics and "unparsable_rate" in task.metrics
+    assert "strict_f1/label=DISO" in report.tasks["quaero_emea"].metrics
+    assert "strict_f1/subcorpus=EMEA" in report.tasks["mantra_gsc_fr"].metrics
+    samples = tmp_path / "run" / "samples" / "quaero_medline.jsonl"
+    first = json.loads(samples.open().readline())
+    assert "strict_cor" in first["stats"] and "strict.DISO_mis" in first["stats"]

@@ -30,6 +30,7 @@ more than 100 characters.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -39,6 +40,7 @@ from itertools import pairwise
 from typing import Any
 
 from partages_bench.families.extraction import Span, fold, fold_char, parse_entity_list
+from partages_bench.schema import SampleRecord
 
 CATEGORIES = ("cor", "inc", "par", "mis", "spu")
 UNKNOWN_LABEL = "?"
@@ -241,8 +243,8 @@ def score_answer(
 ) -> dict[str, float]:
     """All statistics of one model answer on one document: ``score_spans`` counts, plus
     ``hallucinated_num/_den`` (listed items found nowhere / listed items), ``unknown_label_num/
-    _den`` (items with a label outside the set / listed items) and ``unparsable`` (1 when the
-    answer holds no entity list at all; the prediction is then empty)."""
+    _den`` (items with a label outside the set / listed items) and ``unparsable_num/_den`` (1/1
+    when the answer holds no entity list at all — the prediction is then empty —, 0/1 else)."""
     parsed = parse_entity_list(output, read_label)
     grounding = ground(doc["text"], parsed.items)
     listed = len(parsed.items)
@@ -253,5 +255,141 @@ def score_answer(
         "hallucinated_den": listed,
         "unknown_label_num": unknown,
         "unknown_label_den": listed,
-        "unparsable": float(not parsed.parsed),
+        "unparsable_num": float(not parsed.parsed),
+        "unparsable_den": 1.0,
     }
+
+
+def combine_passages(records: Sequence[SampleRecord]) -> SampleRecord:
+    """The passages of one document as one scored document: their statistics summed (every
+    statistic is a count, and no span crosses a passage boundary, so the sums are exactly the
+    document's counts), their prompts, answers and targets joined in passage order."""
+    stats: Counter[str] = Counter()
+    for record in records:
+        stats.update(record.stats)
+    first = records[0]
+    return first.model_copy(
+        update={
+            "prompt": "\n\n".join(r.prompt for r in records),
+            "output": "\n\n".join(r.output for r in records),
+            "target": "\n\n".join(r.target for r in records),
+            "stats": dict(stats),
+        }
+    )
+
+
+# --- passages -----------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?:[.!?;:]\s+|\n\s*)")
+_SPACE = re.compile(r"\s+")
+
+
+def _cut(text: str, start: int, limit: int, blocked: bytearray) -> int:
+    """Where the passage from ``start`` ends: the last sentence end (else the last space) within
+    ``limit`` characters that cuts no entity, else the first such place after it, else the end."""
+    if len(text) - start <= limit:
+        return len(text)
+    for pattern in (_SENTENCE_END, _SPACE):
+        ends = [m.end() for m in pattern.finditer(text, start + 1, start + limit)]
+        safe = [end for end in ends if not blocked[end]]
+        if safe:
+            return safe[-1]
+    later = (m.end() for m in _SPACE.finditer(text, start + limit))
+    return next((end for end in later if not blocked[end]), len(text))
+
+
+def split_passages(doc: Mapping[str, Any], max_chars: int) -> list[dict[str, Any]]:
+    """The document in passages of at most ``max_chars`` characters where the text allows, cut
+    after a sentence end (else at a space) and never inside an entity, so that no prompt is
+    long enough to be truncated. Each passage keeps the document's fields, its ``offset`` in
+    the document and its ``passage`` number; its entities are those inside it, with offsets
+    (and ``fragments``) relative to the passage. A single sentence longer than ``max_chars``
+    with no safe space makes a longer passage (never a cut entity)."""
+    text, entities = doc["text"], doc["entities"]
+    blocked = bytearray(len(text) + 1)
+    for entity in entities:
+        for position in range(entity["start"] + 1, entity["end"]):
+            blocked[position] = 1
+    passages, start = [], 0
+    while start < len(text):
+        end = _cut(text, start, max_chars, blocked)
+        first = start + len(text[start:end]) - len(text[start:end].lstrip())
+        last = start + len(text[start:end].rstrip())
+        inside = [e for e in entities if first <= e["start"] and e["end"] <= last]
+        if first < last:
+            passages.append(
+                {
+                    **doc,
+                    "text": text[first:last],
+                    "entities": [_shifted(e, first) for e in inside],
+                    "offset": first,
+                    "passage": len(passages),
+                }
+            )
+        start = end
+    placed = sum(len(p["entities"]) for p in passages)
+    if placed != len(entities):
+        raise ValueError(f"document {doc.get('id')}: an entity starts or ends on a space")
+    return passages
+
+
+def _shifted(entity: Mapping[str, Any], offset: int) -> dict[str, Any]:
+    moved = {**entity, "start": entity["start"] - offset, "end": entity["end"] - offset}
+    if "fragments" in entity:
+        moved["fragments"] = [[a - offset, b - offset] for a, b in entity["fragments"]]
+    return moved
+
+
+# --- prompts and task plumbing ------------------------------------------------------------------
+
+# The 10 UMLS semantic groups of QUAERO and Mantra GSC, and French or English names a model may
+# use for them (``label_reader``).
+UMLS_GROUPS = ("ANAT", "CHEM", "DEVI", "DISO", "GEOG", "LIVB", "OBJC", "PHEN", "PHYS", "PROC")
+UMLS_ALIASES = {
+    **dict.fromkeys(("Anatomie", "Anatomy", "Anatomique"), "ANAT"),
+    **dict.fromkeys(("Chimie", "Chemical", "Médicament", "Substance", "Molécule"), "CHEM"),
+    **dict.fromkeys(("Dispositif", "Dispositif médical", "Device"), "DEVI"),
+    **dict.fromkeys(("Trouble", "Maladie", "Pathologie", "Symptôme", "Disorder"), "DISO"),
+    **dict.fromkeys(("Géographie", "Geography", "Lieu", "Pays"), "GEOG"),
+    **dict.fromkeys(("Être vivant", "Living being", "Organisme", "Personne"), "LIVB"),
+    **dict.fromkeys(("Objet", "Object"), "OBJC"),
+    **dict.fromkeys(("Phénomène", "Phenomenon"), "PHEN"),
+    **dict.fromkeys(("Physiologie", "Physiology", "Fonction"), "PHYS"),
+    **dict.fromkeys(("Procédure", "Procedure", "Acte", "Examen", "Traitement"), "PROC"),
+}
+
+
+def doc_to_text(doc: Mapping[str, Any]) -> str:
+    return f"Texte :\n{doc['text']}\n\nEntités (JSON) :"
+
+
+def doc_to_target(doc: Mapping[str, Any]) -> str:
+    """The gold entities as the model should list them, in text order (a discontinuous
+    entity as the text of its outer extent, which is how it is scored)."""
+    entities = sorted(doc["entities"], key=lambda e: (e["start"], -e["end"], e["label"]))
+    listed = [{"text": doc["text"][e["start"] : e["end"]], "label": e["label"]} for e in entities]
+    return json.dumps(listed, ensure_ascii=False)
+
+
+def passage_datasets(splits: Mapping[str, Sequence[Mapping[str, Any]]], max_chars: int) -> Any:
+    """lm-eval datasets of passages (``split_passages``), one per split."""
+    import datasets
+
+    return {
+        split: datasets.Dataset.from_list(
+            [passage for doc in docs for passage in split_passages(doc, max_chars)]
+        )
+        for split, docs in splits.items()
+    }
+
+
+def results_processor(
+    labels: Sequence[str], aliases: Mapping[str, str] | None = None
+) -> Callable[[Mapping[str, Any], list[str]], dict[str, dict[str, float]]]:
+    """A task's lm-eval ``process_results``: all statistics of a passage as one dict metric."""
+    read_label = label_reader(labels, aliases)
+
+    def process_results(doc: Mapping[str, Any], results: list[str]) -> dict[str, dict[str, float]]:
+        return {"stats": score_answer(doc, results[0], labels, read_label)}
+
+    return process_results

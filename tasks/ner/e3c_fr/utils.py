@@ -1,0 +1,18 @@
+"""E3C French layer 1: passages of clinical cases and their scorer (see README.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from partages_bench.data import load_splits
+from partages_bench.families.ner import passage_datasets, results_processor
+
+LABELS = ("CLINENTITY",)
+PASSAGE_CHARS = 400
+
+
+def load_dataset(**_metadata: Any) -> dict[str, Any]:
+    return passage_datasets(load_splits("e3c_fr"), PASSAGE_CHARS)
+
+
+process_results = results_processor(LABELS)

@@ -1,0 +1,22 @@
+"""Mantra GSC French: units and their scorer (see README.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from partages_bench.data import load_splits
+from partages_bench.families.ner import (
+    UMLS_ALIASES,
+    UMLS_GROUPS,
+    passage_datasets,
+    results_processor,
+)
+
+PASSAGE_CHARS = 400
+
+
+def load_dataset(**_metadata: Any) -> dict[str, Any]:
+    return passage_datasets(load_splits("mantra_gsc_fr"), PASSAGE_CHARS)
+
+
+process_results = results_processor(UMLS_GROUPS, UMLS_ALIASES)

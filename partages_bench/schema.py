@@ -16,6 +16,8 @@ SCHEMA_VERSION = 1
 Family = Literal["qa", "summarisation", "ner", "pseudonymisation"]
 RequestType = Literal["loglikelihood", "generation"]
 FAMILIES: tuple[str, ...] = ("qa", "summarisation", "ner", "pseudonymisation")
+# The 10 UMLS semantic groups, the label set of QUAERO and Mantra GSC.
+UMLS_GROUPS = ("ANAT", "CHEM", "DEVI", "DISO", "GEOG", "LIVB", "OBJC", "PHEN", "PHYS", "PROC")
 # Names of partages_bench.stats.AGGREGATIONS and partages_bench.families.COMBINERS, spelled out
 # here so that reading a card validates them without importing numpy (tests keep them in sync).
 AggregationName = Literal[

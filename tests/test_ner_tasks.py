@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from partages_bench.data import load_splits
-from partages_bench.families.ner import UMLS_GROUPS, split_passages
+from partages_bench.families.ner import split_passages
 from partages_bench.registry import Registry, builtin_tasks_dir
+from partages_bench.schema import UMLS_GROUPS
 
 NER_TASKS = ("e3c_fr", "quaero_emea", "quaero_medline", "mantra_gsc_fr")
 NER_DATASETS = ("e3c_fr", "quaero_frenchmed", "mantra_gsc_fr")

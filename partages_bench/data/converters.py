@@ -18,6 +18,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from partages_bench.errors import UserError
+from partages_bench.schema import UMLS_GROUPS
 
 Record = dict[str, Any]
 Splits = dict[str, list[Record]]
@@ -189,9 +190,6 @@ def convert_eds_pseudo(folder: Path) -> Splits:
 # the real fragments in text order (``[[start, end]]`` for a contiguous entity).
 
 # The 10 UMLS semantic groups of QUAERO and Mantra GSC.
-_UMLS_GROUPS = frozenset(
-    ("ANAT", "CHEM", "DEVI", "DISO", "GEOG", "LIVB", "OBJC", "PHEN", "PHYS", "PROC")
-)
 
 
 def _entity(
@@ -372,7 +370,7 @@ def _read_brat(txt_path: Path, ann_path: Path, label_of: _LabelOf) -> tuple[str,
 
 
 def _quaero_label(kind: str, _note: str | None) -> str | None:
-    return kind if kind in _UMLS_GROUPS else None
+    return kind if kind in UMLS_GROUPS else None
 
 
 _QUAERO_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
@@ -399,8 +397,9 @@ def convert_quaero_frenchmed(folder: Path) -> Splits:
       other fragments than the one kept (coordinations: "soins infirmiers pré et
       postopératoires" holds "soins infirmiers pré … opératoires" and "soins infirmiers …
       postopératoires"): they are one entity for scoring, which uses the outer extent.
-    - Offsets are kept as annotated, even where they look shifted: 20 MEDLINE entities start
-      with a space (" immunodéficience acquise") and a few end inside a word.
+    - Fragments are trimmed of surrounding whitespace (``_entity``): 20 MEDLINE entities start
+      with a space (" immunodéficience acquise"). Other offsets are kept as annotated, even the
+      few that look shifted and end inside a word ("tuberculose pulmonair").
     """
     splits: Splits = {}
     for subcorpus in _QUAERO_SUBCORPORA:
@@ -419,7 +418,7 @@ def _mantra_label(_cui: str, note: str | None) -> str | None:
     finds the group in the 4 notes that swap the last two fields."""
     for field in reversed(re.findall(r'"([^"]*)"', note or "")[2:]):
         groups = field.split("|")
-        if set(groups) <= _UMLS_GROUPS:
+        if set(groups) <= set(UMLS_GROUPS):
             return groups[0]
     return None
 

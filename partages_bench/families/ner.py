@@ -342,9 +342,7 @@ def _shifted(entity: Mapping[str, Any], offset: int) -> dict[str, Any]:
 
 # --- prompts and task plumbing ------------------------------------------------------------------
 
-# The 10 UMLS semantic groups of QUAERO and Mantra GSC, and French or English names a model may
-# use for them (``label_reader``).
-UMLS_GROUPS = ("ANAT", "CHEM", "DEVI", "DISO", "GEOG", "LIVB", "OBJC", "PHEN", "PHYS", "PROC")
+# French or English names a model may use for the UMLS groups (``label_reader``).
 UMLS_ALIASES = {
     **dict.fromkeys(("Anatomie", "Anatomy", "Anatomique"), "ANAT"),
     **dict.fromkeys(("Chimie", "Chemical", "Médicament", "Substance", "Molécule"), "CHEM"),

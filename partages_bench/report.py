@@ -273,6 +273,8 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"## {task.name} (v{task.version}, {task.num_fewshot}-shot)", ""]
         lines += [f"- `{name}` = {format_metric(m)}" for name, m in task.metrics.items()]
         lines += [f"- task hash `{task.task_hash}`", f"- data hash `{task.data_hash}`"]
+        if task.context_check:
+            lines.append(f"- prompt lengths: {task.context_check}")
     skipped = [t for t in report.tasks.values() if t.skipped is not None]
     if skipped:
         lines += ["", "## Skipped", ""]

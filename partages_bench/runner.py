@@ -32,6 +32,7 @@ from rich.progress import (
 )
 
 from . import __version__
+from .context import plan_context
 from .data import get_dataset, is_available, missing_message, pull
 from .errors import DatasetMissingError, UserError
 from .models import Backend
@@ -226,7 +227,7 @@ def run(options: RunOptions, console: Console) -> Report:
     console.print(f"loading model [bold]{report.model.name}[/] ({options.model})…")
     lm = backend.load(options.batch_size)
     from lm_eval import simple_evaluate
-    from lm_eval.tasks import TaskManager
+    from lm_eval.tasks import TaskManager, get_task_dict
 
     task_manager = TaskManager(
         include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
@@ -245,12 +246,24 @@ def run(options: RunOptions, console: Console) -> Report:
         for card in runnable:
             progress.update(overall, description=f"tasks ({card.name})")
             try:
+                task = get_task_dict([card.name], task_manager)[card.name]
+                plan = plan_context(
+                    task,
+                    lm,
+                    options.num_fewshot,
+                    options.limit,
+                    options.apply_chat_template,
+                    card.doc_id_field,
+                )
+                if plan.skipped:
+                    console.print(f"[yellow]{card.name}[/]: {plan.note}")
                 results = simple_evaluate(
                     model=model,
-                    tasks=[card.name],
+                    tasks=[task],
                     task_manager=task_manager,
                     num_fewshot=options.num_fewshot,
-                    limit=options.limit,
+                    limit=options.limit if plan.indices is None else None,
+                    samples=None if plan.indices is None else {card.name: plan.indices},
                     bootstrap_iters=0,
                     log_samples=True,
                     apply_chat_template=options.apply_chat_template,
@@ -261,6 +274,9 @@ def run(options: RunOptions, console: Console) -> Report:
                 )
                 result, records = score_task(
                     card, results, options.bootstrap_iterations, options.seed, options.log_phi
+                )
+                result = result.model_copy(
+                    update={"truncated_or_skipped": plan.skipped, "context_check": plan.note}
                 )
             except BaseException as exc:
                 # Keep what finished, say what failed, and let the error reach the user.

@@ -100,6 +100,12 @@ class TaskResult(_Record):
     num_fewshot: int = 0
     task_hash: str | None = None
     data_hash: str | None = None
+    truncated_or_skipped: int = Field(
+        default=0, description="documents not evaluated because their prompt could not fit"
+    )
+    context_check: str | None = Field(
+        default=None, description="what the prompt-length check found (partages_bench.context)"
+    )
     skipped: str | None = Field(default=None, description="why the task did not run")
 
 

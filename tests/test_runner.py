@@ -208,3 +208,29 @@ def test_the_runner_scores_documents_from_passages(
     samples = tmp_path / "run" / "samples" / "quaero_medline.jsonl"
     first = json.loads(samples.open().readline())
     assert "strict_cor" in first["stats"] and "strict.DISO_mis" in first["stats"]
+
+
+def test_documents_too_long_for_the_context_are_skipped_and_counted(
+    tiny_model: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """With a 790-token context, 512 of them kept for the answer, the longer of the first 12
+    E3C passages (zero-shot: 152 tokens of instructions + 56 to 138 of passage) cannot fit: they
+    are not evaluated, never cut, and the report counts them."""
+    settings = options(
+        tiny_model,
+        shared_data,
+        tmp_path / "run",
+        tasks=["e3c_fr"],
+        limit=12,
+        num_fewshot=0,
+        model_args=f"pretrained={tiny_model},device=cpu,max_length=790",
+    )
+    task = run(settings, quiet()).tasks["e3c_fr"]
+    assert 0 < task.truncated_or_skipped < 12
+    assert task.context_check.startswith(f"{task.truncated_or_skipped} of 12 documents")
+    logged = (tmp_path / "run" / "samples" / "e3c_fr.jsonl").read_text()
+    assert logged.count("Entités (JSON) :") == 12 - task.truncated_or_skipped
+    again = options(tiny_model, shared_data, tmp_path / "all", tasks=["e3c_fr"], limit=4)
+    task = run(again, quiet()).tasks["e3c_fr"]
+    assert task.truncated_or_skipped == 0
+    assert task.context_check.startswith("every prompt fits")

@@ -344,6 +344,22 @@ def data_generate_pseudo(
     console.print(f"{n} {split} notes (seed {seed}) written to {out}")
 
 
+@data_app.command("generate-records")
+def data_generate_records(
+    out: Annotated[Path, typer.Option(help="Where to write the records JSONL.")],
+    n: Annotated[int, typer.Option(help="Number of patient records.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed: same seed, same records.")] = 20261125,
+    split: Annotated[str, typer.Option(help="Template pool: test or dev.")] = "test",
+) -> None:
+    """Synthetic French patient records with key facts and a reference summary (no network)."""
+    from .generator import generate_records, write_jsonl
+
+    if split not in ("dev", "test"):
+        raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
+    write_jsonl(generate_records(n, seed, split), out)
+    console.print(f"{n} {split} records (seed {seed}) written to {out}")
+
+
 @report_app.command("show")
 def report_show(path: Path) -> None:
     """Print a report (a run folder or a report.json) as a table."""

@@ -2,8 +2,9 @@
 
 One generator for the whole project: the pseudonymisation family evaluates on notes with gold
 spans for AP-HP eds-pseudo's 13 labels and ``keep`` spans (non-PHI content that must survive),
-and the summarisation family can render several documents of one ``ClinicalCase`` with
-``render_document``. Templates are split into a dev pool (few-shot examples) and a disjoint
+and the summarisation family gets patient records (``generate_records``, in ``records.py``):
+several documents of one ``ClinicalCase`` rendered with ``render_document``, typed key facts and
+a reference summary. Templates are split into a dev pool (few-shot examples) and a disjoint
 test pool, so a test note never reuses a template shown as an example.
 
 Note ``i`` of ``generate_notes(n, seed, split)`` depends only on ``(seed, split, i)``: a larger
@@ -32,19 +33,33 @@ from partages_bench.generator.documents import (
     render_document,
     render_template,
 )
+from partages_bench.generator.records import (
+    DIFFICULTIES,
+    KEY_FACT_TYPES,
+    Record,
+    drug_lexicon,
+    generate_record,
+    generate_records,
+)
 
 __all__ = [
     "CONTROL_RATE",
+    "DIFFICULTIES",
     "DOC_TYPES",
     "HARD_CASES",
+    "KEY_FACT_TYPES",
     "LABELS",
     "POOLS",
     "TEMPLATES",
     "ClinicalCase",
     "Note",
+    "Record",
     "Template",
+    "drug_lexicon",
     "generate_note",
     "generate_notes",
+    "generate_record",
+    "generate_records",
     "make_case",
     "render_document",
     "write_jsonl",

@@ -198,9 +198,29 @@ def test_missing_dataset_names_it_and_the_pull_command(tmp_path: Path) -> None:
     assert "PARTAGES_BENCH_DATA" in message
 
 
-def test_dataset_without_converter_is_a_user_error(mirror: Path) -> None:
+def test_dataset_without_converter_is_a_user_error(
+    mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = dataclasses.replace(get_dataset("refomed_fr"), converter=None)
+    monkeypatch.setattr("partages_bench.data.store.get_dataset", lambda name: bare)
     with pytest.raises(UserError, match="no task uses it yet"):
         load_splits("refomed_fr", data_dir=mirror)
+
+
+def test_refomed_pairs_are_read_from_its_tab_separated_files(mirror: Path) -> None:
+    splits = load_splits("refomed_fr", data_dir=mirror)
+    assert {split: len(rows) for split, rows in splits.items()} == {
+        "train": 3981,
+        "validation": 1063,
+        "test": 1253,
+    }
+    assert splits["test"][0] == {
+        "id": "test-2",
+        "term": "affection néoplasique",
+        "reformulation": (
+            "affection splénique , gastrique , génito-urinaire , endocrinien , vésicale"
+        ),
+    }
 
 
 def test_corrupted_mirror_is_rejected(mirror: Path, tmp_path: Path) -> None:

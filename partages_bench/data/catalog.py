@@ -28,6 +28,7 @@ from partages_bench.data.converters import (
     convert_mantra_gsc_fr,
     convert_mediqal,
     convert_quaero_frenchmed,
+    convert_refomed_fr,
 )
 from partages_bench.errors import UnknownDatasetError
 
@@ -277,6 +278,8 @@ def _catalog() -> dict[str, DatasetSpec]:
             commit="ead7d0cb92fc4b0f1c2ec30571f8c42a9bcda889",
             hub_id=None,
             hub_revision=None,
+            converter=convert_refomed_fr,
+            converter_version=1,
         ),
         DatasetSpec(
             name="mediqal",

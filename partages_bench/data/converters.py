@@ -463,3 +463,36 @@ def convert_mantra_gsc_fr(folder: Path) -> Splits:
         for doc_id in ordered:
             splits["train" if doc_id in fewshot else "test"].append(documents[doc_id])
     return splits
+
+
+_REFOMED_SPLITS = {"train": "train", "validation": "val", "test": "test"}
+
+
+def convert_refomed_fr(folder: Path) -> Splits:
+    """RefoMed-FR ``RefoMed-FR/refomed_{train,val,test}.csv`` to (term, reformulation) records.
+
+    The files are tab-separated despite their suffix, with a ``term<TAB>paraphrase`` header.
+    Records are ``{id, term, reformulation}``, ``id`` = ``<split>-<line number>``; texts are kept
+    as written (some are pre-tokenised: "d' ADN", spaces before commas). A line without exactly
+    two non-empty fields is a data error naming the file and line.
+    """
+    splits: Splits = {}
+    for split, name in _REFOMED_SPLITS.items():
+        path = folder / "RefoMed-FR" / f"refomed_{name}.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if lines[:1] != ["term\tparaphrase"]:
+            raise UserError(f"{path}: line 1: expected the header 'term<TAB>paraphrase'")
+        records: list[Record] = []
+        for number, line in enumerate(lines[1:], start=2):
+            fields = line.split("\t")
+            if len(fields) != 2 or not all(field.strip() for field in fields):
+                raise UserError(f"{path}: line {number}: expected a term and a paraphrase")
+            records.append(
+                {
+                    "id": f"{split}-{number}",
+                    "term": fields[0].strip(),
+                    "reformulation": fields[1].strip(),
+                }
+            )
+        splits[split] = records
+    return splits

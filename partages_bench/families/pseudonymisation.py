@@ -222,7 +222,7 @@ def _month_number(name: str) -> int:
     return next(number for prefix, number in _MONTH_PREFIXES if folded.startswith(prefix))
 
 
-def _same_date(a: Date, b: Date) -> bool:
+def same_date(a: Date, b: Date) -> bool:
     """Same day and month, and same year — a two-digit year equals any year with its last two
     digits (``12/03/21`` is ``12 mars 2021``)."""
     return a[:2] == b[:2] and (a[2] == b[2] or (min(a[2], b[2]) < 100 and a[2] % 100 == b[2] % 100))
@@ -311,7 +311,7 @@ def _leaked(mention: str, label: str, published: _Published, kept: bool) -> bool
             for spelling in _number_spellings(digits, label)
         )
     return label in DATE_LABELS and any(
-        _same_date(gold, seen) for _, _, gold in find_dates(folded) for seen in published.dates
+        same_date(gold, seen) for _, _, gold in find_dates(folded) for seen in published.dates
     )
 
 

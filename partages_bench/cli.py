@@ -40,6 +40,19 @@ app.add_typer(baseline_app, name="baseline")
 console = Console()
 _state = {"debug": False}
 
+BertScoreModel = Annotated[
+    str | None,
+    typer.Option(
+        help="BERTScore model: hub id or local folder (default: bert_score's French model, "
+        "bert-base-multilingual-cased, which needs the hub or its cache).",
+        envvar="PARTAGES_BENCH_BERTSCORE_MODEL",
+    ),
+]
+BertScoreLayers = Annotated[
+    int | None,
+    typer.Option(help="BERTScore layer, required for a model bert_score has no default for."),
+]
+MODEL_FREE_SUMMARY_METRICS = ("rouge", "facts", "unsupported", "length")
 IncludePaths = Annotated[
     list[Path] | None,
     typer.Option("--include-path", help="Extra folder of task YAML (repeatable)."),
@@ -92,6 +105,8 @@ def run(
     log_phi: Annotated[
         bool, typer.Option(help="Keep identifiers in clear in pseudonymisation sample logs.")
     ] = False,
+    bertscore_model: BertScoreModel = None,
+    bertscore_layers: BertScoreLayers = None,
     include_path: IncludePaths = None,
     data_dir: DataDir = None,
 ) -> None:
@@ -113,6 +128,8 @@ def run(
         bootstrap_iterations=bootstrap,
         apply_chat_template=apply_chat_template,
         log_phi=log_phi,
+        bertscore_model=bertscore_model,
+        bertscore_layers=bertscore_layers,
     )
     report = run_tasks(options, console)
     _print_report(report)
@@ -278,6 +295,41 @@ def score_ner(
         print(json.dumps(nest_ner_metrics(metrics), indent=2))
     else:
         _print_scores({"ner": metrics}, as_json=False)
+
+
+@score_app.command("summarisation")
+def score_summarisation(
+    gold: Annotated[Path, typer.Option(help="Gold JSONL {id, reference, source?, key_facts?}.")],
+    predictions: Annotated[Path, typer.Option(help="JSONL of {id, output}.")],
+    metrics: Annotated[
+        str,
+        typer.Option(help="Comma-separated: rouge, facts, unsupported, length, bertscore."),
+    ] = ",".join(MODEL_FREE_SUMMARY_METRICS),
+    bertscore_model: BertScoreModel = None,
+    bertscore_layers: BertScoreLayers = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+) -> None:
+    """Score summaries: key-fact recall, unsupported content, French ROUGE, lengths (no model
+    needed) and BERTScore on request; JSON keyed rouge1, rougeL, key_fact_recall, bertscore_f1…"""
+    from .scoring import score_summarisation as score
+
+    chosen = _split_list([metrics])
+    scorer: object = None
+    if "bertscore" in chosen:
+        from .families.summarisation import load_bertscorer
+
+        options = {} if bertscore_layers is None else {"num_layers": bertscore_layers}
+        scorer = load_bertscorer(bertscore_model, **options)
+    values, notes = score(gold, predictions, chosen, scorer, bootstrap, seed)
+    if as_json:
+        payload = {name: metric.model_dump() for name, metric in values.items()}
+        print(json.dumps(payload | {"notes": notes}, indent=2, ensure_ascii=False))
+        return
+    _print_scores({"summarisation": values}, as_json=False)
+    for note in notes:
+        console.print(f"[yellow]{note}[/]")
 
 
 @baseline_app.command("qa-random")

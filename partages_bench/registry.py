@@ -14,9 +14,10 @@ card, else ``TaskCardError`` names the file and the field. Reading cards only ne
 pydantic, so ``tasks list`` stays fast.
 
 ``include:`` merges like lm-eval (the child's keys replace the template's whole values) except
-for the card: the child's ``metadata`` is merged over the template's, key by key, so that a
-family template holds the metric block its tasks share and each task adds its own dataset,
-licence and citation. (lm-eval keeps only the child's ``metadata``; it never reads the card.)
+for the card: the child's ``metadata`` is merged over the template's, key by key at every depth,
+so that a family template holds the metric block its tasks share, each task adds its own
+dataset, licence, citation and metrics. (lm-eval keeps only the child's ``metadata``; it never
+reads the card.)
 """
 
 from __future__ import annotations
@@ -83,7 +84,20 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     template = _read_yaml(path.parent / str(include))
     merged = template | content
     if isinstance(template.get("metadata"), dict) and isinstance(content.get("metadata"), dict):
-        merged["metadata"] = template["metadata"] | content["metadata"]
+        merged["metadata"] = _deep_merge(template["metadata"], content["metadata"])
+    return merged
+
+
+def _deep_merge(template: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``child`` over ``template``, mappings merged key by key at every depth."""
+    merged = dict(template)
+    for key, value in child.items():
+        below = merged.get(key)
+        merged[key] = (
+            _deep_merge(below, value)
+            if isinstance(below, dict) and isinstance(value, dict)
+            else value
+        )
     return merged
 
 

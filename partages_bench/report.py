@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +49,15 @@ def data_hash(doc_hashes: Iterable[str]) -> str:
 
 def metric_specs(card: TaskCard, records: list[SampleRecord]) -> list[MetricSpec]:
     """The card's metrics, and for a ``per_label`` metric one more per label found in the
-    per-sample statistics (columns ``{stat}.{label}_…``), named ``metric/label=LABEL``."""
+    per-sample statistics (columns ``{stat}.{label}_…``), named ``metric/label=LABEL``. An
+    ``optional`` metric whose statistics no record has (BERTScore without its model) is left
+    out; the task's notes say why."""
     keys = {key for record in records for key in record.stats}
     specs = []
     for name, metric in card.metrics.items():
         source = metric.stat or name
+        if metric.optional and not any(k == source or k.startswith(source) for k in keys):
+            continue
         specs.append(MetricSpec(name, metric.aggregation, source, metric.higher_is_better))
         if metric.per_label:
             prefix = f"{source}."
@@ -169,16 +173,20 @@ def score_task(
     bootstrap_iterations: int,
     seed: int,
     log_phi: bool = False,
+    enrich: Callable[[list[SampleRecord]], list[SampleRecord]] | None = None,
 ) -> tuple[TaskResult, list[SampleRecord]]:
     """Metrics with bootstrap CIs, and the per-sample log, for one task of one lm-eval run.
 
-    Pseudonymisation logs never show identifiers in clear unless ``log_phi``.
+    Pseudonymisation logs never show identifiers in clear unless ``log_phi``. ``enrich`` adds
+    statistics computed over all records at once (BERTScore, one batched model call).
     """
     logged = sorted(lm_eval_results["samples"][card.name], key=lambda s: s["doc_id"])
     config = lm_eval_results["configs"][card.name]
     hashes = task_hash(config), data_hash(s["doc_hash"] for s in logged)
     masked = card.family == "pseudonymisation" and not log_phi
     records = sample_records(card, logged, salt_for(*hashes) if masked else None)
+    if enrich is not None:
+        records = enrich(records)
     result = TaskResult(
         name=card.name,
         family=card.family,
@@ -275,6 +283,7 @@ def render_markdown(report: Report) -> str:
         lines += [f"- task hash `{task.task_hash}`", f"- data hash `{task.data_hash}`"]
         if task.context_check:
             lines.append(f"- prompt lengths: {task.context_check}")
+        lines += [f"- {note}" for note in task.notes]
     skipped = [t for t in report.tasks.values() if t.skipped is not None]
     if skipped:
         lines += ["", "## Skipped", ""]

@@ -13,7 +13,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
@@ -60,6 +60,8 @@ class RunOptions:
     bootstrap_iterations: int = DEFAULT_BOOTSTRAP
     apply_chat_template: bool = False
     log_phi: bool = False
+    bertscore_model: str | None = None
+    bertscore_layers: int | None = None
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
@@ -232,6 +234,7 @@ def run(options: RunOptions, console: Console) -> Report:
     task_manager = TaskManager(
         include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
     )
+    bertscore = _BertScore(options.bertscore_model, options.bertscore_layers)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -272,11 +275,24 @@ def run(options: RunOptions, console: Console) -> Report:
                     torch_random_seed=options.seed,
                     fewshot_random_seed=options.seed,
                 )
+                enrich, notes = None, []
+                if card.family == "summarisation":
+                    enrich, note = bertscore.for_task()
+                    notes.append(note)
                 result, records = score_task(
-                    card, results, options.bootstrap_iterations, options.seed, options.log_phi
+                    card,
+                    results,
+                    options.bootstrap_iterations,
+                    options.seed,
+                    options.log_phi,
+                    enrich,
                 )
                 result = result.model_copy(
-                    update={"truncated_or_skipped": plan.skipped, "context_check": plan.note}
+                    update={
+                        "truncated_or_skipped": plan.skipped,
+                        "context_check": plan.note,
+                        "notes": notes,
+                    }
                 )
             except BaseException as exc:
                 # Keep what finished, say what failed, and let the error reach the user.
@@ -289,6 +305,29 @@ def run(options: RunOptions, console: Console) -> Report:
             write_report(options.output, report)
             progress.advance(overall)
     return _finish(options, report, tasks, started)
+
+
+@dataclass
+class _BertScore:
+    """BERTScore for the summarisation tasks of a run: the model is loaded once, on first use,
+    and is never skipped or swapped silently: each task's notes name the model and layer, or
+    say why BERTScore was not computed."""
+
+    model: str | None
+    layers: int | None
+    _loaded: Any = None
+
+    def for_task(self) -> tuple[Callable[[list[Any]], list[Any]] | None, str]:
+        from .families.summarisation import add_bertscore, load_bertscorer
+
+        if self._loaded is None:
+            options = {} if self.layers is None else {"num_layers": self.layers}
+            self._loaded = load_bertscorer(self.model, **options)
+        if isinstance(self._loaded, str):
+            return None, f"BERTScore not computed: {self._loaded}"
+        scorer = self._loaded
+        described = ", ".join(f"{key} {value}" for key, value in scorer.description.items())
+        return (lambda records: add_bertscore(records, scorer)), f"BERTScore: {described}"
 
 
 def _finish(

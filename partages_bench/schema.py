@@ -53,6 +53,10 @@ class MetricCard(_Record):
     per_label: bool = Field(
         default=False, description="also report it per label, from {stat}.{label}_… statistics"
     )
+    optional: bool = Field(
+        default=False,
+        description="computed only when its model is available (BERTScore); a note says why not",
+    )
     description: str = ""
 
 
@@ -105,6 +109,9 @@ class TaskResult(_Record):
     )
     context_check: str | None = Field(
         default=None, description="what the prompt-length check found (partages_bench.context)"
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="what else a reader must know (BERTScore model…)"
     )
     skipped: str | None = Field(default=None, description="why the task did not run")
 

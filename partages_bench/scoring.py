@@ -8,7 +8,7 @@ wrong answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -343,3 +343,117 @@ def nest_ner_metrics(metrics: dict[str, MetricValue]) -> dict[str, Any]:
         measure = measure.removeprefix("macro_")
         nested.setdefault(schema, {}).setdefault(measure, {})[scope] = value.model_dump()
     return nested
+
+
+# --- summarisation ------------------------------------------------------------------------------
+
+SUMMARY_CARD = "record_summary"  # its card holds every summarisation metric
+SUMMARY_METRICS = {
+    "rouge": ("rouge1", "rouge2", "rougeL"),
+    "bertscore": ("bertscore_f1", "bertscore_precision", "bertscore_recall"),
+    "facts": ("key_fact_recall",),
+    "unsupported": ("unsupported_rate", "unsupported_summary_rate"),
+    "length": ("length_ratio", "compression", "empty_rate"),
+}
+
+
+def _text_field(where: str, record: dict[str, Any], name: str, required: bool) -> str | None:
+    value = record.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InputFileError(f"{where}: {name} must be a string")
+    return value
+
+
+def _key_facts(where: str, record: dict[str, Any]) -> list[dict[str, Any]] | None:
+    facts = record.get("key_facts")
+    if facts is None:
+        return None
+    for i, fact in enumerate(facts if isinstance(facts, list) else [None]):
+        forms = fact.get("forms") if isinstance(fact, dict) else None
+        if not (
+            isinstance(fact, dict)
+            and isinstance(fact.get("type"), str)
+            and isinstance(forms, list)
+            and forms
+            and all(isinstance(part, list) and part for part in forms)
+            and all(isinstance(form, str) for part in forms for form in part)
+        ):
+            raise InputFileError(
+                f"{where}: key_facts[{i}] must be {{type, forms: [[form, …], …]}} (a list)"
+            )
+    return facts
+
+
+def score_summarisation(
+    gold_path: Path,
+    predictions_path: Path,
+    metrics: Sequence[str],
+    bertscore: Any,
+    bootstrap_iterations: int,
+    seed: int,
+) -> tuple[dict[str, MetricValue], list[str]]:
+    """Gold ``{id, reference, source?, key_facts?}`` and predictions ``{id, output}``, scored
+    with the summarisation metrics named in ``metrics`` (``SUMMARY_METRICS`` groups); ROUGE,
+    facts, unsupported content and lengths need no model. ``bertscore`` is a
+    ``BertScorer`` or the reason it could not load (needed only with ``bertscore``). Returns
+    the metrics and the notes to show (what was not computed, and why)."""
+    from .families.summarisation import DrugLexicon, add_bertscore, summary_stats
+    from .generator import drug_lexicon
+
+    unknown = sorted(set(metrics) - set(SUMMARY_METRICS))
+    if unknown:
+        raise UserError(
+            f"--metrics: unknown {', '.join(unknown)}; choose among {', '.join(SUMMARY_METRICS)}"
+        )
+    pairs = pair_predictions(gold_path, predictions_path)
+    golds = []
+    for key, gold, _ in pairs:
+        where = f"{gold_path} id '{key}'"
+        reference = _text_field(where, gold, "reference", required=True)
+        golds.append(
+            (reference, _text_field(where, gold, "source", False), _key_facts(where, gold))
+        )
+    notes = []
+    with_facts = "facts" in metrics and any(facts is not None for *_, facts in golds)
+    has_source = all(source is not None for _, source, _ in golds)
+    with_source = "unsupported" in metrics and has_source
+    if "facts" in metrics and not with_facts:
+        notes.append("key facts not scored: the gold file has no key_facts")
+    if "unsupported" in metrics and not with_source:
+        notes.append("unsupported content not scored: some gold records have no source")
+    types = sorted({fact["type"] for *_, facts in golds for fact in facts or []})
+    drugs = DrugLexicon(drug_lexicon()) if with_source else None
+    records = []
+    for index, ((key, _, prediction), (reference, source, facts)) in enumerate(
+        zip(pairs, golds, strict=True)
+    ):
+        output = _text_field(f"{predictions_path} id '{key}'", prediction, "output", True)
+        stats = summary_stats(
+            output, reference, source or "", (facts or []) if with_facts else None, types, drugs
+        )
+        records.append(
+            SampleRecord(
+                doc_index=index, doc_id=key, prompt="", output=output, target=reference, stats=stats
+            )
+        )
+    if "bertscore" in metrics:
+        if isinstance(bertscore, str):
+            notes.append(f"BERTScore not computed: {bertscore}")
+        else:
+            records = add_bertscore(records, bertscore)
+            described = ", ".join(f"{k} {v}" for k, v in bertscore.description.items())
+            notes.append(f"BERTScore: {described}")
+    card = Registry.discover().card(SUMMARY_CARD)
+    chosen = {name for group in metrics for name in SUMMARY_METRICS[group]}
+    if not has_source:
+        chosen.discard("compression")
+    keys = set(records[0].stats)
+    kept = {
+        name: metric
+        for name, metric in card.metrics.items()
+        if name in chosen and any(key.startswith(metric.stat or name) for key in keys)
+    }
+    card = card.model_copy(update={"metrics": kept, "breakdown": []})
+    return metric_values(card, records, bootstrap_iterations, seed), notes

@@ -114,3 +114,36 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+_BERT_VOCABULARY = [
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", ":", "(", ")", "/",
+    "le", "la", "les", "l", "'", "de", "du", "une", "un", "a", "est", "et", "par", "pour", "sous",
+    "patient", "patiente", "fièvre", "sévère", "réaction", "traitement", "dose", "mg", "5", "10",
+    "amlo", "##dipine", "insuffisance", "rénale", "hospitalisé", "##e", "##s", "##ment", "pré",
+    "##sente", "bien", "toléré", "artère", "mars", "avril", "2023", "12", "à", "J", "##2",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer BERT with a small French word-piece vocabulary, built offline."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    (folder / "vocab.txt").write_text("\n".join(_BERT_VOCABULARY) + "\n", encoding="utf-8")
+    (folder / "tokenizer_config.json").write_text(
+        '{"tokenizer_class": "BertTokenizer", "do_lower_case": false, "model_max_length": 128}'
+    )
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(_BERT_VOCABULARY),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(folder)
+    return folder

@@ -10,9 +10,7 @@ from pathlib import Path
 import bert_score
 import huggingface_hub.constants
 import pytest
-import torch
 from rouge_score import rouge_scorer
-from transformers import BertConfig, BertModel
 
 from partages_bench.families import summarisation
 from partages_bench.families.summarisation import (
@@ -66,13 +64,6 @@ def test_rouge_is_one_for_the_same_text() -> None:
 
 # --- BERTScore --------------------------------------------------------------------------------
 
-_VOCABULARY = [
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", ":", "(", ")", "/",
-    "le", "la", "les", "l", "'", "de", "du", "une", "un", "a", "est", "et", "par", "pour", "sous",
-    "patient", "patiente", "fièvre", "sévère", "réaction", "traitement", "dose", "mg", "5", "10",
-    "amlo", "##dipine", "insuffisance", "rénale", "hospitalisé", "##e", "##s", "##ment", "pré",
-    "##sente", "bien", "toléré", "artère", "mars", "avril", "2023", "12", "à", "J", "##2",
-]  # fmt: skip
 _LAYERS = 1
 _CANDIDATES = [
     "Le patient présente une fièvre sévère.",
@@ -88,27 +79,6 @@ _REFERENCES = [
     "hospitalisée en avril 2023 pour une insuffisance rénale",
     "réaction sévère",
 ]
-
-
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random 2-layer BERT with a small French word-piece vocabulary, built offline."""
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    (folder / "vocab.txt").write_text("\n".join(_VOCABULARY) + "\n", encoding="utf-8")
-    (folder / "tokenizer_config.json").write_text(
-        '{"tokenizer_class": "BertTokenizer", "do_lower_case": false, "model_max_length": 128}'
-    )
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(_VOCABULARY),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    BertModel(config).save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture

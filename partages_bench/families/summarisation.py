@@ -39,8 +39,9 @@ from typing import Any
 
 from rouge_score import rouge_scorer
 
-from partages_bench.families.extraction import fold
+from partages_bench.families.extraction import fold, strip_thinking
 from partages_bench.families.pseudonymisation import Date, find_dates, same_date
+from partages_bench.schema import SampleRecord
 
 # --- ROUGE ----------------------------------------------------------------------------------
 
@@ -413,3 +414,37 @@ def length_stats(summary: str, source: str, reference: str) -> dict[str, float]:
         "length_ratio": length / reference_length if reference_length else math.nan,
         "compression": length / source_length if source_length else math.nan,
     }
+
+
+# --- one summary ----------------------------------------------------------------------------
+
+
+def summary_stats(
+    output: str | None,
+    reference: str,
+    source: str,
+    facts: Sequence[KeyFact] | None = None,
+    fact_types: Sequence[str] = (),
+    drugs: DrugLexicon | None = None,
+) -> dict[str, float]:
+    """Every model-free statistic of one answer (``<think>`` blocks removed): ROUGE, lengths and
+    ``empty`` (1 for a blank answer, scored like any other: zero ROUGE, no fact), plus key facts
+    when ``facts`` are given and unsupported content when a drug lexicon is."""
+    summary = strip_thinking(output).strip()
+    stats = rouge(reference, summary) | length_stats(summary, source, reference)
+    stats["empty"] = float(not summary)
+    if facts is not None:
+        stats |= key_fact_stats(summary, facts, fact_types)
+    if drugs is not None:
+        stats |= unsupported_stats(summary, source, drugs)
+    return stats
+
+
+def add_bertscore(records: Sequence[SampleRecord], scorer: BertScorer) -> list[SampleRecord]:
+    """The records with ``BERTSCORE_KEYS`` added, answer against target, in one batched call."""
+    predictions = [strip_thinking(record.output).strip() for record in records]
+    scores = scorer.score(predictions, [record.target for record in records])
+    return [
+        record.model_copy(update={"stats": record.stats | score})
+        for record, score in zip(records, scores, strict=True)
+    ]

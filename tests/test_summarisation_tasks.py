@@ -1,0 +1,110 @@
+"""Summarisation tasks through the real runner (tiny model), and offline scoring."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from partages_bench.generator import generate_records
+from partages_bench.registry import Registry
+from partages_bench.report import load_report
+from partages_bench.runner import RunOptions, run
+
+
+def _options(tiny_model: Path, shared_data: Path, output: Path, **overrides) -> RunOptions:
+    settings = {
+        "output": output,
+        "model": "hf",
+        "model_args": f"pretrained={tiny_model},device=cpu",
+        "tasks": ["summarisation"],
+        "data_dir": shared_data,
+        "limit": 3,
+        "batch_size": "4",
+        "bootstrap_iterations": 100,
+        "command": ["partages-bench", "run", "(test)"],
+    }
+    return RunOptions(**(settings | overrides))
+
+
+def test_the_family_lists_its_tasks_with_the_shared_metrics() -> None:
+    cards = {c.name: c for c in Registry.discover().cards.values() if c.family == "summarisation"}
+    assert set(cards) == {"record_summary", "refomed"}
+    # Template metrics and the task's own, merged.
+    assert {"rougeL", "bertscore_f1", "key_fact_recall"} <= set(cards["record_summary"].metrics)
+    assert "key_fact_recall" not in cards["refomed"].metrics
+
+
+def test_a_run_without_a_bertscore_model_says_why(
+    tiny_model: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """Offline, bert_score's French model is not there: no BERTScore, and the report says so."""
+    report = run(_options(tiny_model, shared_data, tmp_path / "run"), Console(file=io.StringIO()))
+    summary = report.tasks["record_summary"]
+    assert summary.primary_metric == "key_fact_recall"
+    expected = {
+        "key_fact_recall",
+        "key_fact_recall/label=treatment",
+        "unsupported_rate",
+        "rougeL",
+        "compression",
+        "key_fact_recall/difficulty=easy",
+    }
+    assert expected <= set(summary.metrics)
+    assert not any(name.startswith("bertscore") for name in summary.metrics)
+    assert summary.notes[0].startswith("BERTScore not computed: cannot load")
+    assert "rougeL" in report.tasks["refomed"].metrics
+    assert "BERTScore not computed" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_a_run_with_a_local_bertscore_model_names_it(
+    tiny_model: Path, tiny_bert: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    options = _options(
+        tiny_model,
+        shared_data,
+        tmp_path / "run",
+        tasks=["refomed"],
+        bertscore_model=str(tiny_bert),
+        bertscore_layers=2,
+    )
+    run(options, Console(file=io.StringIO()))
+    task = load_report(tmp_path / "run").tasks["refomed"]
+    assert 0.0 <= task.metrics["bertscore_f1"].value <= 1.0
+    assert str(tiny_bert) in task.notes[0] and "num_layers 2" in task.notes[0]
+
+
+def _cli(*arguments: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "partages_bench", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_generate_records_then_score_them_offline(tmp_path: Path) -> None:
+    gold = tmp_path / "records.jsonl"
+    result = _cli("data", "generate-records", "--n", "4", "--seed", "3", "--out", str(gold))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in gold.read_text().splitlines()]
+    assert records == generate_records(4, 3, "test")
+    predictions = tmp_path / "predictions.jsonl"
+    answers = [records[0]["reference"], "", records[2]["source"][:400], "Rien à signaler."]
+    predictions.write_text(
+        "".join(
+            json.dumps({"id": r["id"], "output": a}, ensure_ascii=False) + "\n"
+            for r, a in zip(records, answers, strict=True)
+        )
+    )
+    result = _cli(
+        "score", "summarisation", "--gold", str(gold), "--predictions", str(predictions), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    facts = [len(r["key_facts"]) for r in records]
+    # The reference states every fact of record 0; the blank answer and the prose none.
+    assert scores["key_fact_recall"]["value"] >= facts[0] / sum(facts)
+    assert scores["rougeL"]["value"] > 0.25
+    assert "bertscore_f1" not in scores
+    assert scores["empty_rate"]["value"] == 0.25

@@ -3,6 +3,7 @@ HTTP server for the tests of ``pull``."""
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
+
+from partages_bench.runner import RunOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The shared mirror sits beside the clone (../shared/data), in CI as on developers' machines.
@@ -147,3 +151,25 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     BertModel(config).save_pretrained(folder)
     return folder
+
+
+def run_options(tiny_model: Path, shared_data: Path, output: Path, **overrides: Any) -> RunOptions:
+    """Options of a quick run of the tiny model on real data (frenchmedmcqa unless overridden)."""
+    settings = {
+        "output": output,
+        "model": "hf",
+        "model_args": f"pretrained={tiny_model},device=cpu",
+        "tasks": ["frenchmedmcqa"],
+        "data_dir": shared_data,
+        "limit": 6,
+        "num_fewshot": 1,
+        "batch_size": "4",
+        "bootstrap_iterations": 200,
+        "command": ["partages-bench", "run", "(test)"],
+    }
+    return RunOptions(**(settings | overrides))
+
+
+def quiet() -> Console:
+    """A console that prints nowhere."""
+    return Console(file=io.StringIO())

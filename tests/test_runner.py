@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from conftest import quiet
+from conftest import run_options as options
 
 from partages_bench.registry import builtin_tasks_dir
 from partages_bench.report import load_report
-from partages_bench.runner import RunOptions, run
-
-
-def options(tiny_model: Path, shared_data: Path, output: Path, **overrides) -> RunOptions:
-    settings = {
-        "output": output,
-        "model": "hf",
-        "model_args": f"pretrained={tiny_model},device=cpu",
-        "tasks": ["frenchmedmcqa"],
-        "data_dir": shared_data,
-        "limit": 6,
-        "num_fewshot": 1,
-        "batch_size": "4",
-        "bootstrap_iterations": 200,
-        "command": ["partages-bench", "run", "(test)"],
-    }
-    return RunOptions(**(settings | overrides))
-
-
-def quiet() -> Console:
-    return Console(file=io.StringIO())
+from partages_bench.runner import run
 
 
 def without_clock(report_json: str) -> dict:

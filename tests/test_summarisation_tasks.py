@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from rich.console import Console
+from conftest import quiet, run_options
 
 from partages_bench.generator import generate_records
 from partages_bench.registry import Registry
 from partages_bench.report import load_report
-from partages_bench.runner import RunOptions, run
-
-
-def _options(tiny_model: Path, shared_data: Path, output: Path, **overrides) -> RunOptions:
-    settings = {
-        "output": output,
-        "model": "hf",
-        "model_args": f"pretrained={tiny_model},device=cpu",
-        "tasks": ["summarisation"],
-        "data_dir": shared_data,
-        "limit": 3,
-        "batch_size": "4",
-        "bootstrap_iterations": 100,
-        "command": ["partages-bench", "run", "(test)"],
-    }
-    return RunOptions(**(settings | overrides))
+from partages_bench.runner import run
 
 
 def test_the_family_lists_its_tasks_with_the_shared_metrics() -> None:
@@ -43,7 +27,15 @@ def test_a_run_without_a_bertscore_model_says_why(
     tiny_model: Path, shared_data: Path, tmp_path: Path
 ) -> None:
     """Offline, bert_score's French model is not there: no BERTScore, and the report says so."""
-    report = run(_options(tiny_model, shared_data, tmp_path / "run"), Console(file=io.StringIO()))
+    settings = run_options(
+        tiny_model,
+        shared_data,
+        tmp_path / "run",
+        tasks=["summarisation"],
+        limit=3,
+        num_fewshot=None,
+    )
+    report = run(settings, quiet())
     summary = report.tasks["record_summary"]
     assert summary.primary_metric == "key_fact_recall"
     expected = {
@@ -64,15 +56,16 @@ def test_a_run_without_a_bertscore_model_says_why(
 def test_a_run_with_a_local_bertscore_model_names_it(
     tiny_model: Path, tiny_bert: Path, shared_data: Path, tmp_path: Path
 ) -> None:
-    options = _options(
+    options = run_options(
         tiny_model,
         shared_data,
         tmp_path / "run",
         tasks=["refomed"],
+        limit=3,
         bertscore_model=str(tiny_bert),
         bertscore_layers=2,
     )
-    run(options, Console(file=io.StringIO()))
+    run(options, quiet())
     task = load_report(tmp_path / "run").tasks["refomed"]
     assert 0.0 <= task.metrics["bertscore_f1"].value <= 1.0
     assert str(tiny_bert) in task.notes[0] and "num_layers 2" in task.notes[0]

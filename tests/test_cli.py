@@ -140,3 +140,20 @@ def test_real_default_model_end_to_end(tmp_path: Path, shared_data: Path) -> Non
     assert sum(s["stats"]["unparsable"] for s in samples) < len(samples)
     shown = cli("report", "show", str(output), env={"COLUMNS": "200"})
     assert shown.returncode == 0 and "hamming" in shown.stdout
+
+
+@pytest.mark.e2e
+def test_real_default_model_on_ner_and_reformulation(tmp_path: Path, shared_data: Path) -> None:
+    """The real model's JSON entity lists and reformulations go through parsing and scoring."""
+    output = tmp_path / "run"
+    arguments = ["--tasks", "e3c_fr,refomed", "--limit", "2", "--data-dir", str(shared_data)]
+    result = cli("run", "--model", "default", *arguments, "--output", str(output))
+    assert result.returncode == 0, result.stderr[-2000:]
+    tasks = json.loads((output / "report.json").read_text())["tasks"]
+    ner, reformulation = tasks["e3c_fr"], tasks["refomed"]
+    assert ner["context_check"].startswith("every prompt fits")
+    assert {"strict_f1", "partial_f1", "hallucination_rate"} <= set(ner["metrics"])
+    samples = [json.loads(line) for line in (output / "samples/e3c_fr.jsonl").open()]
+    assert sum(s["stats"]["hallucinated_den"] for s in samples) > 0  # it listed entities
+    assert reformulation["n_samples"] == 2 and 0 <= reformulation["metrics"]["rougeL"]["value"] <= 1
+    assert reformulation["notes"][0].startswith("BERTScore")  # the model used, or why none

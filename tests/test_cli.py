@@ -13,13 +13,15 @@ import pytest
 from partages_bench.data import DATASETS
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "partages_bench", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -147,7 +149,8 @@ def test_real_default_model_on_ner_and_reformulation(tmp_path: Path, shared_data
     """The real model's JSON entity lists and reformulations go through parsing and scoring."""
     output = tmp_path / "run"
     arguments = ["--tasks", "e3c_fr,refomed", "--limit", "2", "--data-dir", str(shared_data)]
-    result = cli("run", "--model", "default", *arguments, "--output", str(output))
+    # Up to 512 new tokens a passage on CPU: minutes, not seconds.
+    result = cli("run", "--model", "default", *arguments, "--output", str(output), timeout=1200)
     assert result.returncode == 0, result.stderr[-2000:]
     tasks = json.loads((output / "report.json").read_text())["tasks"]
     ner, reformulation = tasks["e3c_fr"], tasks["refomed"]

@@ -128,8 +128,9 @@ class BertScorer:
     @property
     def description(self) -> dict[str, str]:
         """What the report must say: model, layer, idf, rescaling (and baseline file), the
-        bert-score version and bert_score's own hash of the setting (with transformers')."""
-        from bert_score import __version__
+        bert-score version (the installed distribution's: ``bert_score.__version__`` says 0.3.12
+        in 0.3.13) and bert_score's own hash of the setting (with transformers')."""
+        from importlib.metadata import version
 
         scorer = self._scorer
         return {
@@ -138,7 +139,7 @@ class BertScorer:
             "idf": str(scorer.idf).lower(),
             "rescale_with_baseline": str(scorer.rescale_with_baseline).lower(),
             "baseline": scorer.baseline_path if scorer.rescale_with_baseline else "",
-            "bert_score": __version__,
+            "bert_score": version("bert-score"),
             "hash": scorer.hash,
         }
 

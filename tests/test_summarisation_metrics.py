@@ -4,8 +4,10 @@ bert_score.score), key-fact recall, unsupported content and length, on hand-made
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import math
 import random
+import shutil
 from pathlib import Path
 
 import bert_score
@@ -396,3 +398,17 @@ def test_length_of_empty_texts() -> None:
     stats = length_stats("résumé", "", " ")
     assert math.isnan(stats["length_ratio"])
     assert math.isnan(stats["compression"])
+
+
+def test_bertscore_with_a_tokenizer_saved_without_a_length_limit(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    """Such a tokenizer says 1e30; bert_score would overflow on it. The model's own limit is
+    used instead, so the scores equal those of the same model with a declared limit."""
+    unlimited = tmp_path / "unlimited"
+    shutil.copytree(tiny_bert, unlimited)
+    config = unlimited / "tokenizer_config.json"
+    config.write_text(json.dumps(json.loads(config.read_text()) | {"model_max_length": 10**30}))
+    ours = BertScorer(str(unlimited), num_layers=_LAYERS).score(_CANDIDATES, _REFERENCES)
+    declared = BertScorer(str(tiny_bert), num_layers=_LAYERS).score(_CANDIDATES, _REFERENCES)
+    assert ours == declared

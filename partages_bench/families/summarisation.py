@@ -75,6 +75,7 @@ def rouge(reference: str, prediction: str) -> dict[str, float]:
 # --- BERTScore ------------------------------------------------------------------------------
 
 BERTSCORE_KEYS = ("bertscore_precision", "bertscore_recall", "bertscore_f1")
+_UNSET_MAX_LENGTH = 10**9
 FRENCH = "fr"
 
 
@@ -119,6 +120,11 @@ class BertScorer:
             rescale_with_baseline=rescale,
             baseline_path=baseline_path,
         )
+        # A tokenizer saved without a real limit says 1e30, which bert_score passes on as the
+        # truncation length (OverflowError): use the model's own position limit instead.
+        tokenizer, config = self._scorer._tokenizer, self._scorer._model.config
+        if tokenizer.model_max_length > _UNSET_MAX_LENGTH:
+            tokenizer.model_max_length = getattr(config, "max_position_embeddings", 512)
         if rescale and not os.path.isfile(self._scorer.baseline_path):
             raise ValueError(
                 f"no French BERTScore baseline for {model_type!r} at "

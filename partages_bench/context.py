@@ -36,8 +36,25 @@ class ContextPlan:
     note: str
 
 
+def limited_count(count: int, limit: float | None) -> int:
+    """How many of ``count`` documents ``--limit`` keeps: the first N, or a fraction (lm-eval's
+    rule)."""
+    if limit is None:
+        return count
+    return min(count, int(limit) if limit >= 1 else int(count * limit))
+
+
 def _tokens(lm: Any, text: str) -> int:
+    # Chat endpoints' tok_encode returns the text itself; they count with their tokenizer.
+    if hasattr(lm, "count_tokens"):
+        return lm.count_tokens(text)
     return len(lm.tok_encode(text)) if text else 0
+
+
+def _chat_turn_tokens(lm: Any) -> int:
+    if hasattr(lm, "chat_turn_tokens"):
+        return lm.chat_turn_tokens()
+    return _tokens(lm, lm.apply_chat_template([{"role": "user", "content": ""}]))
 
 
 def plan_context(
@@ -66,11 +83,11 @@ def plan_context(
         )
         overhead += sum(heapq.nlargest(shots, (_tokens(lm, e) for e in examples)))
     if apply_chat_template:
-        empty_turn = _tokens(lm, lm.apply_chat_template([{"role": "user", "content": ""}]))
+        empty_turn = _chat_turn_tokens(lm)
         overhead += empty_turn * (2 * shots + 2)
     room = max_length - budget
     docs = list(task.eval_docs)
-    count = len(docs) if limit is None else int(limit) if limit >= 1 else int(len(docs) * limit)
+    count = limited_count(len(docs), limit)
     fits = {i: overhead + _tokens(lm, task.doc_to_text(docs[i])) <= room for i in range(count)}
     rejected = [str(docs[i].get(doc_id_field, i)) for i, ok in fits.items() if not ok]
     if not rejected:

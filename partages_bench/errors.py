@@ -40,3 +40,11 @@ class TaskCardError(UserError):
 
 class ModelArgsError(UserError):
     pass
+
+
+class RunInterrupted(Exception):
+    """The run stopped early for a reason outside the user's input (an endpoint that stopped
+    answering): finished tasks and answers are saved, and ``run --resume DIR`` continues.
+    One line, exit code 3."""
+
+    exit_code = 3

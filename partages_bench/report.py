@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ REPORT_MD = "report.md"
 SAMPLES_DIR = "samples"
 # Fields of lm-eval's dumped task config that name this machine, not the task.
 _MACHINE_FIELDS = ("config_source",)
+_MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 
 
 def _canonical_json(value: Any) -> str:
@@ -37,14 +39,19 @@ def _sha256_text(text: str) -> str:
 
 def task_hash(config: Mapping[str, Any]) -> str:
     """sha256 of the task as lm-eval built it: prompt functions (as source), splits, few-shot,
-    generation settings and card — so any change to the prompt or the metric changes it."""
+    generation settings and card — so any change to the prompt or the metric changes it.
+
+    lm-eval writes a function whose source ``inspect`` cannot read as its repr, memory address
+    included; the address is dropped so that the hash never depends on the process."""
     metadata = {k: v for k, v in config.get("metadata", {}).items() if k not in _MACHINE_FIELDS}
-    return _sha256_text(_canonical_json({**config, "metadata": metadata}))
+    text = _canonical_json({**config, "metadata": metadata})
+    return _sha256_text(_MEMORY_ADDRESS.sub(">", text))
 
 
-def data_hash(doc_hashes: Iterable[str]) -> str:
-    """sha256 of the evaluated examples, in order (lm-eval's per-document hashes)."""
-    return _sha256_text("\n".join(doc_hashes))
+def data_hash(records: Iterable[SampleRecord]) -> str:
+    """sha256 of the evaluated documents' ``doc_hash``, in record order: read from the per-sample
+    log, so that ``report merge`` recomputes the hash a single run gives."""
+    return _sha256_text("\n".join(record.doc_hash for record in records))
 
 
 def metric_specs(card: TaskCard, records: list[SampleRecord]) -> list[MetricSpec]:
@@ -109,8 +116,9 @@ def sample_records(
     card: TaskCard, logged: list[dict[str, Any]], phi_salt: str | None = None
 ) -> list[SampleRecord]:
     """lm-eval's logged samples as our per-sample records (one per document, after the card's
-    ``combine`` reduction when several lm-eval documents make one). With ``phi_salt``, the
-    identifiers of pseudonymisation documents are masked in the texts."""
+    ``combine`` reduction when several lm-eval documents make one: the combined record keeps
+    its first document's ``doc_index``, so that shards of a task sort back into one run's order).
+    With ``phi_salt``, the identifiers of pseudonymisation documents are masked in the texts."""
     records = []
     for sample in sorted(logged, key=lambda s: s["doc_id"]):
         doc = sample["doc"]
@@ -127,6 +135,7 @@ def sample_records(
             SampleRecord(
                 doc_index=sample["doc_id"],
                 doc_id=str(doc.get(card.doc_id_field, sample["doc_id"])),
+                doc_hash=sample["doc_hash"],
                 prompt=prompt,
                 output=output,
                 target=target,
@@ -142,8 +151,8 @@ def sample_records(
     for record in records:
         by_document.setdefault(record.doc_id, []).append(record)
     return [
-        COMBINERS[card.combine](group).model_copy(update={"doc_index": index})
-        for index, group in enumerate(by_document.values())
+        COMBINERS[card.combine](group).model_copy(update={"doc_hash": data_hash(group)})
+        for group in by_document.values()
     ]
 
 
@@ -182,9 +191,10 @@ def score_task(
     """
     logged = sorted(lm_eval_results["samples"][card.name], key=lambda s: s["doc_id"])
     config = lm_eval_results["configs"][card.name]
-    hashes = task_hash(config), data_hash(s["doc_hash"] for s in logged)
+    hashed = task_hash(config)
     masked = card.family == "pseudonymisation" and not log_phi
-    records = sample_records(card, logged, salt_for(*hashes) if masked else None)
+    records = sample_records(card, logged, salt_for(hashed) if masked else None)
+    hashes = hashed, data_hash(records)
     if enrich is not None:
         records = enrich(records)
     result = TaskResult(
@@ -266,6 +276,7 @@ def render_markdown(report: Report) -> str:
         "",
         f"Backend `{model.backend}` (lm-eval `{model.lm_eval_model}`){weights}. Seed {p.seed}, "
         f"limit {p.limit}, {p.bootstrap_iterations} bootstrap resamples (95 % CI).",
+        *(f"- {note}" for note in model.notes),
         "",
         "| task | family | n | primary metric | value [95 % CI] |",
         "|---|---|---|---|---|",

@@ -8,13 +8,17 @@ per-sample statistics with real confidence intervals, and a report that says exa
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
+import random
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -32,17 +36,32 @@ from rich.progress import (
 )
 
 from . import __version__
-from .context import plan_context
+from .context import limited_count, plan_context
 from .data import get_dataset, is_available, missing_message, pull
-from .errors import DatasetMissingError, UserError
-from .models import Backend
+from .endpoints import endpoint_failure, failure_reason, scrub
+from .errors import DatasetMissingError, RunInterrupted, UserError
+from .models import ENDPOINTS, Backend, BackendOptions, identity_key
 from .registry import DEFAULT_SUITE, Registry
-from .report import prepare_output, score_task, skipped_result, write_report, write_samples
+from .report import (
+    REPORT_JSON,
+    load_report,
+    prepare_output,
+    score_task,
+    skipped_result,
+    write_report,
+    write_samples,
+)
 from .schema import Provenance, Report, TaskCard, TaskResult
+from .sharding import EMPTY_SHARD, Shard, select_shard
 from .stats import DEFAULT_BOOTSTRAP
 
 DEFAULT_SEED = 1234
 LIBRARIES = ("lm_eval", "transformers", "torch", "datasets", "numpy")
+RUN_OPTIONS_JSON = "run.json"
+CACHE_DIR = "cache"
+# What --resume may change: how to reach the model and how fast, never what is evaluated.
+RESUME_OVERRIDES = ("data_dir", "batch_size")
+RESUME_BACKEND_OVERRIDES = ("api_key_env", "concurrency", "max_retries", "timeout")
 
 
 @dataclass
@@ -62,7 +81,46 @@ class RunOptions:
     log_phi: bool = False
     bertscore_model: str | None = None
     bertscore_layers: int | None = None
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    shard: str | None = None
+    resume: bool = False
     command: list[str] = field(default_factory=lambda: list(sys.argv))
+
+
+def save_run_options(options: RunOptions) -> None:
+    """``DIR/run.json``: what ``--resume DIR`` needs to continue the same run (no secret: the
+    API key is only named, by its environment variable)."""
+    settings = asdict(options)
+    for transient in ("output", "resume", "command"):
+        settings.pop(transient)
+    text = json.dumps(settings, indent=2, ensure_ascii=False, default=str) + "\n"
+    (options.output / RUN_OPTIONS_JSON).write_text(text, encoding="utf-8")
+
+
+def resume_options(folder: Path, overrides: dict[str, Any], command: list[str]) -> RunOptions:
+    """The options of the run in ``folder``, with the allowed ``overrides`` (RESUME_OVERRIDES
+    and the backend's RESUME_BACKEND_OVERRIDES), to continue it."""
+    path = folder / RUN_OPTIONS_JSON
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: nothing to resume (no run was started in {folder})") from None
+    except ValueError as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    backend = settings.pop("backend") | {
+        k: v for k, v in overrides.items() if k in RESUME_BACKEND_OVERRIDES
+    }
+    settings |= {k: v for k, v in overrides.items() if k in RESUME_OVERRIDES}
+    if settings.get("data_dir") is not None:
+        settings["data_dir"] = Path(settings["data_dir"])
+    settings["include_paths"] = [Path(p) for p in settings["include_paths"]]
+    return RunOptions(
+        output=folder,
+        backend=BackendOptions(**backend),
+        resume=True,
+        command=command,
+        **settings,
+    )
 
 
 def offline() -> bool:
@@ -84,15 +142,38 @@ def _missing_reason(dataset: str, data_dir: Path | None) -> str | None:
     return f"{missing_message(spec, data_dir)} ({download})"
 
 
+def _unsupported(
+    cards: Sequence[TaskCard], selectors: Sequence[str], unsupported: Mapping[str, str]
+) -> dict[str, str]:
+    """Tasks the backend cannot answer (log-likelihood on a chat endpoint…) and why, with the
+    generative variant to run instead; one error, before any request, if one was named."""
+    refused = {}
+    for card in cards:
+        if card.requires not in unsupported:
+            continue
+        instead = f"; run {card.generative_variant} instead" if card.generative_variant else ""
+        refused[card.name] = f"needs {card.requires}: {unsupported[card.requires]}{instead}"
+    named = [f"{name} {why}" for name, why in refused.items() if name in selectors]
+    if named:
+        raise UserError("this backend cannot run task " + " | ".join(named))
+    return refused
+
+
 def plan_tasks(
-    cards: Sequence[TaskCard], selectors: Sequence[str], data_dir: Path | None
+    cards: Sequence[TaskCard],
+    selectors: Sequence[str],
+    data_dir: Path | None,
+    unsupported: Mapping[str, str] | None = None,
 ) -> tuple[list[TaskCard], dict[str, str]]:
     """Tasks that can run, and the ones skipped with their reason.
 
-    A task named explicitly whose data is missing is an error; a task reached through a family
-    or the default suite is skipped and listed with the reason and the way to get its data.
+    A task named explicitly that cannot run here (its data is missing, or it needs what the
+    backend cannot give) is an error; a task reached through a family or the default suite is
+    skipped and listed with the reason and what to do instead.
     """
-    runnable, skipped = [], {}
+    skipped = _unsupported(cards, selectors, unsupported or {})
+    cards = [card for card in cards if card.name not in skipped]
+    runnable = []
     missing: dict[str, str | None] = {}  # dataset -> why it is missing (None: available)
     for card in cards:
         if card.dataset is not None and card.dataset not in missing:
@@ -143,6 +224,7 @@ def _provenance(options: RunOptions, start: str) -> Provenance:
         apply_chat_template=options.apply_chat_template,
         command=options.command,
         start_time=start,
+        shard=options.shard,
     )
 
 
@@ -197,40 +279,102 @@ def _progress_lm(lm: Any, progress: Progress, bar: TaskID) -> Any:
     return ProgressLM()
 
 
+def _previous_report(options: RunOptions) -> Report | None:
+    """The report of the run being resumed (None for a new run)."""
+    if not options.resume:
+        return None
+    if not (options.output / REPORT_JSON).is_file():
+        raise UserError(f"{options.output / REPORT_JSON}: nothing to resume (no report yet)")
+    return load_report(options.output)
+
+
+def _check_resumable(previous: Report, report: Report, folder: Path) -> None:
+    """A run is only continued with the same model and the same software."""
+    if identity_key(previous.model) != identity_key(report.model):
+        raise UserError(
+            f"{folder}: was run with {previous.model.name} ({previous.model.backend}); this "
+            f"run has {report.model.name} ({report.model.backend}) — resume needs the same model"
+        )
+    for name in ("partages_bench_version", "libraries", "python"):
+        if getattr(previous.provenance, name) != getattr(report.provenance, name):
+            raise UserError(f"{folder}: provenance.{name} differs; resume needs the same software")
+
+
+def _ordered(cards: Sequence[TaskCard], tasks: Mapping[str, TaskResult]) -> dict[str, TaskResult]:
+    """Tasks in the order they were selected, whatever order they finished (or resumed) in."""
+    return {card.name: tasks[card.name] for card in cards if card.name in tasks}
+
+
 def run(options: RunOptions, console: Console) -> Report:
-    """Run the selected tasks and return the final report (also written to ``options.output``)."""
+    """Run the selected tasks and return the final report (also written to ``options.output``).
+
+    Every answer is kept in a response cache in the run folder, keyed by the model's identity;
+    a run that stopped (an endpoint down, Ctrl-C) continues with ``--resume``: finished tasks
+    are kept as they are and finished answers are not asked again.
+    """
     if options.data_dir is not None:
         # Task loaders read the mirror location from the environment (see partages_bench.data).
         os.environ["PARTAGES_BENCH_DATA"] = str(options.data_dir)
+    if options.shard is not None:
+        Shard.parse(options.shard)  # a bad --shard is refused before anything is loaded
     registry = Registry.discover(options.include_paths)
     cards = registry.select(options.tasks)
-    backend = Backend.resolve(options.model, options.model_args)
+    previous = _previous_report(options)
+    needs_loglikelihood = any(card.requires == "loglikelihood" for card in cards)
+    backend = Backend.resolve(
+        options.model, options.model_args, options.backend, needs_loglikelihood
+    )
+    if backend.name in ENDPOINTS:
+        if options.batch_size is not None:
+            raise UserError(
+                "--batch-size: endpoints take one prompt per request; use --concurrency"
+            )
+        # A chat endpoint always formats prompts with the model's chat template.
+        options = (
+            replace(options, apply_chat_template=True) if backend.name == "openai-chat" else options
+        )
     if options.batch_size is None:
         options = replace(options, batch_size=backend.default_batch_size)
-    runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir)
+    runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir, backend.unsupported)
     prepare_output(options.output)
 
     started = time.monotonic()
-    tasks: dict[str, TaskResult] = {
-        name: skipped_result(registry.card(name), reason) for name, reason in skipped.items()
-    }
-    report = Report(
-        model=backend.identity(),
-        tasks=tasks,
-        provenance=_provenance(options, datetime.now(timezone.utc).isoformat(timespec="seconds")),
-    )
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    report = Report(model=backend.identity(), tasks={}, provenance=_provenance(options, now))
+    tasks = {name: skipped_result(registry.card(name), reason) for name, reason in skipped.items()}
+    if previous is None:
+        # A new run asks every question afresh, even in a folder that held another run.
+        shutil.rmtree(options.output / CACHE_DIR, ignore_errors=True)
+        save_run_options(options)
+    else:
+        _check_resumable(previous, report, options.output)
+        done = {name: t for name, t in previous.tasks.items() if t.skipped is None}
+        tasks |= done
+        runnable = [card for card in runnable if card.name not in done]
+        resumed = [*previous.provenance.resumed_at, now]
+        report = report.model_copy(
+            update={"provenance": previous.provenance.model_copy(update={"resumed_at": resumed})}
+        )
+    spent = (previous.provenance.duration_seconds or 0.0) if previous else 0.0
+    report = report.model_copy(update={"tasks": _ordered(cards, tasks)})
     write_report(options.output, report)
     for name, reason in skipped.items():
         console.print(f"[yellow]skipped[/] {name}: {reason}")
+    for note in report.model.notes:
+        console.print(f"[dim]{note}[/]")
     if not runnable:
-        console.print("[yellow]no task can run here[/]")
-        return _finish(options, report, tasks, started)
+        console.print(
+            "[yellow]no task left to run[/]" if previous else "[yellow]no task can run here[/]"
+        )
+        return _finish(options, report, cards, tasks, started, spent)
 
     console.print(f"loading model [bold]{report.model.name}[/] ({options.model})…")
     lm = backend.load(options.batch_size)
-    from lm_eval import simple_evaluate
-    from lm_eval.tasks import TaskManager, get_task_dict
+    from lm_eval.api.model import CachingLM
+    from lm_eval.tasks import TaskManager
 
+    cache_path = options.output / CACHE_DIR / f"{identity_key(report.model)[:16]}.sqlite"
+    cached = CachingLM(lm, str(cache_path))
     task_manager = TaskManager(
         include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
     )
@@ -242,69 +386,123 @@ def run(options: RunOptions, console: Console) -> Report:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as progress:
-        overall = progress.add_task("tasks", total=len(runnable))
-        requests = progress.add_task("requests", total=None)
-        model = _progress_lm(lm, progress, requests)
-        for card in runnable:
-            progress.update(overall, description=f"tasks ({card.name})")
-            try:
-                task = get_task_dict([card.name], task_manager)[card.name]
-                plan = plan_context(
-                    task,
-                    lm,
-                    options.num_fewshot,
-                    options.limit,
-                    options.apply_chat_template,
-                    card.doc_id_field,
-                )
-                if plan.skipped:
-                    console.print(f"[yellow]{card.name}[/]: {plan.note}")
-                results = simple_evaluate(
-                    model=model,
-                    tasks=[task],
-                    task_manager=task_manager,
-                    num_fewshot=options.num_fewshot,
-                    limit=options.limit if plan.indices is None else None,
-                    samples=None if plan.indices is None else {card.name: plan.indices},
-                    bootstrap_iters=0,
-                    log_samples=True,
-                    apply_chat_template=options.apply_chat_template,
-                    random_seed=options.seed,
-                    numpy_random_seed=options.seed,
-                    torch_random_seed=options.seed,
-                    fewshot_random_seed=options.seed,
-                )
-                enrich, notes = None, []
-                if card.family == "summarisation":
-                    enrich, note = bertscore.for_task()
-                    notes.append(note)
-                result, records = score_task(
-                    card,
-                    results,
-                    options.bootstrap_iterations,
-                    options.seed,
-                    options.log_phi,
-                    enrich,
-                )
-                result = result.model_copy(
-                    update={
-                        "truncated_or_skipped": plan.skipped,
-                        "context_check": plan.note,
-                        "notes": notes,
-                    }
-                )
-            except BaseException as exc:
-                # Keep what finished, say what failed, and let the error reach the user.
-                tasks[card.name] = skipped_result(card, f"failed: {type(exc).__name__}: {exc}")
-                _finish(options, report, tasks, started)
-                raise
-            write_samples(options.output, card.name, records)
-            tasks[card.name] = result
-            report = report.model_copy(update={"tasks": dict(tasks)})
-            write_report(options.output, report)
-            progress.advance(overall)
-    return _finish(options, report, tasks, started)
+    try:
+        with Progress(*columns, console=console) as progress:
+            overall = progress.add_task("tasks", total=len(runnable))
+            requests = progress.add_task("requests", total=None)
+            model = _progress_lm(cached, progress, requests)
+            for card in runnable:
+                progress.update(overall, description=f"tasks ({card.name})")
+                try:
+                    result, records = _run_task(card, model, lm, task_manager, options, bertscore)
+                except BaseException as exc:
+                    # Keep what finished, say what failed, and let the error reach the user.
+                    reason = scrub(f"{type(exc).__name__}: {exc}")
+                    tasks[card.name] = skipped_result(card, f"failed: {reason}")
+                    _finish(options, report, cards, tasks, started, spent)
+                    if endpoint_failure(exc):
+                        raise RunInterrupted(
+                            f"task {card.name}: the endpoint stopped answering "
+                            f"({failure_reason(exc)}); finished tasks are saved in "
+                            f"{options.output / REPORT_JSON}; continue with: "
+                            f"partages-bench run --resume {options.output}"
+                        ) from None
+                    if isinstance(exc, KeyboardInterrupt):
+                        console.print(
+                            f"continue with: partages-bench run --resume {options.output}"
+                        )
+                    raise
+                write_samples(options.output, card.name, records)
+                tasks[card.name] = result
+                report = report.model_copy(update={"tasks": _ordered(cards, tasks)})
+                write_report(options.output, report)
+                progress.advance(overall)
+    finally:
+        cached.dbdict.close()
+    # The cache is there to resume; a finished run drops it (it holds model outputs in clear,
+    # identifiers included, which the sample logs mask).
+    shutil.rmtree(options.output / CACHE_DIR, ignore_errors=True)
+    return _finish(options, report, cards, tasks, started, spent)
+
+
+def _fewshot_per_document(task: Any, seed: int) -> None:
+    """Draw each document's few-shot examples with a generator seeded by the run's seed and the
+    document itself.
+
+    lm-eval draws every prompt's examples from one random sequence, in document order, so a
+    document's examples would depend on the documents evaluated before it: a shard, or a run
+    whose documents were selected differently, would show other examples for the same document.
+    """
+    sampler = getattr(task, "sampler", None)
+    if sampler is None:
+        return
+    build = task.fewshot_context
+
+    def fewshot_context(doc: Any, *args: Any, **kwargs: Any) -> Any:
+        key = f"{seed}:{json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)}"
+        sampler.rnd = random.Random(hashlib.sha256(key.encode()).hexdigest())
+        return build(doc, *args, **kwargs)
+
+    task.fewshot_context = fewshot_context
+
+
+def _run_task(
+    card: TaskCard,
+    model: Any,
+    lm: Any,
+    task_manager: Any,
+    options: RunOptions,
+    bertscore: _BertScore,
+) -> tuple[TaskResult, list[Any]]:
+    """One task through lm-eval (``model``: the loaded ``lm`` behind its cache and progress
+    bar), scored with CIs; prompts that cannot fit are skipped and counted first."""
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import get_task_dict
+
+    task = get_task_dict([card.name], task_manager)[card.name]
+    _fewshot_per_document(task, options.seed)
+    plan = plan_context(
+        task, lm, options.num_fewshot, options.limit, options.apply_chat_template, card.doc_id_field
+    )
+    indices = plan.indices
+    if options.shard is not None:
+        docs = task.eval_docs
+        doc_ids = [str(doc.get(card.doc_id_field, i)) for i, doc in enumerate(docs)]
+        positions = (
+            indices if indices is not None else range(limited_count(len(docs), options.limit))
+        )
+        indices = select_shard(doc_ids, positions, Shard.parse(options.shard))
+        if not indices:  # lm-eval would read an empty selection as "every document"
+            return skipped_result(card, EMPTY_SHARD), []
+    results = simple_evaluate(
+        model=model,
+        tasks=[task],
+        task_manager=task_manager,
+        num_fewshot=options.num_fewshot,
+        limit=options.limit if indices is None else None,
+        samples=None if indices is None else {card.name: indices},
+        bootstrap_iters=0,
+        log_samples=True,
+        apply_chat_template=options.apply_chat_template,
+        random_seed=options.seed,
+        numpy_random_seed=options.seed,
+        torch_random_seed=options.seed,
+        fewshot_random_seed=options.seed,
+    )
+    enrich, notes = None, []
+    if card.family == "summarisation":
+        enrich, note = bertscore.for_task()
+        notes.append(note)
+    if hasattr(lm, "take_unreadable"):
+        from .endpoints import unreadable_note
+
+        note = unreadable_note(lm.take_unreadable())
+        notes += [note] if note else []
+    result, records = score_task(
+        card, results, options.bootstrap_iterations, options.seed, options.log_phi, enrich
+    )
+    update = {"truncated_or_skipped": plan.skipped, "context_check": plan.note, "notes": notes}
+    return result.model_copy(update=update), records
 
 
 @dataclass
@@ -331,14 +529,21 @@ class _BertScore:
 
 
 def _finish(
-    options: RunOptions, report: Report, tasks: dict[str, TaskResult], started: float
+    options: RunOptions,
+    report: Report,
+    cards: Sequence[TaskCard],
+    tasks: dict[str, TaskResult],
+    started: float,
+    spent: float,
 ) -> Report:
+    """The report with its end time and duration (``spent``: seconds of earlier sessions of a
+    resumed run), written."""
     provenance = report.provenance.model_copy(
         update={
             "end_time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "duration_seconds": round(time.monotonic() - started, 3),
+            "duration_seconds": round(spent + time.monotonic() - started, 3),
         }
     )
-    report = report.model_copy(update={"tasks": dict(tasks), "provenance": provenance})
+    report = report.model_copy(update={"tasks": _ordered(cards, tasks), "provenance": provenance})
     write_report(options.output, report)
     return report

@@ -75,6 +75,11 @@ class TaskCard(_Record):
     metrics: dict[str, MetricCard]
     requires: RequestType
     doc_id_field: str = Field(default="id", description="document field that identifies a sample")
+    generative_variant: str | None = Field(
+        default=None,
+        description="for a log-likelihood task: the task asking the same by generation, for "
+        "backends without log-probabilities (chat endpoints)",
+    )
     combine: CombinerName | None = Field(
         default=None,
         description="how lm-eval documents sharing one doc id become one (families.COMBINERS)",
@@ -122,7 +127,13 @@ class ModelIdentity(_Record):
     name: str
     args: dict[str, str] = Field(description="model arguments, secrets removed")
     weights_sha256: str | None = None
+    tokenizer_sha256: str | None = Field(
+        default=None, description="sha256 of the GGUF file a --tokenizer was exported from"
+    )
     revision: str | None = None
+    notes: list[str] = Field(
+        default_factory=list, description="how the backend was set up (endpoint context length…)"
+    )
 
 
 class Provenance(_Record):
@@ -140,6 +151,15 @@ class Provenance(_Record):
     start_time: str
     end_time: str | None = None
     duration_seconds: float | None = None
+    shard: str | None = Field(
+        default=None, description="'K/N' when the run evaluated shard K of N of each task"
+    )
+    merged_from: list[str] = Field(
+        default_factory=list, description="the run folders a merged report was made from"
+    )
+    resumed_at: list[str] = Field(
+        default_factory=list, description="when the run was continued with --resume"
+    )
 
 
 class Report(_Record):
@@ -152,8 +172,19 @@ class Report(_Record):
 class SampleRecord(_Record):
     """One evaluated document: what the model saw and said, and its per-sample statistics."""
 
-    doc_index: int = Field(description="position of the document in the evaluated split")
+    doc_index: int = Field(
+        description="lm-eval position of the document (of its first lm-eval document when "
+        "several make one) in the evaluated split: the same in every shard, so sorting by it "
+        "gives a single run's order"
+    )
     doc_id: str = Field(description="stable document id from the data, used to pair runs")
+    doc_hash: str = Field(
+        default="",
+        description="sha256 of the evaluated document: lm-eval's doc_hash, or for a record "
+        "combined from several lm-eval documents the sha256 of theirs joined by newlines, in "
+        "doc order; empty in sample files written before it existed and in offline scoring "
+        "(score …), which has no lm-eval document",
+    )
     prompt: str
     output: str
     target: str

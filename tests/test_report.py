@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from partages_bench.report import metric_values, sample_records
+from partages_bench.report import metric_values, sample_records, task_hash
 from partages_bench.schema import MetricCard, TaskCard
 
 
@@ -29,6 +29,7 @@ def logged(doc_id: int, stats: dict[str, Any]) -> dict[str, Any]:
     return {
         "doc_id": doc_id,
         "doc": {"id": f"d{doc_id}"},
+        "doc_hash": f"h{doc_id}",
         "arguments": [("prompt", {})],
         "filtered_resps": ["output"],
         "target": "target",
@@ -77,3 +78,12 @@ def test_dict_valued_metric_is_flattened_and_per_label_metrics_expand() -> None:
     assert values["f1"].value == pytest.approx(4 / 6)
     assert values["f1/label=NOM"].value == pytest.approx(2 / 4)
     assert values["f1/label=TEL"].value == 1.0
+
+
+def test_the_task_hash_never_depends_on_the_process() -> None:
+    """A function lm-eval could not read the source of is dumped as its repr, with a memory
+    address that changes from one process to the next."""
+    first = {"doc_to_text": "<function doc_to_text at 0x7f291ebf8720>", "num_fewshot": 0}
+    second = {"doc_to_text": "<function doc_to_text at 0x7fb64d1e8720>", "num_fewshot": 0}
+    assert task_hash(first) == task_hash(second)
+    assert task_hash(first) != task_hash({**first, "num_fewshot": 1})

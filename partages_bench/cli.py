@@ -174,6 +174,14 @@ def run(
         int | None,
         typer.Option(help="Seconds per request (default 300).", rich_help_panel=ENDPOINT_PANEL),
     ] = None,
+    extra_body: Annotated[
+        str | None,
+        typer.Option(
+            help="JSON object merged into every request, e.g. '{\"repeat_penalty\": 1.0}' for "
+            "plain greedy decoding on llama-cpp-python (part of the model's identity).",
+            rich_help_panel=ENDPOINT_PANEL,
+        ),
+    ] = None,
     tensor_parallel_size: Annotated[
         int | None, typer.Option(help="GPUs per model replica.", rich_help_panel=VLLM_PANEL)
     ] = None,
@@ -204,6 +212,7 @@ def run(
         timeout=timeout,
         tokenizer=tokenizer,
         max_length=max_length,
+        extra_body=extra_body,
         tensor_parallel_size=tensor_parallel_size,
         data_parallel_size=data_parallel_size,
         gpu_memory_utilization=gpu_memory_utilization,

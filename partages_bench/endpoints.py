@@ -345,10 +345,22 @@ class _EndpointMixin:
     max_retries: int
     cache_hook: Any
 
-    def __init__(self, *args: Any, api_key_env: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        api_key_env: str | None = None,
+        extra_body: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._api_key_env = api_key_env
+        self._extra_body = extra_body or {}
         self.unreadable = Counter[str]()
         super().__init__(*args, **kwargs)
+
+    def _create_payload(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """lm-eval's payload with ``--extra-body`` merged in: server-specific settings such as
+        llama-cpp-python's ``repeat_penalty``, which it applies (1.1) even at temperature 0."""
+        return super()._create_payload(*args, **kwargs) | self._extra_body  # type: ignore[misc]
 
     @property
     def api_key(self) -> str:

@@ -121,6 +121,7 @@ class BackendOptions:
     timeout: int | None = None
     tokenizer: str | None = None
     max_length: int | None = None
+    extra_body: str | None = None
     tensor_parallel_size: int | None = None
     data_parallel_size: int | None = None
     gpu_memory_utilization: float | None = None
@@ -137,6 +138,7 @@ _APPLIES_TO: dict[str, tuple[str, ...]] = {
     "concurrency": ENDPOINTS,
     "max_retries": ENDPOINTS,
     "timeout": ENDPOINTS,
+    "extra_body": ENDPOINTS,
     "tokenizer": tuple(BACKENDS),
     "max_length": tuple(BACKENDS),
     "tensor_parallel_size": ("vllm",),
@@ -214,6 +216,7 @@ class Backend:
     api_key_env: str | None = None
     tokenizer_sha256: str | None = None
     tokenizer_source: str | None = None
+    extra_body: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # request type → why this backend cannot answer it
     unsupported: dict[RequestType, str] = field(default_factory=dict)
@@ -252,6 +255,7 @@ class Backend:
             if backend.tokenizer_sha256 is not None:
                 backend.tokenizer_source = options.tokenizer
         if name in ENDPOINTS:
+            backend.extra_body = _extra_body(options.extra_body)
             backend._connect(options, needs_loglikelihood)
         return backend
 
@@ -338,7 +342,11 @@ class Backend:
         )
         # One prompt per request (use --concurrency for throughput): an empty answer then
         # stands for exactly one prompt. The key stays out of the arguments.
-        extra: dict[str, Any] = {"batch_size": 1, "api_key_env": self.api_key_env}
+        extra: dict[str, Any] = {
+            "batch_size": 1,
+            "api_key_env": self.api_key_env,
+            "extra_body": self.extra_body,
+        }
         if args.get("tokenizer_backend") == "remote":
             extra["auth_token"] = endpoints.read_api_key(self.api_key_env) or None
         try:
@@ -351,9 +359,12 @@ class Backend:
     def _recorded_args(self) -> dict[str, str]:
         """The arguments as the user gave them: a tokenizer exported from a GGUF file is named
         by that file (its sha256 is recorded), not by this machine's cache folder."""
-        if self.tokenizer_source is None:
-            return self.args
-        return self.args | {"tokenizer": self.tokenizer_source}
+        recorded = dict(self.args)
+        if self.tokenizer_source is not None:
+            recorded["tokenizer"] = self.tokenizer_source
+        if self.extra_body:
+            recorded["extra_body"] = json.dumps(self.extra_body, sort_keys=True)
+        return recorded
 
     def identity(self) -> ModelIdentity:
         weights = _local_weights(self.args)
@@ -371,6 +382,19 @@ class Backend:
             revision=self.args.get("revision"),
             notes=self.notes,
         )
+
+
+def _extra_body(text: str | None) -> dict[str, Any]:
+    """``--extra-body``: a JSON object merged into every request to the endpoint."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ModelArgsError(f"--extra-body: not JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ModelArgsError("--extra-body: must be a JSON object, e.g. '{\"top_k\": 1}'")
+    return value
 
 
 def _check_vllm(options: BackendOptions) -> None:

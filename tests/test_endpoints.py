@@ -341,3 +341,22 @@ def test_resume_refuses_other_options(tmp_path: Path) -> None:
     assert_one_line_error(result, f"--resume {tmp_path} continues the run", "drop --tasks")
     nothing = cli("run", "--resume", str(tmp_path))
     assert_one_line_error(nothing, "nothing to resume")
+
+
+def test_extra_body_reaches_every_request_and_the_identity(scripted: Callable) -> None:
+    server = scripted(lambda path, body: (200, models_listing("m")))
+    options = BackendOptions(base_url=server.base_url, extra_body='{"repeat_penalty": 1.0}')
+    backend = Backend.resolve("openai-chat", "", options)
+    assert backend.identity().args["extra_body"] == '{"repeat_penalty": 1.0}'
+    plain = Backend.resolve("openai-chat", "", BackendOptions(base_url=server.base_url))
+    assert identity_key(plain.identity()) != identity_key(backend.identity())
+    model = endpoints.completions_class()(
+        model="m", base_url="http://h/v1/completions", tokenizer_backend="none", extra_body={"x": 1}
+    )
+    payload = model._create_payload("Bonjour", generate=True, gen_kwargs={"until": ["\n"]})
+    assert payload["x"] == 1 and payload["prompt"] == "Bonjour" and payload["temperature"] == 0
+    for bad in ("[1]", "{nope"):
+        with pytest.raises(ModelArgsError, match="--extra-body"):
+            Backend.resolve(
+                "openai-chat", "", BackendOptions(base_url="http://h/v1", extra_body=bad)
+            )

@@ -562,6 +562,78 @@ def report_merge(
     console.print(f"report written to [bold]{output / 'report.json'}[/]")
 
 
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="Baseline run folder (or its report.json).")],
+    candidate: Annotated[Path, typer.Argument(help="Candidate run folder (or report.json).")],
+    max_drop: Annotated[
+        float | None,
+        typer.Option(help="Tolerated change in the bad direction, metric units (default 0)."),
+    ] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="Also compare this metric (repeatable).")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Level of the Holm-corrected tests.")] = 0.05,
+    policy: Annotated[
+        Path | None, typer.Option(help="YAML: per-task max_drop, metrics, blocking.")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, markdown or json.")
+    ] = "table",
+    allow_mismatch: Annotated[
+        bool, typer.Option(help="Compare despite another task_hash/data_hash (shared docs).")
+    ] = False,
+    bootstrap: Annotated[int, typer.Option(help="Paired bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+    include_path: IncludePaths = None,
+) -> None:
+    """Compare a candidate run with a baseline, paired by document: deltas, paired-bootstrap CIs,
+    Holm-corrected p-values and verdicts. Exit codes: 0 no regression, 1 a regression on a
+    blocking task, 2 bad input."""
+    from .compare import compare_runs, footnotes, load_policy, render_markdown
+
+    if output_format not in ("table", "markdown", "json"):
+        raise UserError(f"--format: '{output_format}' is not table, markdown or json")
+    comparison = compare_runs(
+        baseline,
+        candidate,
+        Registry.discover(include_path or []),
+        policy=load_policy(policy) if policy is not None else None,
+        policy_path=policy,
+        metrics=_split_list(metric or []),
+        max_drop=max_drop,
+        alpha=alpha,
+        iterations=bootstrap,
+        seed=seed,
+        allow_mismatch=allow_mismatch,
+    )
+    if output_format == "json":
+        print(comparison.model_dump_json(indent=2))
+    elif output_format == "markdown":
+        print(render_markdown(comparison))
+    else:
+        table = Table(
+            "task", "metric", "n", "baseline", "candidate", "Δ [95 % CI]", "p (Holm)", "verdict"
+        )
+        for m in comparison.metrics:
+            style = "red" if m.verdict == "regression" else ""
+            table.add_row(
+                m.task + ("" if m.blocking else " (non-blocking)"),
+                m.metric,
+                str(m.n_shared),
+                f"{m.baseline:.4f}",
+                f"{m.candidate:.4f}",
+                f"{m.delta:+.4f} [{m.ci_low:+.4f}, {m.ci_high:+.4f}]",
+                f"{m.p_value:.4f} ({m.p_adjusted:.4f})",
+                f"[{style}]{m.verdict}[/]" if style else m.verdict,
+            )
+        console.print(table)
+        for line in footnotes(comparison):
+            console.print(line, markup=False)
+    if comparison.regressions:
+        sys.exit(1)
+
+
 def _print_report(report: Report) -> None:
     from .report import format_metric
 

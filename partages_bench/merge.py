@@ -72,7 +72,7 @@ def _load(folder: Path) -> Report:
     return report
 
 
-def _read_samples(folder: Path, result: TaskResult) -> list[SampleRecord]:
+def read_samples(folder: Path, result: TaskResult) -> list[SampleRecord]:
     """A task's per-sample log, checked to be the one its report was scored from."""
     path = folder / SAMPLES_DIR / f"{result.name}.jsonl"
     try:
@@ -138,7 +138,7 @@ def _merge_task(
     for folder, report in runs:
         result = report.tasks[card.name]
         _require_same(f"tasks.{card.name}.", SHARED_TASK_FIELDS, folder, result, reference, first)
-        for record in _read_samples(folder, result):
+        for record in read_samples(folder, result):
             if record.doc_index in found:
                 raise UserError(
                     f"task '{card.name}': document {record.doc_id} (doc_index "

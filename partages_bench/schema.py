@@ -190,3 +190,62 @@ class SampleRecord(_Record):
     target: str
     stats: dict[str, float]
     groups: dict[str, str] = Field(default_factory=dict, description="values of breakdown fields")
+
+
+class TaskPolicy(_Record):
+    """What ``compare`` checks on one task (the policy file's ``default`` or a ``tasks`` entry)."""
+
+    metrics: list[str] = Field(
+        default_factory=list, description="metrics compared besides the primary metric"
+    )
+    max_drop: float | None = Field(
+        default=None, ge=0, description="tolerated change in the bad direction, metric units"
+    )
+    blocking: bool | None = Field(default=None, description="a regression fails the comparison")
+
+
+class ComparePolicy(_Record):
+    """The ``--policy`` YAML of ``compare``: per-task thresholds and which tasks block."""
+
+    default: TaskPolicy = Field(default_factory=TaskPolicy)
+    tasks: dict[str, TaskPolicy] = Field(default_factory=dict)
+
+
+Verdict = Literal["regression", "improvement", "no significant change"]
+
+
+class MetricComparison(_Record):
+    """One metric of one task in two runs, paired over the documents both evaluated."""
+
+    task: str
+    metric: str
+    higher_is_better: bool
+    n_shared: int
+    baseline: float
+    candidate: float
+    delta: float = Field(description="candidate − baseline, metric units")
+    ci_low: float = Field(description="paired-bootstrap 95 % interval of the delta")
+    ci_high: float
+    p_value: float = Field(description="two-sided paired-bootstrap p-value of the delta")
+    p_adjusted: float = Field(description="Holm-adjusted over the blocking tests; else p_value")
+    max_drop: float
+    blocking: bool
+    verdict: Verdict
+
+
+class Comparison(_Record):
+    baseline: str
+    candidate: str
+    metrics: list[MetricComparison]
+    only_in_baseline: list[str] = Field(default_factory=list)
+    only_in_candidate: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="mismatches compared anyway")
+    correction: str = "Holm"
+    alpha: float
+    bootstrap_iterations: int
+    seed: int
+
+    @property
+    def regressions(self) -> list[MetricComparison]:
+        """The regressions that fail the comparison (exit code 1)."""
+        return [m for m in self.metrics if m.blocking and m.verdict == "regression"]

@@ -236,6 +236,17 @@ def bootstrap_indices(n: int, iterations: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, size=(iterations, n))
 
 
+def replicates(columns: Columns, spec: MetricSpec, indices: np.ndarray) -> np.ndarray:
+    """The metric recomputed on each resample (row) of ``indices``: shape ``(B,)``."""
+    aggregate = AGGREGATIONS[spec.aggregation]
+    return np.concatenate(
+        [
+            aggregate({key: col[block] for key, col in columns.items()}, spec.source)
+            for block in _blocks(indices)
+        ]
+    )
+
+
 def estimate(
     columns: Columns,
     spec: MetricSpec,
@@ -247,14 +258,9 @@ def estimate(
     n = len(next(iter(columns.values()))) if columns else 0
     if indices is None or n < 2:
         return Estimate(value, value, value)
-    replicates = np.concatenate(
-        [
-            aggregate({key: col[block] for key, col in columns.items()}, spec.source)
-            for block in _blocks(indices)
-        ]
-    )
+    resampled = replicates(columns, spec, indices)
     tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.nanpercentile(replicates, [tail, 100 - tail])
+    low, high = np.nanpercentile(resampled, [tail, 100 - tail])
     return Estimate(value, float(low), float(high))
 
 

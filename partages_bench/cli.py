@@ -634,6 +634,38 @@ def compare(
         sys.exit(1)
 
 
+@app.command()
+def rerun(
+    folder: Annotated[Path, typer.Argument(help="A run folder (report.json and run.json).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder for the new run [DIR/rerun].")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="The data mirror on this machine (default: the recorded one)."),
+    ] = None,
+    allow_other_software: Annotated[
+        bool,
+        typer.Option(help="Run even with another partages-bench, library or Python version."),
+    ] = False,
+) -> None:
+    """Repeat a run from its recorded options and check that the new report matches exactly:
+    model identity, task and data hashes, sample counts, every metric and CI.
+
+    Exit codes: 0 same, 1 something differs (task and field named), 2 bad input (no report or
+    run.json, other software)."""
+    from .rerun import rerun as repeat
+    from .rerun import verdict_table
+
+    old, _, found = repeat(folder, output, data_dir, allow_other_software, console)
+    console.print(verdict_table(old, found))
+    for difference in found:
+        print(f"differs: {difference}")  # plain: one line each, never wrapped
+    if found:
+        sys.exit(1)
+    console.print(f"[green]same[/] scores and hashes as {folder / 'report.json'}")
+
+
 def _print_report(report: Report) -> None:
     from .report import format_metric
 

@@ -62,6 +62,8 @@ CACHE_DIR = "cache"
 # What --resume may change: how to reach the model and how fast, never what is evaluated.
 RESUME_OVERRIDES = ("data_dir", "batch_size")
 RESUME_BACKEND_OVERRIDES = ("api_key_env", "concurrency", "max_retries", "timeout")
+# Provenance fields that must be equal for a resume, and for a rerun to be expected to match.
+SAME_SOFTWARE = ("partages_bench_version", "libraries", "python")
 
 
 @dataclass
@@ -97,14 +99,14 @@ def save_run_options(options: RunOptions) -> None:
     (options.output / RUN_OPTIONS_JSON).write_text(text, encoding="utf-8")
 
 
-def resume_options(folder: Path, overrides: dict[str, Any], command: list[str]) -> RunOptions:
-    """The options of the run in ``folder``, with the allowed ``overrides`` (RESUME_OVERRIDES
-    and the backend's RESUME_BACKEND_OVERRIDES), to continue it."""
+def recorded_options(folder: Path, overrides: Mapping[str, Any], action: str) -> RunOptions:
+    """The options recorded in ``folder/run.json`` (to ``action`` that run: resume, rerun), with
+    the allowed ``overrides`` (RESUME_OVERRIDES and the backend's RESUME_BACKEND_OVERRIDES)."""
     path = folder / RUN_OPTIONS_JSON
     try:
         settings = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{path}: nothing to resume (no run was started in {folder})") from None
+        raise UserError(f"{path}: nothing to {action} (no run was started in {folder})") from None
     except ValueError as exc:
         raise UserError(f"{path}: not valid JSON ({exc})") from None
     backend = settings.pop("backend") | {
@@ -114,13 +116,23 @@ def resume_options(folder: Path, overrides: dict[str, Any], command: list[str]) 
     if settings.get("data_dir") is not None:
         settings["data_dir"] = Path(settings["data_dir"])
     settings["include_paths"] = [Path(p) for p in settings["include_paths"]]
-    return RunOptions(
-        output=folder,
-        backend=BackendOptions(**backend),
-        resume=True,
-        command=command,
-        **settings,
-    )
+    return RunOptions(output=folder, backend=BackendOptions(**backend), **settings)
+
+
+def resume_options(folder: Path, overrides: dict[str, Any], command: list[str]) -> RunOptions:
+    """The options of the run in ``folder``, with the allowed ``overrides``, to continue it."""
+    return replace(recorded_options(folder, overrides, "resume"), resume=True, command=command)
+
+
+def software() -> dict[str, Any]:
+    """The provenance fields naming the software here: a run is only resumed, and a rerun only
+    expected to match, with the same (``git_sha`` aside: a commit may change nothing)."""
+    return {
+        "partages_bench_version": __version__,
+        "git_sha": _git_sha(),
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "python": platform.python_version(),
+    }
 
 
 def offline() -> bool:
@@ -212,10 +224,7 @@ def _version(distribution: str) -> str | None:
 
 def _provenance(options: RunOptions, start: str) -> Provenance:
     return Provenance(
-        partages_bench_version=__version__,
-        git_sha=_git_sha(),
-        libraries={name: _version(name) for name in LIBRARIES},
-        python=platform.python_version(),
+        **software(),
         platform=platform.platform(),
         seed=options.seed,
         bootstrap_iterations=options.bootstrap_iterations,
@@ -295,7 +304,7 @@ def _check_resumable(previous: Report, report: Report, folder: Path) -> None:
             f"{folder}: was run with {previous.model.name} ({previous.model.backend}); this "
             f"run has {report.model.name} ({report.model.backend}) — resume needs the same model"
         )
-    for name in ("partages_bench_version", "libraries", "python"):
+    for name in SAME_SOFTWARE:
         if getattr(previous.provenance, name) != getattr(report.provenance, name):
             raise UserError(f"{folder}: provenance.{name} differs; resume needs the same software")
 

@@ -31,11 +31,13 @@ data_app = typer.Typer(help="Datasets: list, pull.", no_args_is_help=True)
 report_app = typer.Typer(help="Read and merge score reports.", no_args_is_help=True)
 score_app = typer.Typer(help="Score outputs produced elsewhere (any system).", no_args_is_help=True)
 baseline_app = typer.Typer(help="Reference systems to compare models with.", no_args_is_help=True)
+leaderboard_app = typer.Typer(help="The leaderboard as a static site.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(data_app, name="data")
 app.add_typer(report_app, name="report")
 app.add_typer(score_app, name="score")
 app.add_typer(baseline_app, name="baseline")
+app.add_typer(leaderboard_app, name="leaderboard")
 
 console = Console()
 _state = {"debug": False}
@@ -664,6 +666,36 @@ def rerun(
     if found:
         sys.exit(1)
     console.print(f"[green]same[/] scores and hashes as {folder / 'report.json'}")
+
+
+@leaderboard_app.command("build")
+def leaderboard_build(
+    reports_dir: Annotated[
+        Path, typer.Argument(help="Folder of run folders (each with its report.json).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder of the site (replaced if a site).")],
+    title: Annotated[str, typer.Option(help="Title of the site.")] = "partages-bench leaderboard",
+    all_runs: Annotated[
+        bool, typer.Option("--all-runs", help="Every run, not only the latest of each model.")
+    ] = False,
+    compare_runs: Annotated[
+        int,
+        typer.Option(help="Runs whose outputs the per-document drill-down shows side by side."),
+    ] = 10,
+    include_path: IncludePaths = None,
+) -> None:
+    """Build the leaderboard's static site: open OUT/index.html from disk, no server needed."""
+    from .leaderboard import build_leaderboard, load_runs
+    from .site import write_site
+
+    runs, skipped = load_runs(reports_dir)
+    cards = Registry.discover(include_path or []).cards
+    board = build_leaderboard(runs, cards, title, all_runs=all_runs, skipped=skipped)
+    write_site(board, out, compared_runs=compare_runs)
+    console.print(
+        f"{len(board.rows)} runs, {len(board.variants)} tasks: site written to "
+        f"[bold]{out / 'index.html'}[/]"
+    )
 
 
 def _print_report(report: Report) -> None:

@@ -23,6 +23,7 @@ from .stats import MetricSpec, estimate_all
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
+RUN_OPTIONS_JSON = "run.json"  # the options of a run, for --resume and rerun
 SAMPLES_DIR = "samples"
 # Fields of lm-eval's dumped task config that name this machine, not the task.
 _MACHINE_FIELDS = ("config_source",)

@@ -44,6 +44,7 @@ from .models import ENDPOINTS, Backend, BackendOptions, identity_key
 from .registry import DEFAULT_SUITE, Registry
 from .report import (
     REPORT_JSON,
+    RUN_OPTIONS_JSON,
     load_report,
     prepare_output,
     score_task,
@@ -57,7 +58,6 @@ from .stats import DEFAULT_BOOTSTRAP
 
 DEFAULT_SEED = 1234
 LIBRARIES = ("lm_eval", "transformers", "torch", "datasets", "numpy")
-RUN_OPTIONS_JSON = "run.json"
 CACHE_DIR = "cache"
 # What --resume may change: how to reach the model and how fast, never what is evaluated.
 RESUME_OVERRIDES = ("data_dir", "batch_size")

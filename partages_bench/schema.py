@@ -249,3 +249,92 @@ class Comparison(_Record):
     def regressions(self) -> list[MetricComparison]:
         """The regressions that fail the comparison (exit code 1)."""
         return [m for m in self.metrics if m.blocking and m.verdict == "regression"]
+
+
+# Leaderboard: what ``leaderboard build`` computes from a folder of reports, rendered as the
+# static site and exported as ``data/leaderboard.json``.
+
+ColumnKind = Literal["overall", "family", "task"]
+
+
+class LeaderboardColumn(_Record):
+    """A column of the main table: the overall score, a family's score or one task's."""
+
+    key: str = Field(description="'overall', 'family:<family>' or 'task:<task>'")
+    kind: ColumnKind
+    label: str
+    family: str | None = None
+    tasks: list[str] = Field(
+        default_factory=list, description="the tasks averaged (a task column: itself)"
+    )
+    metric: str | None = Field(default=None, description="a task column: its primary metric")
+    higher_is_better: bool = Field(
+        default=True, description="direction of the raw metric (cells are normalised)"
+    )
+    task_hash: str | None = Field(default=None, description="a task column: the runs it compares")
+    data_hash: str | None = None
+
+
+class LeaderboardCell(_Record):
+    """One run's score in one column, normalised so that higher is better."""
+
+    value: float | None = Field(description="normalised score; None when it cannot be computed")
+    ci_low: float | None = None
+    ci_high: float | None = None
+    raw: MetricValue | None = Field(
+        default=None, description="a task cell: the primary metric as the report gives it"
+    )
+    rank: int | None = Field(
+        default=None, description="1 + the number of runs significantly better; None: unranked"
+    )
+    tied: bool = Field(default=False, description="another run has the same rank")
+    comparable: bool = Field(
+        default=True,
+        description="False: computed on another task version or data subset than the column, "
+        "shown apart and never averaged in",
+    )
+    note: str = Field(default="", description="why a value is missing, partial or apart")
+
+
+class LeaderboardRow(_Record):
+    """One run of the leaderboard (the latest run of a model, or every run with --all-runs)."""
+
+    slug: str = Field(description="file-name-safe id: models/<slug>.html, reports/<slug>/")
+    label: str
+    model: ModelIdentity
+    provenance: Provenance
+    source: str = Field(description="the run folder the report was read from")
+    cells: dict[str, LeaderboardCell] = Field(description="column key → cell")
+    tasks: dict[str, TaskResult] = Field(description="every task of the report, as reported")
+    samples_withheld: list[str] = Field(
+        default_factory=list,
+        description="tasks whose sample texts are not published (identifiers logged in clear)",
+    )
+
+
+class TaskVariant(_Record):
+    """Runs of one task that share a task hash and a data hash: comparable with each other."""
+
+    task: str
+    task_hash: str | None
+    data_hash: str | None
+    version: str
+    n_samples: int
+    runs: list[str] = Field(description="slugs of the runs")
+    reference: bool = Field(description="the variant the leaderboard's column compares")
+
+
+class Leaderboard(_Record):
+    title: str
+    built_at: str
+    partages_bench_version: str
+    normalisation: str = Field(description="the rule making every score higher-is-better")
+    aggregation: str = Field(description="how family and overall scores and their CIs are made")
+    ties: str = Field(description="the rule marking ranks that are not separable")
+    columns: list[LeaderboardColumn]
+    rows: list[LeaderboardRow]
+    variants: dict[str, list[TaskVariant]] = Field(description="task → variants, reference first")
+    cards: dict[str, TaskCard] = Field(description="cards of the tasks found in the registry")
+    skipped_reports: list[str] = Field(
+        default_factory=list, description="reports not used and why (shards, older runs)"
+    )

@@ -156,11 +156,18 @@ def _ranked(cells: dict[str, LeaderboardCell]) -> dict[str, LeaderboardCell]:
     return cells
 
 
+def display_name(run: LoadedRun) -> str:
+    """The model's name as a reader knows it: a served file's name rather than its full path
+    (llama-cpp-python serves a GGUF under its path); hub ids are kept whole."""
+    name = run.report.model.name
+    return Path(name).name if Path(name).is_absolute() else name
+
+
 def _slug(run: LoadedRun, all_runs: bool) -> str:
     key = identity_key(run.report.model)
     if all_runs:
         key = hashlib.sha256(f"{key}:{_started(run)}".encode()).hexdigest()
-    name = re.sub(r"[^A-Za-z0-9]+", "-", run.report.model.name).strip("-").lower()[:40]
+    name = re.sub(r"[^A-Za-z0-9]+", "-", display_name(run)).strip("-").lower()[:40]
     return f"{name or 'model'}-{key[:8]}"
 
 
@@ -327,7 +334,7 @@ def build_leaderboard(
     rows = [
         LeaderboardRow(
             slug=slug,
-            label=run.report.model.name + (f" ({started[slug]})" if all_runs else ""),
+            label=display_name(run) + (f" ({started[slug]})" if all_runs else ""),
             model=run.report.model,
             provenance=run.report.provenance,
             source=str(run.folder),

@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _MIN_DIGITS_FOR_SPELLINGS = 4
 
@@ -40,11 +40,12 @@ def _pattern(mention: str) -> str:
     return re.escape(mention)
 
 
-def mask_phi(text: str, mentions: Iterable[tuple[str, str]], salt: str) -> str:
-    """``text`` with every occurrence of each (mention, label) replaced by ``[LABEL:hash]``."""
+def phi_masker(mentions: Iterable[tuple[str, str]], salt: str) -> Callable[[str], str]:
+    """A function replacing every occurrence of each (mention, label) by ``[LABEL:hash]``,
+    compiled once (a task's few-shot notes give hundreds of mentions, applied to every sample)."""
     unique = {m: label for m, label in mentions if m.strip()}
-    if not unique or not text:
-        return text
+    if not unique:
+        return lambda text: text
     ordered = sorted(unique, key=len, reverse=True)
     replacements = {}
     for mention in ordered:
@@ -57,4 +58,9 @@ def mask_phi(text: str, mentions: Iterable[tuple[str, str]], salt: str) -> str:
         index = int(match.lastgroup[1:]) if match.lastgroup else 0
         return replacements[ordered[index]]
 
-    return regex.sub(replace, text)
+    return lambda text: regex.sub(replace, text) if text else text
+
+
+def mask_phi(text: str, mentions: Iterable[tuple[str, str]], salt: str) -> str:
+    """``text`` with every occurrence of each (mention, label) replaced by ``[LABEL:hash]``."""
+    return phi_masker(mentions, salt)(text)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .privacy import mask_phi, salt_for
+from .privacy import phi_masker, salt_for
 from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
 from .stats import MetricSpec, estimate_all
 
@@ -102,31 +102,51 @@ def _output_and_target(sample: dict[str, Any]) -> tuple[str, str]:
     return _as_text(sample["filtered_resps"][0]), _as_text(sample["target"])
 
 
-def _without_phi(doc: dict[str, Any], texts: list[str], salt: str) -> list[str]:
+def _without_phi(
+    doc: dict[str, Any], texts: list[str], salt: str, mask_fewshot: Callable[[str], str]
+) -> list[str]:
     """Prompt, output and target with the document's identifiers masked (``privacy``); the
-    prompt keeps only the evaluated note's own block — few-shot notes carry identifiers too."""
+    prompt keeps only the evaluated note's own block — few-shot notes carry identifiers too, and
+    a model may copy them into its answer: ``mask_fewshot`` masks theirs."""
     mentions = [(entity["text"], entity["label"]) for entity in doc.get("entities", [])]
     prompt, *rest = texts
     start = prompt.rfind(doc["text"]) if doc.get("text") else -1
     if start > 0:
         prompt = "[few-shot examples omitted] " + prompt[start:]
-    return [mask_phi(text, mentions, salt) for text in (prompt, *rest)]
+    mask_document = phi_masker(mentions, salt)
+    return [mask_fewshot(mask_document(text)) for text in (prompt, *rest)]
+
+
+def fewshot_mentions(fewshot_docs: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The (identifier, label) pairs of the notes few-shot examples are drawn from."""
+    return [
+        (entity["text"], entity["label"])
+        for doc in fewshot_docs
+        for entity in doc.get("entities", [])
+    ]
 
 
 def sample_records(
-    card: TaskCard, logged: list[dict[str, Any]], phi_salt: str | None = None
+    card: TaskCard,
+    logged: list[dict[str, Any]],
+    phi_salt: str | None = None,
+    fewshot_phi: Iterable[tuple[str, str]] = (),
 ) -> list[SampleRecord]:
     """lm-eval's logged samples as our per-sample records (one per document, after the card's
     ``combine`` reduction when several lm-eval documents make one: the combined record keeps
     its first document's ``doc_index``, so that shards of a task sort back into one run's order).
-    With ``phi_salt``, the identifiers of pseudonymisation documents are masked in the texts."""
+    With ``phi_salt``, the identifiers of pseudonymisation documents, and ``fewshot_phi`` (those of
+    the notes few-shot examples come from), are masked in the texts."""
+    mask_fewshot = phi_masker(fewshot_phi, phi_salt) if phi_salt is not None else None
     records = []
     for sample in sorted(logged, key=lambda s: s["doc_id"]):
         doc = sample["doc"]
         output, target = _output_and_target(sample)
         prompt = _as_text(sample["arguments"][0][0])
-        if phi_salt is not None:
-            prompt, output, target = _without_phi(doc, [prompt, output, target], phi_salt)
+        if phi_salt is not None and mask_fewshot is not None:
+            prompt, output, target = _without_phi(
+                doc, [prompt, output, target], phi_salt, mask_fewshot
+            )
         stats: dict[str, float] = {}
         for key in sample["metrics"]:
             # A family may return all its statistics as one dict-valued lm-eval metric.
@@ -184,17 +204,19 @@ def score_task(
     seed: int,
     log_phi: bool = False,
     enrich: Callable[[list[SampleRecord]], list[SampleRecord]] | None = None,
+    fewshot_phi: Iterable[tuple[str, str]] = (),
 ) -> tuple[TaskResult, list[SampleRecord]]:
     """Metrics with bootstrap CIs, and the per-sample log, for one task of one lm-eval run.
 
-    Pseudonymisation logs never show identifiers in clear unless ``log_phi``. ``enrich`` adds
-    statistics computed over all records at once (BERTScore, one batched model call).
+    Pseudonymisation logs never show identifiers in clear unless ``log_phi``, those of the
+    few-shot notes (``fewshot_phi``) included. ``enrich`` adds statistics computed over all
+    records at once (BERTScore, one batched model call).
     """
     logged = sorted(lm_eval_results["samples"][card.name], key=lambda s: s["doc_id"])
     config = lm_eval_results["configs"][card.name]
     hashed = task_hash(config)
     masked = card.family == "pseudonymisation" and not log_phi
-    records = sample_records(card, logged, salt_for(hashed) if masked else None)
+    records = sample_records(card, logged, salt_for(hashed) if masked else None, fewshot_phi)
     hashes = hashed, data_hash(records)
     if enrich is not None:
         records = enrich(records)

@@ -45,6 +45,7 @@ from .registry import DEFAULT_SUITE, Registry
 from .report import (
     REPORT_JSON,
     RUN_OPTIONS_JSON,
+    fewshot_mentions,
     load_report,
     prepare_output,
     score_task,
@@ -507,8 +508,20 @@ def _run_task(
 
         note = unreadable_note(lm.take_unreadable())
         notes += [note] if note else []
+    shots = results["configs"][card.name].get("num_fewshot") or 0
+    fewshot_phi = (
+        fewshot_mentions(task.fewshot_docs())
+        if card.family == "pseudonymisation" and shots > 0
+        else []
+    )
     result, records = score_task(
-        card, results, options.bootstrap_iterations, options.seed, options.log_phi, enrich
+        card,
+        results,
+        options.bootstrap_iterations,
+        options.seed,
+        options.log_phi,
+        enrich,
+        fewshot_phi,
     )
     update = {"truncated_or_skipped": plan.skipped, "context_check": plan.note, "notes": notes}
     return result.model_copy(update=update), records

@@ -203,3 +203,12 @@ def test_pseudonymisation_samples_logged_in_clear_are_withheld(tmp_path: Path) -
     board = build_leaderboard(runs, {}, "t")
     withheld = {row.model.name: row.samples_withheld for row in board.rows}
     assert withheld == {"m": ["pseudo_a"], "n": []}
+
+
+def test_a_served_file_is_labelled_by_its_name_not_its_path() -> None:
+    board = _board(
+        _report("/srv/models/SmolLM2.Q4_1.gguf", [_result("qa_a", 0.5)]),
+        _report("org/model-7b", [_result("qa_a", 0.5)]),
+    )
+    assert sorted(row.label for row in board.rows) == ["SmolLM2.Q4_1.gguf", "org/model-7b"]
+    assert {row.slug[:-9] for row in board.rows} == {"smollm2-q4-1-gguf", "org-model-7b"}

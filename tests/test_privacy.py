@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from partages_bench.privacy import mask_phi
+from partages_bench.report import fewshot_mentions, sample_records
+from partages_bench.schema import MetricCard, TaskCard
 
 MENTIONS = [("Dupont", "NOM"), ("Jean", "PRENOM"), ("06 12 34 56 78", "TEL"), ("75014", "ZIP")]
 
@@ -22,3 +24,50 @@ def test_salt_changes_the_hash_and_empty_inputs_pass_through() -> None:
     assert mask_phi("Dupont", MENTIONS, "a") != mask_phi("Dupont", MENTIONS, "b")
     assert mask_phi("rien", [], "a") == "rien"
     assert mask_phi("", MENTIONS, "a") == ""
+
+
+def test_identifiers_of_few_shot_notes_copied_into_an_answer_are_masked() -> None:
+    """The model sees the few-shot notes (omitted from the log) and may copy their identifiers
+    into its answer: those are masked too, not only the evaluated note's."""
+    card = TaskCard(
+        name="pseudo",
+        family="pseudonymisation",
+        dataset=None,
+        licence="-",
+        citation="-",
+        version="1",
+        primary_metric="leak_rate",
+        metrics={"leak_rate": MetricCard()},
+        requires="generation",
+        path="-",
+    )
+    fewshot = [
+        {
+            "text": "Mme Durand, tél. 06 11 22 33 44",
+            "entities": [
+                {"text": "Durand", "label": "NOM"},
+                {"text": "06 11 22 33 44", "label": "TEL"},
+            ],
+        }
+    ]
+    note = {
+        "id": "n1",
+        "text": "M. Martin vu le 3 mai.",
+        "entities": [{"text": "Martin", "label": "NOM"}],
+    }
+    sample = {
+        "doc_id": 0,
+        "doc": note,
+        "doc_hash": "h",
+        "target": "[]",
+        "metrics": [],
+        "arguments": [[f"{fewshot[0]['text']}\n[...]\n\n{note['text']}", {}]],
+        "filtered_resps": ['[{"text": "Martin"}, {"text": "Durand"}, {"text": "0611223344"}]'],
+    }
+    [record] = sample_records(card, [sample], "salt", fewshot_mentions(fewshot))
+    for identifier in ("Martin", "Durand", "0611223344", "06 11 22 33 44"):
+        assert identifier not in record.output + record.prompt
+    assert record.output.count("[NOM:") == 2 and "[TEL:" in record.output
+    assert record.prompt.startswith("[few-shot examples omitted] M. [NOM:")
+    unmasked = sample_records(card, [sample], None, fewshot_mentions(fewshot))
+    assert "Durand" in unmasked[0].output  # --log-phi: in clear, as asked

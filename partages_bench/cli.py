@@ -1,37 +1,82 @@
 """The ``partages-bench`` command line.
 
-Start-up stays light: ``--help`` and ``tasks list`` read YAML cards only; lm-eval, torch and
-transformers are imported inside the commands that run a model.
+Start-up stays light (issue 11, benchmarks/cli_startup.py): lm-eval, torch and transformers,
+and also the task registry and rich's console, are imported inside the commands that use them;
+help is click's plain help, not typer's rich help.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
-from rich.console import Console
-from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import RunInterrupted, UserError
-from .registry import DEFAULT_SUITE, Registry, validate_path
-from .schema import FAMILIES, MetricValue, Report
+from .names import DEFAULT_SUITE, FAMILIES
 
-app = typer.Typer(
-    help="Benchmark suite and evaluation harness for French medical language models.",
-    no_args_is_help=True,
+if TYPE_CHECKING:
+    from rich.console import Console
+    from typer._click import HelpFormatter
+
+    from .schema import MetricValue, Report
+
+
+class _PlainGroup(TyperGroup):
+    """Lists each command with its first sentence whole, as rich help did (click's plain help
+    cuts it at the terminal's width)."""
+
+    def format_commands(self, ctx: typer.Context, formatter: HelpFormatter) -> None:
+        rows = [
+            (name, command.get_short_help_str(limit=sys.maxsize))
+            for name in self.list_commands(ctx)
+            if (command := self.get_command(ctx, name)) is not None and not command.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _typer(help: str, **settings: bool) -> typer.Typer:
+    """A command group with click's plain help: typer's rich help imports rich's markdown and
+    traceback renderers (about 60 ms, a third of ``--help``)."""
+    return typer.Typer(
+        help=help, no_args_is_help=True, rich_markup_mode=None, cls=_PlainGroup, **settings
+    )
+
+
+class _PanelledCommand(TyperCommand):
+    """Plain help that still groups options under their ``rich_help_panel``."""
+
+    def format_options(self, ctx: typer.Context, formatter: HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            default = "Arguments" if param.param_type_name == "argument" else "Options"
+            title = getattr(param, "rich_help_panel", None) or default
+            sections.setdefault(title, []).append(record)
+        for title, records in sections.items():
+            with formatter.section(title):
+                formatter.write_dl(records)
+
+
+app = _typer(
+    "Benchmark suite and evaluation harness for French medical language models.",
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-tasks_app = typer.Typer(help="List, show and validate tasks.", no_args_is_help=True)
-data_app = typer.Typer(help="Datasets: list, pull.", no_args_is_help=True)
-report_app = typer.Typer(help="Read and merge score reports.", no_args_is_help=True)
-score_app = typer.Typer(help="Score outputs produced elsewhere (any system).", no_args_is_help=True)
-baseline_app = typer.Typer(help="Reference systems to compare models with.", no_args_is_help=True)
-leaderboard_app = typer.Typer(help="The leaderboard as a static site.", no_args_is_help=True)
+tasks_app = _typer("List, show and validate tasks.")
+data_app = _typer("Datasets: list, pull.")
+report_app = _typer("Read and merge score reports.")
+score_app = _typer("Score outputs produced elsewhere (any system).")
+baseline_app = _typer("Reference systems to compare models with.")
+leaderboard_app = _typer("The leaderboard as a static site.")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(data_app, name="data")
 app.add_typer(report_app, name="report")
@@ -39,8 +84,16 @@ app.add_typer(score_app, name="score")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(leaderboard_app, name="leaderboard")
 
-console = Console()
 _state = {"debug": False}
+
+
+@cache
+def _console() -> Console:
+    """The console, made on first use: ``--help`` needs none (rich.console costs ~20 ms)."""
+    from rich.console import Console
+
+    return Console()
+
 
 BertScoreModel = Annotated[
     str | None,
@@ -84,7 +137,7 @@ ENDPOINT_PANEL = "OpenAI-compatible endpoints (openai-completions, openai-chat)"
 VLLM_PANEL = "vLLM (--model vllm)"
 
 
-@app.command()
+@app.command(cls=_PanelledCommand)
 def run(
     ctx: typer.Context,
     output: Annotated[
@@ -258,9 +311,9 @@ def run(
             backend=backend,
             shard=shard,
         )
-    report = run_tasks(options, console)
+    report = run_tasks(options, _console())
     _print_report(report)
-    console.print(f"report written to [bold]{options.output / 'report.json'}[/]")
+    _console().print(f"report written to [bold]{options.output / 'report.json'}[/]")
 
 
 @tasks_app.command("list")
@@ -270,6 +323,10 @@ def tasks_list(
     include_path: IncludePaths = None,
 ) -> None:
     """List the tasks with their cards."""
+    from rich.table import Table
+
+    from .registry import Registry
+
     if family is not None and family not in FAMILIES:
         raise UserError(f"--family: unknown family '{family}'; choose one of {', '.join(FAMILIES)}")
     cards = [
@@ -291,14 +348,16 @@ def tasks_list(
             card.requires,
             card.version,
         )
-    console.print(table)
+    _console().print(table)
 
 
 @tasks_app.command("show")
 def tasks_show(name: str, include_path: IncludePaths = None) -> None:
     """Show one task's card."""
+    from .registry import Registry
+
     card = Registry.discover(include_path or []).card(name)
-    console.print_json(card.model_dump_json())
+    _console().print_json(card.model_dump_json())
 
 
 @tasks_app.command("validate")
@@ -306,17 +365,21 @@ def tasks_validate(
     path: Annotated[Path | None, typer.Argument(help="A task YAML or a folder of them.")] = None,
 ) -> None:
     """Check task YAML and cards; a broken one is reported with its file and field (exit 2)."""
+    from .registry import Registry, validate_path
+
     if path is None:
         registry = Registry.discover()
         cards = list(registry.cards.values())
     else:
         cards = validate_path(path)
-    console.print(f"[green]ok[/] {len(cards)} task(s): {', '.join(c.name for c in cards)}")
+    _console().print(f"[green]ok[/] {len(cards)} task(s): {', '.join(c.name for c in cards)}")
 
 
 @data_app.command("list")
 def data_list(data_dir: DataDir = None) -> None:
     """Datasets with their licence and whether they are available here."""
+    from rich.table import Table
+
     from .data import DATASETS, dataset_status
 
     table = Table("dataset", "title", "licence", "pinned by", "available", "location")
@@ -330,7 +393,7 @@ def data_list(data_dir: DataDir = None) -> None:
             "[green]yes[/]" if status.available else "[red]no[/]",
             str(status.location or f"partages-bench data pull {spec.name}"),
         )
-    console.print(table)
+    _console().print(table)
 
 
 @data_app.command("pull")
@@ -343,7 +406,7 @@ def data_pull(
 
     from .data import pull
 
-    with Progress(console=console) as progress:
+    with Progress(console=_console()) as progress:
         bar = progress.add_task(f"pull {name}", total=None)
         folder = pull(
             name,
@@ -353,9 +416,9 @@ def data_pull(
     from .data import get_dataset
 
     if get_dataset(name).pinned_by_sha256:
-        console.print(f"[green]ok[/] {name} in {folder}: every file matches its pinned sha256")
+        _console().print(f"[green]ok[/] {name} in {folder}: every file matches its pinned sha256")
     else:
-        console.print(
+        _console().print(
             f"[green]ok[/] {name} in {folder}: pinned by revision only; the sha256 of what was "
             f"received is recorded in {folder / 'SHA256SUMS'} and checked from now on"
         )
@@ -456,7 +519,7 @@ def score_summarisation(
         return
     _print_scores({"summarisation": values}, as_json=False)
     for note in notes:
-        console.print(f"[yellow]{note}[/]")
+        _console().print(f"[yellow]{note}[/]")
 
 
 @baseline_app.command("qa-random")
@@ -471,7 +534,7 @@ def baseline_qa_random(
 
     answers = random_qa_predictions(gold, seed)
     write_jsonl(answers, output)
-    console.print(f"{len(answers)} random answers written to {output}")
+    _console().print(f"{len(answers)} random answers written to {output}")
 
 
 @baseline_app.command("pseudo-rules")
@@ -485,7 +548,7 @@ def baseline_pseudo_rules(
 
     predictions = rule_baseline_predictions(gold)
     write_jsonl(predictions, output)
-    console.print(f"{len(predictions)} notes written to {output} (entities and rewritten text)")
+    _console().print(f"{len(predictions)} notes written to {output} (entities and rewritten text)")
 
 
 def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> None:
@@ -497,6 +560,8 @@ def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> 
         }
         print(json.dumps(payload, indent=2))
         return
+    from rich.table import Table
+
     from .report import format_metric
 
     for task, metrics in results.items():
@@ -504,7 +569,7 @@ def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> 
         for name, metric in metrics.items():
             better = "higher" if metric.higher_is_better else "lower"
             table.add_row(name, format_metric(metric), better)
-        console.print(table)
+        _console().print(table)
 
 
 @data_app.command("generate-pseudo")
@@ -520,7 +585,7 @@ def data_generate_pseudo(
     if split not in ("dev", "test"):
         raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
     write_jsonl(generate_notes(n, seed, split), out)
-    console.print(f"{n} {split} notes (seed {seed}) written to {out}")
+    _console().print(f"{n} {split} notes (seed {seed}) written to {out}")
 
 
 @data_app.command("generate-records")
@@ -536,7 +601,7 @@ def data_generate_records(
     if split not in ("dev", "test"):
         raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
     write_jsonl(generate_records(n, seed, split), out)
-    console.print(f"{n} {split} records (seed {seed}) written to {out}")
+    _console().print(f"{n} {split} records (seed {seed}) written to {out}")
 
 
 @report_app.command("show")
@@ -557,11 +622,12 @@ def report_merge(
 ) -> None:
     """Merge runs spread over nodes into the report (and samples/) a single run would write."""
     from .merge import merge_reports, write_merged
+    from .registry import Registry
 
     report, samples = merge_reports(runs, Registry.discover(include_path or []))
     write_merged(output, report, samples)
     _print_report(report)
-    console.print(f"report written to [bold]{output / 'report.json'}[/]")
+    _console().print(f"report written to [bold]{output / 'report.json'}[/]")
 
 
 @app.command()
@@ -592,7 +658,10 @@ def compare(
     """Compare a candidate run with a baseline, paired by document: deltas, paired-bootstrap CIs,
     Holm-corrected p-values and verdicts. Exit codes: 0 no regression, 1 a regression on a
     blocking task, 2 bad input."""
+    from rich.table import Table
+
     from .compare import compare_runs, footnotes, load_policy, render_markdown
+    from .registry import Registry
 
     if output_format not in ("table", "markdown", "json"):
         raise UserError(f"--format: '{output_format}' is not table, markdown or json")
@@ -629,9 +698,9 @@ def compare(
                 f"{m.p_value:.4f} ({m.p_adjusted:.4f})",
                 f"[{style}]{m.verdict}[/]" if style else m.verdict,
             )
-        console.print(table)
+        _console().print(table)
         for line in footnotes(comparison):
-            console.print(line, markup=False)
+            _console().print(line, markup=False)
     if comparison.regressions:
         sys.exit(1)
 
@@ -659,13 +728,13 @@ def rerun(
     from .rerun import rerun as repeat
     from .rerun import verdict_table
 
-    old, _, found = repeat(folder, output, data_dir, allow_other_software, console)
-    console.print(verdict_table(old, found))
+    old, _, found = repeat(folder, output, data_dir, allow_other_software, _console())
+    _console().print(verdict_table(old, found))
     for difference in found:
         print(f"differs: {difference}")  # plain: one line each, never wrapped
     if found:
         sys.exit(1)
-    console.print(f"[green]same[/] scores and hashes as {folder / 'report.json'}")
+    _console().print(f"[green]same[/] scores and hashes as {folder / 'report.json'}")
 
 
 @leaderboard_app.command("build")
@@ -686,19 +755,22 @@ def leaderboard_build(
 ) -> None:
     """Build the leaderboard's static site: open OUT/index.html from disk, no server needed."""
     from .leaderboard import build_leaderboard, load_runs
+    from .registry import Registry
     from .site import write_site
 
     runs, skipped = load_runs(reports_dir)
     cards = Registry.discover(include_path or []).cards
     board = build_leaderboard(runs, cards, title, all_runs=all_runs, skipped=skipped)
     write_site(board, out, compared_runs=compare_runs)
-    console.print(
+    _console().print(
         f"{len(board.rows)} runs, {len(board.variants)} tasks: site written to "
         f"[bold]{out / 'index.html'}[/]"
     )
 
 
 def _print_report(report: Report) -> None:
+    from rich.table import Table
+
     from .report import format_metric
 
     table = Table(
@@ -715,24 +787,19 @@ def _print_report(report: Report) -> None:
         for metric_name, metric in task.metrics.items():
             label = f"[bold]{metric_name}[/]" if metric_name == task.primary_metric else metric_name
             table.add_row(task.name, str(task.n_samples), label, format_metric(metric))
-    console.print(table)
+    _console().print(table)
 
 
 def main() -> None:
-    """Entry point: user errors are one line and exit code 2; ``--debug`` shows tracebacks."""
+    """Entry point: user errors are one line and exit code 2; ``--debug`` shows tracebacks.
+
+    Usage errors, ``--help`` and Ctrl-C (exit 130) are left to typer (standalone mode): typer
+    0.29 raises its own copy of click's exceptions, which ``click``'s classes do not catch."""
     try:
-        app(standalone_mode=False)
+        app()
     except (UserError, RunInterrupted) as exc:
         if _state["debug"]:
             raise
         # Plain print: rich would wrap a long message over several lines.
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)

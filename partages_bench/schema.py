@@ -11,11 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .names import FAMILIES as FAMILIES
+
 SCHEMA_VERSION = 1
 
 Family = Literal["qa", "summarisation", "ner", "pseudonymisation"]
 RequestType = Literal["loglikelihood", "generation"]
-FAMILIES: tuple[str, ...] = ("qa", "summarisation", "ner", "pseudonymisation")
 # The 10 UMLS semantic groups, the label set of QUAERO and Mantra GSC.
 UMLS_GROUPS = ("ANAT", "CHEM", "DEVI", "DISO", "GEOG", "LIVB", "OBJC", "PHEN", "PHYS", "PROC")
 # Names of partages_bench.stats.AGGREGATIONS and partages_bench.families.COMBINERS, spelled out
@@ -41,7 +42,9 @@ CombinerName = Literal["option_judgements", "passages"]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built on its first use, not at import; the CLI
+    # imports every record type and ``tasks list`` uses two of them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class MetricCard(_Record):

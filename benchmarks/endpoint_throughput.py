@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from unittest import mock
 
+from common import Figure
 from rich.console import Console
 
 from partages_bench.models import Backend, BackendOptions, default_gguf
@@ -442,12 +443,74 @@ def _quiet_libraries() -> None:
     logging.disable(logging.INFO)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
+def _prepare() -> None:
+    """Offline, loopback not proxied, libraries quiet, the tokenizer exported before any timing."""
     for name in ("NO_PROXY", "no_proxy"):
         os.environ[name] = ",".join(filter(None, [os.environ.get(name), HOST]))
     for name in ("PARTAGES_BENCH_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ[name] = "1"
+    _quiet_libraries()
+    from partages_bench.endpoints import resolve_tokenizer
+
+    resolve_tokenizer("default")
+
+
+def run_configs(args: argparse.Namespace, root: Path, log: TextIO) -> tuple[list[Config], float]:
+    """Every configuration ``args.repeat`` times (hf first, then the server at each
+    concurrency), and the median server start-up in seconds."""
+    gguf = default_gguf()
+    configs = [Config(HF, "default")] + [
+        Config(f"openai-completions c={c}", "openai-completions", c) for c in args.concurrency
+    ]
+    startups: list[float] = []
+    for repeat in range(args.repeat):
+        # Each repeat starts one configuration later, so that none is always run first.
+        shift = repeat % len(configs)
+        for index, config in [*enumerate(configs)][shift:] + [*enumerate(configs)][:shift]:
+            folder = root / f"run{repeat}-{index}"
+            if config.concurrency is None:
+                run_harness(config, BackendOptions(), folder, args, log)
+                continue
+            # A fresh server per run: llama.cpp keeps the last prompt's KV cache, which
+            # would give the next configuration a free answer.
+            server_log = root / f"server{repeat}-{index}.log"
+            with serve(gguf, server_log, args.threads, args.logits_all) as (url, startup):
+                startups.append(startup)
+                options = BackendOptions(
+                    base_url=url,
+                    concurrency=config.concurrency,
+                    tokenizer="default",
+                    extra_body=args.extra_body,
+                )
+                run_harness(config, options, folder, args, log)
+            config.runs[-1].server_rate = server_rate(server_log)
+    return configs, statistics.median(startups) if startups else 0.0
+
+
+def measure(limit: int = 16, concurrency: Sequence[int] = (1, 2, 4)) -> dict[str, float]:
+    """items/s (without model load) of each configuration, for ``benchmarks/run_all.py``."""
+    args = parse_args(["--limit", str(limit), "--concurrency", *map(str, concurrency)])
+    _prepare()
+    with contextlib.ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="endpoint-tp-")))
+        log = stack.enter_context((root / "harness.log").open("w", encoding="utf-8"))
+        configs, _ = run_configs(args, root, log)
+    return {config.name: config.best().items / config.best().work for config in configs}
+
+
+def figures(result: dict[str, float]) -> list[Figure]:
+    """Throughput has no target: reported for the record, relative to hf."""
+    hf = result[HF]
+    return [
+        Figure(f"backend throughput: {name}", rate, None, unit="items/s",
+               detail=f"{rate / hf:.2f}× hf")
+        for name, rate in result.items()
+    ]  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    _prepare()
     gguf = default_gguf()
     started = time.monotonic()
     print(
@@ -459,10 +522,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"server --n_threads {args.threads} --logits_all {str(args.logits_all).lower()}"
     )
     print(f"model {gguf.name}\n")
-    _quiet_libraries()
-    from partages_bench.endpoints import resolve_tokenizer
-
-    resolve_tokenizer("default")  # exported once, before any timing
 
     with contextlib.ExitStack() as stack:
         if args.keep is None:
@@ -471,36 +530,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             root = args.keep
             root.mkdir(parents=True, exist_ok=True)
         log = stack.enter_context((root / "harness.log").open("w", encoding="utf-8"))
-        configs = [Config(HF, "default")] + [
-            Config(f"openai-completions c={c}", "openai-completions", c) for c in args.concurrency
-        ]
-        startups: list[float] = []
-        for repeat in range(args.repeat):
-            # Each repeat starts one configuration later, so that none is always run first.
-            shift = repeat % len(configs)
-            for index, config in [*enumerate(configs)][shift:] + [*enumerate(configs)][:shift]:
-                folder = root / f"run{repeat}-{index}"
-                if config.concurrency is None:
-                    run_harness(config, BackendOptions(), folder, args, log)
-                    continue
-                # A fresh server per run: llama.cpp keeps the last prompt's KV cache, which
-                # would give the next configuration a free answer.
-                server_log = root / f"server{repeat}-{index}.log"
-                with serve(gguf, server_log, args.threads, args.logits_all) as (url, startup):
-                    startups.append(startup)
-                    options = BackendOptions(
-                        base_url=url,
-                        concurrency=config.concurrency,
-                        tokenizer="default",
-                        extra_body=args.extra_body,
-                    )
-                    run_harness(config, options, folder, args, log)
-                config.runs[-1].server_rate = server_rate(server_log)
+        configs, startup = run_configs(args, root, log)
         print_throughput(configs)
         print(
             "\nseconds: the run's wall time without Backend.load (the fastest run); load s: "
             "Backend.load (hf:\nthe GGUF read and dequantised; endpoints: the tokenizer); "
-            f"server start-up ({statistics.median(startups):.1f} s) not\ncounted. x hf: "
+            f"server start-up ({startup:.1f} s) not\ncounted. x hf: "
             "speed-up over hf. srv tok/s: tokens (prompt and generated) per second of\nthe "
             "server's compute in that run (llama.cpp's timings; it serves one request at a "
             "time, so a\ndifferent rate is the machine's load, not the concurrency).\n"

@@ -22,8 +22,10 @@ cumulative time). ``measure`` returns the same figures as a dict for ``benchmark
 
 Measured on 2 shared cores (load about 2) with the first version of the site: reports only,
 0.51 s in-process and 0.89 s end to end (345 files, 12 MB). With samples the document pages
-render every run's output for every document: 25 samples per task 2.1 s / 2.4 s, 100 samples
-7.0 s / 7.1 s (93 MB), 300 samples 22 s (256 MB), almost all in ``samples.html.j2``.
+rendered every run's output for every document: 100 samples per task 7.0 s (93 MB), 300
+samples 22 s (256 MB), almost all in ``samples.html.j2``. The drill-down now shows the first 10
+runs side by side (``--compare-runs``) and builds each stats line once: 100 samples per task
+1.0 s in-process, 1.3 s end to end.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from common import Figure
 
 from partages_bench.cli import app
 from partages_bench.generator.reports import write_generated_reports
@@ -138,6 +142,19 @@ def measure(
         "target_s": TARGET_SECONDS,
     }
     return result if hot_spots is None else result | {"profile": hot_spots}
+
+
+def figures(result: dict[str, Any]) -> list[Figure]:
+    return [
+        Figure(
+            f"leaderboard build, {result['models']} models × {result['tasks']} tasks",
+            result["end_to_end_s"],
+            TARGET_SECONDS,
+            unit="s",
+            detail=f"end to end (in-process {result['in_process_s']:.2f} s); "
+            f"{result['site_files']} files, {result['site_bytes'] / 1e6:.0f} MB",
+        )
+    ]
 
 
 def verdict(seconds: float) -> str:

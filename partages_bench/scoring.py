@@ -7,6 +7,7 @@ wrong answer.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -302,6 +303,7 @@ def score_ner(
     gold_labels = sorted({span.label for _, spans in golds for span in spans})
     known = {label_key(label): label for label in gold_labels}
 
+    @functools.cache  # a file spells its few labels again and again
     def read_label(raw: str) -> str:
         return known.get(label_key(raw), raw)
 

@@ -2,31 +2,171 @@
 
 Every task reports, for each sample (document), a few numbers — a 0/1 score, a Hamming score,
 tp/fp/fn counts… — its *per-sample statistics*. A metric is an **aggregation** of those columns.
-Aggregations are pure functions over numpy arrays whose *last* axis runs over samples, so the
-same function computes the point estimate on shape ``(n,)`` and all bootstrap replicates at once
-on shape ``(B, n)``. That is why corpus-level F1 gets a real confidence interval here, where
-lm-eval reports "N/A" for any custom aggregation.
+Every aggregation here is a function of column **totals** (sums over the samples, such as
+Σ tp or the number of samples of a class) and of which values occur (which labels have a
+count): ``Totals`` gives both, over the samples themselves for the point estimate or over each
+of B bootstrap resamples at once, so that the same function computes both. That is why
+corpus-level F1 gets a real confidence interval here, where lm-eval reports "N/A" for any custom
+aggregation.
 
 The 95 % interval is the percentile bootstrap over samples: ``B`` resamples of the ``n``
 samples drawn with replacement from a seeded ``numpy.random.Generator`` (one ``(B, n)`` index
-matrix), the aggregation recomputed on each, and the 2.5th and 97.5th percentiles taken.
+matrix, drawn in blocks of rows), the aggregation recomputed on each, and the 2.5th and 97.5th
+percentiles taken. A resample's totals are not summed sample by sample: each block of rows
+becomes the ``(rows, n)`` matrix of how many times each sample was drawn, and one matrix
+product with the ``(n, k)`` columns gives every total of every resample of the block. For
+integer-valued columns (counts, 0/1 scores) that product is exact, so the totals equal the sums
+of the resampled values bit for bit; any other column (a Hamming score, a ROUGE score) is
+resampled and summed row by row as before, whose rounding the product would not reproduce.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import functools
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
 Columns = Mapping[str, np.ndarray]
-Aggregation = Callable[[Columns, str], np.ndarray]
+# A total is named by its column, or by a tuple naming a column derived from the columns.
+Key = str | tuple[str, ...]
+Derive = Callable[[Columns], np.ndarray]
 
 DEFAULT_BOOTSTRAP = 1000
 DEFAULT_BOOTSTRAP_SEED = 1234
 CONFIDENCE = 0.95
-# Resamples are drawn in blocks so that memory stays flat for large corpora (B × n int64).
-_MAX_INDEX_CELLS = 20_000_000
+# Resamples are drawn and counted in blocks of rows so that memory stays flat for large corpora
+# (a block holds its int64 indices and its float64 draw counts).
+_MAX_INDEX_CELLS = 4_000_000
+# Above this, a float64 sum of integers may round (2**53).
+_EXACT_INTEGERS = float(2**53)
+
+
+class Totals(ABC):
+    """Sums over samples of per-sample columns (and of columns derived from them), of shape
+    ``shape``: ``()`` over the samples themselves, ``(B,)`` over each of B resamples."""
+
+    keys: Collection[str]  # the per-sample columns
+    size: int  # samples in each total (n)
+    shape: tuple[int, ...]
+
+    @abstractmethod
+    def total(self, key: Key, derive: Derive | None = None) -> np.ndarray:
+        """Σ over samples of column ``key``, or of ``derive(columns)`` named ``key``."""
+
+    @abstractmethod
+    def seen(self, key: str) -> np.ndarray:
+        """The values of column ``key`` that the totals cover (a resample's: those drawn)."""
+
+
+class SampleTotals(Totals):
+    """Totals over the samples of ``columns`` (the last axis runs over samples). Remembers
+    every total asked for: a resample's totals are among them (its labels are among the
+    data's)."""
+
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
+        self.keys = columns.keys()
+        shape = np.shape(next(iter(columns.values()))) if columns else (0,)
+        self.size, self.shape = shape[-1], shape[:-1]
+        self.requests: dict[Key, Derive | None] = {}
+        self._totals: dict[Key, np.ndarray] = {}
+
+    def total(self, key: Key, derive: Derive | None = None) -> np.ndarray:
+        if key not in self._totals:
+            self.requests[key] = derive
+            values = self.columns[key] if derive is None else derive(self.columns)
+            self._totals[key] = values.sum(axis=-1)
+        return self._totals[key]
+
+    def seen(self, key: str) -> np.ndarray:
+        return self.columns[key]
+
+
+def _exact_in_product(values: np.ndarray) -> bool:
+    """Whether a matrix product with draw counts sums ``values`` exactly: integers, small
+    enough that no partial sum of n of them rounds."""
+    return bool(
+        np.all(np.isfinite(values))
+        and np.all(values == np.trunc(values))
+        and len(values) * np.max(np.abs(values), initial=0.0) < _EXACT_INTEGERS
+    )
+
+
+def _draw_counts(block: np.ndarray, n: int) -> np.ndarray:
+    """How many times each of the ``n`` samples is drawn in each resample (row) of the block."""
+    counts = np.empty(block.shape)
+    for row, indices in zip(counts, block, strict=True):
+        row[:] = np.bincount(indices, minlength=n)
+    return counts
+
+
+class ResampledTotals(Totals):
+    """The totals ``requests`` (``SampleTotals.requests``) over each bootstrap resample of
+    ``columns``, all computed in one pass over the index blocks (rows of the index matrix)."""
+
+    def __init__(
+        self,
+        columns: Columns,
+        requests: Mapping[Key, Derive | None],
+        blocks: Iterable[np.ndarray],
+    ) -> None:
+        self.columns = columns
+        self.keys = columns.keys()
+        self.size = len(next(iter(columns.values())))
+        # Integer-valued columns go through the product, each distinct one once (in a task many
+        # are equal: all zeros, or the same denominator); the others are summed row by row.
+        rows: dict[bytes, int] = {}
+        distinct: list[np.ndarray] = []
+        product_row: dict[Key, int] = {}
+        summed: dict[Key, np.ndarray] = {}
+        for key, derive in requests.items():
+            values = np.asarray(columns[key] if derive is None else derive(columns), np.float64)
+            if not _exact_in_product(values):
+                summed[key] = values
+                continue
+            digest = hashlib.blake2b(values, digest_size=16).digest()
+            product_row[key] = rows.setdefault(digest, len(rows))
+            if len(distinct) < len(rows):
+                distinct.append(values)
+        matrix = np.stack(distinct) if distinct else np.empty((0, self.size))
+        products: list[np.ndarray] = []
+        sums: dict[Key, list[np.ndarray]] = {key: [] for key in summed}
+        self._drawn = np.zeros(self.size, dtype=bool)
+        for block in blocks:
+            counts = _draw_counts(block, self.size)
+            self._drawn |= counts.any(axis=0)
+            products.append(matrix @ counts.T)  # (k, rows): faster here than its transpose
+            for key, values in summed.items():
+                sums[key].append(values[block].sum(axis=-1))
+        product = np.concatenate(products, axis=1)
+        self.shape = (product.shape[1],)
+        self._totals = {key: product[row] for key, row in product_row.items()}
+        self._totals |= {key: np.concatenate(parts) for key, parts in sums.items()}
+
+    def total(self, key: Key, derive: Derive | None = None) -> np.ndarray:
+        return self._totals[key]
+
+    def seen(self, key: str) -> np.ndarray:
+        return self.columns[key][self._drawn]
+
+
+Aggregation = Callable[[Columns | Totals, str], np.ndarray]
+
+
+def _aggregation(function: Callable[[Totals, str], np.ndarray]) -> Aggregation:
+    """An aggregation that also takes columns (the last axis running over samples)."""
+
+    @functools.wraps(function)
+    def aggregate(columns: Columns | Totals, stat: str) -> np.ndarray:
+        totals = columns if isinstance(columns, Totals) else SampleTotals(columns)
+        return function(totals, stat)
+
+    return aggregate
 
 
 def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -35,8 +175,8 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), 0.0)
 
 
-def _counts(columns: Columns, stat: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return tuple(columns[f"{stat}_{kind}"].sum(axis=-1) for kind in ("tp", "fp", "fn"))
+def _counts(totals: Totals, stat: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return tuple(totals.total(f"{stat}_{kind}") for kind in ("tp", "fp", "fn"))
 
 
 def _fbeta(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, beta: float) -> np.ndarray:
@@ -44,115 +184,128 @@ def _fbeta(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, beta: float) -> np.nd
     return _safe_divide((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp)
 
 
-def mean(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def mean(totals: Totals, stat: str) -> np.ndarray:
     """Mean of the per-sample statistic ``stat`` (accuracy, EMR, Hamming score…)."""
-    return columns[stat].mean(axis=-1)
+    return totals.total(stat) / totals.size
 
 
-def nanmean(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def nanmean(totals: Totals, stat: str) -> np.ndarray:
     """Mean over the samples where ``stat`` is defined (a subset metric, e.g. single-answer
     accuracy); NaN if no resampled sample has it."""
-    values = columns[stat]
-    defined = ~np.isnan(values)
-    total = np.where(defined, values, 0.0).sum(axis=-1)
-    count = defined.sum(axis=-1)
+
+    def defined(columns: Columns) -> np.ndarray:
+        return ~np.isnan(columns[stat])
+
+    total = totals.total(
+        ("defined values", stat), lambda columns: np.where(defined(columns), columns[stat], 0.0)
+    )
+    count = totals.total(("defined", stat), defined)
     return np.where(count > 0, _safe_divide(total, count), np.nan)
 
 
-def ratio(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def ratio(totals: Totals, stat: str) -> np.ndarray:
     """Pooled ratio Σ ``{stat}_num`` / Σ ``{stat}_den`` (e.g. leaked mentions / gold mentions)."""
-    return _safe_divide(columns[f"{stat}_num"].sum(axis=-1), columns[f"{stat}_den"].sum(axis=-1))
+    return _safe_divide(totals.total(f"{stat}_num"), totals.total(f"{stat}_den"))
 
 
-def micro_precision(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def micro_precision(totals: Totals, stat: str) -> np.ndarray:
     """TP / (TP + FP) with ``{stat}_tp``, ``{stat}_fp`` summed over samples."""
-    tp, fp, _ = _counts(columns, stat)
+    tp, fp, _ = _counts(totals, stat)
     return _safe_divide(tp, tp + fp)
 
 
-def micro_recall(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def micro_recall(totals: Totals, stat: str) -> np.ndarray:
     """TP / (TP + FN) with ``{stat}_tp``, ``{stat}_fn`` summed over samples."""
-    tp, _, fn = _counts(columns, stat)
+    tp, _, fn = _counts(totals, stat)
     return _safe_divide(tp, tp + fn)
 
 
-def micro_f1(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def micro_f1(totals: Totals, stat: str) -> np.ndarray:
     """Pooled F1 = 2·TP / (2·TP + FP + FN), counts summed over samples; 0 if nothing at all."""
-    return _fbeta(*_counts(columns, stat), beta=1.0)
+    return _fbeta(*_counts(totals, stat), beta=1.0)
 
 
-def micro_f2(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def micro_f2(totals: Totals, stat: str) -> np.ndarray:
     """Pooled F2 = 5·TP / (5·TP + 4·FN + FP): recall weighs four times precision (a missed
     identifier costs more than an over-redacted word)."""
-    return _fbeta(*_counts(columns, stat), beta=2.0)
+    return _fbeta(*_counts(totals, stat), beta=2.0)
 
 
-def _labels_with_counts(columns: Columns, stat: str, kinds: Sequence[str]) -> list[str]:
-    """Labels ``L`` of the ``{stat}.{L}_{kind}`` columns with any non-zero count in the arrays
-    given (scikit-learn's macro average runs over the labels of gold ∪ predictions)."""
+def _labels_with_counts(totals: Totals, stat: str, kinds: Sequence[str]) -> list[str]:
+    """Labels ``L`` of the ``{stat}.{L}_{kind}`` columns with any non-zero count in the samples
+    covered (scikit-learn's macro average runs over the labels of gold ∪ predictions)."""
     prefix = f"{stat}."
     labels = sorted(
-        {key[len(prefix) :].rsplit("_", 1)[0] for key in columns if key.startswith(prefix)}
+        {key[len(prefix) :].rsplit("_", 1)[0] for key in totals.keys if key.startswith(prefix)}
     )
     return [
         label
         for label in labels
-        if any(np.any(columns[f"{prefix}{label}_{kind}"] > 0) for kind in kinds)
+        if any(np.any(totals.seen(f"{prefix}{label}_{kind}") > 0) for kind in kinds)
     ]
 
 
-def label_macro_f1(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def label_macro_f1(totals: Totals, stat: str) -> np.ndarray:
     """Unweighted mean over labels of per-label F1, from ``{stat}.{label}_tp/fp/fn`` columns.
 
-    The labels are those with any count in the arrays given; one absent from a bootstrap
-    resample scores 0 there.
+    The labels are those with any count in the samples covered (every resample's samples, for
+    the replicates); one absent from a bootstrap resample scores 0 there.
     """
-    labels = _labels_with_counts(columns, stat, ("tp", "fp", "fn"))
-    return np.mean([micro_f1(columns, f"{stat}.{label}") for label in labels], axis=0)
+    labels = _labels_with_counts(totals, stat, ("tp", "fp", "fn"))
+    return np.mean([micro_f1(totals, f"{stat}.{label}") for label in labels], axis=0)
 
 
 # SemEval-2013 task 9.1 outcomes (nervaluate): correct, incorrect, partial, missed, spurious.
 _OUTCOMES = ("cor", "inc", "par", "mis", "spu")
 
 
-def _credit_actual_possible(
-    columns: Columns, stat: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    cor, inc, par, mis, spu = (columns[f"{stat}_{kind}"].sum(axis=-1) for kind in _OUTCOMES)
+def _credit_actual_possible(totals: Totals, stat: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cor, inc, par, mis, spu = (totals.total(f"{stat}_{kind}") for kind in _OUTCOMES)
     return cor + 0.5 * par, cor + inc + par + spu, cor + inc + par + mis
 
 
-def span_precision(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def span_precision(totals: Totals, stat: str) -> np.ndarray:
     """(COR + ½·PAR) / ACT, ACT = COR + INC + PAR + SPU, counts ``{stat}_cor…`` pooled over
     samples (nervaluate; PAR is 0 in every schema but ``partial``)."""
-    credit, actual, _ = _credit_actual_possible(columns, stat)
+    credit, actual, _ = _credit_actual_possible(totals, stat)
     return _safe_divide(credit, actual)
 
 
-def span_recall(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def span_recall(totals: Totals, stat: str) -> np.ndarray:
     """(COR + ½·PAR) / POS, POS = COR + INC + PAR + MIS, counts pooled over samples."""
-    credit, _, possible = _credit_actual_possible(columns, stat)
+    credit, _, possible = _credit_actual_possible(totals, stat)
     return _safe_divide(credit, possible)
 
 
-def span_f1(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def span_f1(totals: Totals, stat: str) -> np.ndarray:
     """2·P·R / (P + R) of ``span_precision`` and ``span_recall``; 0 when both are 0."""
-    precision, recall = span_precision(columns, stat), span_recall(columns, stat)
+    precision, recall = span_precision(totals, stat), span_recall(totals, stat)
     return _safe_divide(2 * precision * recall, precision + recall)
 
 
 def _span_macro(score: Aggregation) -> Aggregation:
-    def macro(columns: Columns, stat: str) -> np.ndarray:
-        labels = _labels_with_counts(columns, stat, _OUTCOMES)
+    def macro(totals: Totals, stat: str) -> np.ndarray:
+        labels = _labels_with_counts(totals, stat, _OUTCOMES)
         if not labels:
-            return np.zeros(np.shape(next(iter(columns.values())))[:-1])
-        return np.mean([score(columns, f"{stat}.{label}") for label in labels], axis=0)
+            return np.zeros(totals.shape)
+        return np.mean([score(totals, f"{stat}.{label}") for label in labels], axis=0)
 
     macro.__doc__ = (
         f"Unweighted mean over labels of per-label ``{score.__name__}`` (columns "
-        "``{stat}.{label}_cor…``), over the labels with a gold or predicted span in the arrays."
+        "``{stat}.{label}_cor…``), over the labels with a gold or predicted span in the samples."
     )
-    return macro
+    return _aggregation(macro)
 
 
 span_macro_precision = _span_macro(span_precision)
@@ -160,21 +313,31 @@ span_macro_recall = _span_macro(span_recall)
 span_macro_f1 = _span_macro(span_f1)
 
 
-def class_macro_f1(columns: Columns, stat: str) -> np.ndarray:
+@_aggregation
+def class_macro_f1(totals: Totals, stat: str) -> np.ndarray:
     """Unweighted mean over classes of per-class F1, from per-sample ``{stat}_gold`` and
     ``{stat}_pred`` class ids (0 = no prediction, never a class).
 
-    The classes are those seen as gold or (non-zero) prediction in the arrays given, so the
+    The classes are those seen as gold or (non-zero) prediction in the samples covered, so the
     point estimate equals scikit-learn's ``f1_score(average="macro", zero_division=0)`` with
     those labels; a class absent from a bootstrap resample scores 0 there, as in scikit-learn.
     """
-    gold, pred = columns[f"{stat}_gold"], columns[f"{stat}_pred"]
-    classes = np.union1d(np.unique(gold), np.unique(pred[pred != 0]))
+    gold_key, pred_key = f"{stat}_gold", f"{stat}_pred"
+    predicted = totals.seen(pred_key)
+    classes = np.union1d(np.unique(totals.seen(gold_key)), np.unique(predicted[predicted != 0]))
+
+    def count(kind: str, label: float, is_gold: bool, is_pred: bool) -> np.ndarray:
+        def derive(columns: Columns) -> np.ndarray:
+            gold, pred = columns[gold_key], columns[pred_key]
+            return ((gold == label) == is_gold) & ((pred == label) == is_pred)
+
+        return totals.total((kind, stat, str(label)), derive)
+
     scores = [
         _fbeta(
-            ((gold == label) & (pred == label)).sum(axis=-1),
-            ((gold != label) & (pred == label)).sum(axis=-1),
-            ((gold == label) & (pred != label)).sum(axis=-1),
+            count("tp", label, True, True),
+            count("fp", label, False, True),
+            count("fn", label, True, False),
             beta=1.0,
         )
         for label in classes
@@ -225,40 +388,58 @@ class Estimate:
     ci_high: float
 
 
+@functools.lru_cache(maxsize=4096)
+def as_statistic(value: float) -> float:
+    """``float(value)``, one object per recent distinct value: per-sample statistics are mostly
+    small counts, and 100 000 documents of 200 statistics each would otherwise hold 20 million
+    float objects."""
+    return float(value)
+
+
 def to_columns(per_sample: Sequence[Mapping[str, float]]) -> dict[str, np.ndarray]:
-    """Turn a list of per-sample statistic dicts into float64 columns."""
+    """Turn a list of per-sample statistic dicts into float64 columns (NaN where a sample lacks
+    a key). Samples that all list the same keys in the same order, as a task's do, are read in
+    one pass."""
+    order = list(per_sample[0]) if per_sample else []
+    if all(list(sample) == order for sample in per_sample):
+        values = chain.from_iterable(sample.values() for sample in per_sample)
+        matrix = np.fromiter(values, np.float64, len(per_sample) * len(order))
+        rows = np.ascontiguousarray(matrix.reshape(len(per_sample), len(order)).T)
+        return dict(sorted(zip(order, rows, strict=True)))
     keys = sorted({key for sample in per_sample for key in sample})
     return {key: np.array([float(s.get(key, np.nan)) for s in per_sample]) for key in keys}
 
 
 def bootstrap_indices(n: int, iterations: int, seed: int) -> np.ndarray:
-    """The ``(iterations, n)`` resampling index matrix shared by every metric of a task."""
+    """The ``(iterations, n)`` resampling index matrix shared by every metric of a task (the
+    blocks of ``_index_blocks`` put together)."""
     return np.random.default_rng(seed).integers(0, n, size=(iterations, n))
+
+
+def _index_blocks(n: int, iterations: int, seed: int) -> Iterator[np.ndarray]:
+    """The rows of ``bootstrap_indices(n, iterations, seed)`` in blocks, drawn as they are
+    needed: a generator draws the same numbers in one call or in several."""
+    rng = np.random.default_rng(seed)
+    rows = max(1, _MAX_INDEX_CELLS // n)
+    for start in range(0, iterations, rows):
+        yield rng.integers(0, n, size=(min(rows, iterations - start), n))
+
+
+def _blocks(indices: np.ndarray) -> list[np.ndarray]:
+    rows = max(1, _MAX_INDEX_CELLS // max(1, indices.shape[1]))
+    return [indices[start : start + rows] for start in range(0, indices.shape[0], rows)]
 
 
 def replicates(columns: Columns, spec: MetricSpec, indices: np.ndarray) -> np.ndarray:
     """The metric recomputed on each resample (row) of ``indices``: shape ``(B,)``."""
     aggregate = AGGREGATIONS[spec.aggregation]
-    return np.concatenate(
-        [
-            aggregate({key: col[block] for key, col in columns.items()}, spec.source)
-            for block in _blocks(indices)
-        ]
-    )
+    sample = SampleTotals(columns)
+    aggregate(sample, spec.source)  # learns which totals the resamples need
+    return aggregate(ResampledTotals(columns, sample.requests, _blocks(indices)), spec.source)
 
 
-def estimate(
-    columns: Columns,
-    spec: MetricSpec,
-    indices: np.ndarray | None,
-) -> Estimate:
-    """Point value and percentile-bootstrap 95 % interval of one metric."""
-    aggregate = AGGREGATIONS[spec.aggregation]
-    value = float(aggregate(columns, spec.source))
-    n = len(next(iter(columns.values()))) if columns else 0
-    if indices is None or n < 2:
-        return Estimate(value, value, value)
-    resampled = replicates(columns, spec, indices)
+def _interval(value: float, resampled: np.ndarray) -> Estimate:
+    """``value`` with the percentile-bootstrap 95 % interval of its replicates."""
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.nanpercentile(resampled, [tail, 100 - tail])
     return Estimate(value, float(low), float(high))
@@ -270,13 +451,20 @@ def estimate_all(
     iterations: int = DEFAULT_BOOTSTRAP,
     seed: int = DEFAULT_BOOTSTRAP_SEED,
 ) -> dict[str, Estimate]:
-    """All metrics of one task, every one resampled with the same index matrix."""
+    """All metrics of one task with their intervals, every one resampled with the same index
+    matrix, whose totals are computed once for all of them."""
     columns = to_columns(per_sample)
+    sample = SampleTotals(columns)
+    values = {
+        spec.name: float(AGGREGATIONS[spec.aggregation](sample, spec.source)) for spec in specs
+    }
     n = len(per_sample)
-    indices = bootstrap_indices(n, iterations, seed) if iterations > 0 and n > 1 else None
-    return {spec.name: estimate(columns, spec, indices) for spec in specs}
-
-
-def _blocks(indices: np.ndarray) -> list[np.ndarray]:
-    rows = max(1, _MAX_INDEX_CELLS // max(1, indices.shape[1]))
-    return [indices[start : start + rows] for start in range(0, indices.shape[0], rows)]
+    if iterations <= 0 or n < 2 or not sample.requests:
+        return {name: Estimate(value, value, value) for name, value in values.items()}
+    resampled = ResampledTotals(columns, sample.requests, _index_blocks(n, iterations, seed))
+    return {
+        spec.name: _interval(
+            values[spec.name], AGGREGATIONS[spec.aggregation](resampled, spec.source)
+        )
+        for spec in specs
+    }

@@ -41,8 +41,10 @@ from typing import Any
 
 from partages_bench.families.extraction import Span, fold, fold_char, parse_entity_list
 from partages_bench.schema import SampleRecord
+from partages_bench.stats import as_statistic
 
 CATEGORIES = ("cor", "inc", "par", "mis", "spu")
+_COR, _MIS, _SPU = (CATEGORIES.index(category) for category in ("cor", "mis", "spu"))
 UNKNOWN_LABEL = "?"
 
 
@@ -85,16 +87,22 @@ SCHEMAS = (
 )
 
 
-def match(gold: Sequence[Span], predicted: Sequence[Span], schema: Schema) -> Counter[str]:
-    """COR/INC/PAR/MIS/SPU counts of one document under one schema (see the module docstring)."""
-    gold, predicted = sorted(gold), sorted(predicted)
-    counts: Counter[str] = Counter(dict.fromkeys(CATEGORIES, 0))
+def _match(gold: Sequence[Span], predicted: Sequence[Span], schema: Schema) -> list[int]:
+    """COR, INC, PAR, MIS, SPU (``CATEGORIES``) of spans already sorted: a prediction's
+    candidates end at the first gold span starting after it."""
+    counts = [0] * len(CATEGORIES)
+    if not gold or not predicted:  # most labels of a document: nothing to match
+        counts[_MIS], counts[_SPU] = len(gold), len(predicted)
+        return counts
+    near_miss = CATEGORIES.index(schema.near_miss)
     taken: set[int] = set()
     for prediction in predicted:
         best: int | None = None
         near: int | None = None
         for index, candidate in enumerate(gold):
-            if index in taken or not _overlap(prediction, candidate):
+            if candidate.start >= prediction.end:
+                break
+            if index in taken or candidate.end <= prediction.start:
                 continue
             if schema.correct(prediction, candidate):
                 if best is None or _distance(prediction, candidate) < _distance(
@@ -104,15 +112,33 @@ def match(gold: Sequence[Span], predicted: Sequence[Span], schema: Schema) -> Co
             elif near is None:
                 near = index
         if best is not None:
-            counts["cor"] += 1
+            counts[_COR] += 1
             taken.add(best)
         elif near is not None:
-            counts[schema.near_miss] += 1
+            counts[near_miss] += 1
             taken.add(near)
         else:
-            counts["spu"] += 1
-    counts["mis"] = len(gold) - len(taken)
+            counts[_SPU] += 1
+    counts[_MIS] = len(gold) - len(taken)
     return counts
+
+
+def match(gold: Sequence[Span], predicted: Sequence[Span], schema: Schema) -> Counter[str]:
+    """COR/INC/PAR/MIS/SPU counts of one document under one schema (see the module docstring)."""
+    return Counter(
+        dict(zip(CATEGORIES, _match(sorted(gold), sorted(predicted), schema), strict=True))
+    )
+
+
+@lru_cache(maxsize=16)
+def _stat_keys(labels: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys of ``score_spans``, in its order: per schema, the totals then each label's."""
+    return tuple(
+        f"{schema.name}{scope}_{category}"
+        for schema in SCHEMAS
+        for scope in ("", *(f".{label}" for label in labels))
+        for category in CATEGORIES
+    )
 
 
 def score_spans(
@@ -126,20 +152,23 @@ def score_spans(
 
     ``unplaced`` holds the labels of predictions that have no span (hallucinated texts): each
     is spurious in every schema, overall and for its label."""
-    stats: dict[str, float] = {}
+    labels = tuple(labels)
+    gold, predicted = sorted(gold), sorted(predicted)
+    by_label: dict[str, tuple[list[Span], list[Span]]] = {label: ([], []) for label in labels}
+    for side, spans in enumerate((gold, predicted)):
+        for span in spans:
+            if span.label in by_label:
+                by_label[span.label][side].append(span)
+    spurious = Counter(unplaced)
+    scopes = [(gold, predicted, len(unplaced))]
+    scopes += [(*by_label[label], spurious[label]) for label in labels]
+    values: list[int] = []
     for schema in SCHEMAS:
-        counts = match(gold, predicted, schema)
-        counts["spu"] += len(unplaced)
-        stats |= {f"{schema.name}_{category}": n for category, n in counts.items()}
-        for label in labels:
-            counts = match(
-                [s for s in gold if s.label == label],
-                [s for s in predicted if s.label == label],
-                schema,
-            )
-            counts["spu"] += unplaced.count(label)
-            stats |= {f"{schema.name}.{label}_{category}": n for category, n in counts.items()}
-    return stats
+        for scope_gold, scope_predicted, unplaced_here in scopes:
+            counts = _match(scope_gold, scope_predicted, schema)
+            counts[_SPU] += unplaced_here
+            values += counts
+    return dict(zip(_stat_keys(labels), map(as_statistic, values), strict=True))
 
 
 # --- labels ---------------------------------------------------------------------------------

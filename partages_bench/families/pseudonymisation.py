@@ -45,6 +45,7 @@ problems           ``unparsable``: 1 for unusable output; ``hallucinated_num/_de
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -55,16 +56,17 @@ from difflib import SequenceMatcher
 from itertools import accumulate, combinations, groupby, pairwise
 from typing import Any
 
+import numpy as np
 from stdnum.fr import nir
 
 from partages_bench.families.extraction import (
     ParsedEntities,
     Span,
-    fold,
     fold_char,
     parse_entity_list,
     strip_thinking,
 )
+from partages_bench.stats import as_statistic
 
 LABELS = (
     "NOM",
@@ -128,38 +130,67 @@ _DIGIT = re.compile(r"\d")
 _SHORT_MENTION = 2
 
 
+_TOKEN_OR_GAP = re.compile(f"({_TOKEN.pattern})")
+
+
+class _FoldTable(dict[int, str]):
+    """``extraction.fold_char`` of each character code met, for ``str.translate``."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = folded = fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def _fold(text: str) -> str:
+    """``extraction.fold(text)`` in one ``str.translate``: each note and output is folded several
+    times, and calling ``fold_char`` once per character was a large part of scoring one."""
+    return text.translate(_FOLD_TABLE)
+
+
 @dataclass(frozen=True)
-class _Token:
-    start: int
-    end: int
-    norm: str
+class _Tokens:
+    """A text's normalised tokens and their character offsets, one tuple of each."""
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    norms: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.norms)
+
+    def overlapping(self, start: int, end: int) -> range:
+        """Indices of the tokens overlapping characters ``[start, end)``."""
+        first = bisect_right(self.ends, start)
+        return range(first, max(first, bisect_left(self.starts, end)))
 
 
+@functools.lru_cache(maxsize=65536)  # surrogates are compared again and again
 def normalise(text: str) -> str:
     """The tokens of ``text`` joined by single spaces: ``"M. DUPONT-Léa, 12/03"`` →
     ``"m dupont lea 12 03"``; punctuation is only a separator."""
-    return " ".join(_TOKEN.findall(fold(text)))
+    return " ".join(_TOKEN.findall(_fold(text)))
 
 
-def _tokens(text: str) -> list[_Token]:
-    """Normalised tokens with their character offsets in ``text``."""
-    pieces = [fold_char(char) for char in text]
-    origin = [index for index, piece in enumerate(pieces) for _ in piece]
-    return [
-        _Token(origin[m.start()], origin[m.end() - 1] + 1, m.group())
-        for m in _TOKEN.finditer("".join(pieces))
-    ]
+def _tokens(text: str) -> _Tokens:
+    """Normalised tokens with their character offsets in ``text``: split of the folded text
+    into gaps and tokens, offsets the running sum of their lengths, mapped back to ``text``
+    only where a character folds to more or less than one ("œ" → "oe")."""
+    parts = _TOKEN_OR_GAP.split(_fold(text))  # gap, token, gap, …, token, gap
+    offsets = list(accumulate(map(len, parts), initial=0))
+    starts, ends = offsets[1:-1:2], offsets[2::2]
+    if any(len(fold_char(char)) != 1 for char in set(text)):
+        lengths = np.fromiter(map(len, map(fold_char, text)), np.intp, len(text))
+        origin = np.repeat(np.arange(len(text)), lengths)
+        starts = origin[starts].tolist()
+        ends = (origin[np.subtract(ends, 1, dtype=np.intp)] + 1).tolist()
+    return _Tokens(tuple(starts), tuple(ends), tuple(parts[1::2]))
 
 
 def _digits(text: str) -> str:
-    return "".join(_DIGIT.findall(fold(text)))
-
-
-def _token_range(tokens: Sequence[_Token], start: int, end: int) -> range:
-    """Indices of the tokens overlapping characters ``[start, end)``."""
-    first = bisect_right([t.end for t in tokens], start)
-    last = bisect_left([t.start for t in tokens], end)
-    return range(first, max(first, last))
+    return "".join(_DIGIT.findall(_fold(text)))
 
 
 # --- formats (also used by the rule-based baseline) ---------------------------------------
@@ -218,7 +249,7 @@ def find_dates(text: str) -> list[tuple[int, int, Date]]:
 
 
 def _month_number(name: str) -> int:
-    folded = fold(name)
+    folded = _fold(name)
     return next(number for prefix, number in _MONTH_PREFIXES if folded.startswith(prefix))
 
 
@@ -242,14 +273,17 @@ class _Published:
 
     tokens: str
     digit_runs: list[list[str]]
+    digits: str  # each run's digits, runs separated by "|": what a number must be a piece of
     dates: list[Date]
 
 
 def _published(output: str) -> _Published:
-    folded = fold(output)
+    folded = _fold(output)
+    runs = [_DIGIT_GROUP.findall(m.group()) for m in _DIGIT_RUN.finditer(folded)]
     return _Published(
         tokens=f" {' '.join(_TOKEN.findall(folded))} ",
-        digit_runs=[_DIGIT_GROUP.findall(m.group()) for m in _DIGIT_RUN.finditer(folded)],
+        digit_runs=runs,
+        digits="|".join("".join(run) for run in runs),
         dates=[date for _, _, date in find_dates(folded)],
     )
 
@@ -297,7 +331,7 @@ def _leaked(mention: str, label: str, published: _Published, kept: bool) -> bool
     The test is on the whole output: a mention whose text also occurs outside identifiers
     counts as leaked, since the reader cannot tell which occurrence was the identifier.
     """
-    folded = fold(mention)
+    folded = _fold(mention)
     tokens = _TOKEN.findall(folded)
     if kept or sum(map(len, tokens)) <= _SHORT_MENTION:
         return kept
@@ -305,10 +339,13 @@ def _leaked(mention: str, label: str, published: _Published, kept: bool) -> bool
         return True
     if label in NUMERIC_LABELS:
         digits = "".join(_DIGIT.findall(folded))
-        return bool(digits) and any(
-            _joins_groups(run, spelling)
-            for run in published.digit_runs
-            for spelling in _number_spellings(digits, label)
+        spellings = [
+            spelling
+            for spelling in (_number_spellings(digits, label) if digits else ())
+            if spelling in published.digits
+        ]
+        return any(
+            _joins_groups(run, spelling) for run in published.digit_runs for spelling in spellings
         )
     return label in DATE_LABELS and any(
         same_date(gold, seen) for _, _, gold in find_dates(folded) for seen in published.dates
@@ -337,14 +374,14 @@ class _Gold:
     labels: list[str | None]
 
 
-def _gold(note: Note, tokens: Sequence[_Token]) -> _Gold:
+def _gold(note: Note, tokens: _Tokens) -> _Gold:
     """Mentions with their entity (``entity_id`` and label; else the mention alone)."""
     mentions = []
     for index, entity in enumerate(note.get("entities") or []):
         start, end, label = entity["start"], entity["end"], entity["label"]
         entity_id = entity.get("entity_id")
         key = (label, index if entity_id is None else str(entity_id))
-        mentions.append(_Mention(start, end, label, key, _token_range(tokens, start, end)))
+        mentions.append(_Mention(start, end, label, key, tokens.overlapping(start, end)))
     owners: list[int | None] = [None] * len(tokens)
     for index, mention in enumerate(mentions):
         for word in mention.tokens:
@@ -354,23 +391,30 @@ def _gold(note: Note, tokens: Sequence[_Token]) -> _Gold:
     return _Gold(mentions, owners, labels)
 
 
+@functools.cache
+def _column_keys(stat: str, kind: str, label: str) -> tuple[str, str]:
+    """The total and per-label column names, formatted once (``_add`` runs per mention)."""
+    return f"{stat}_{kind}", f"{stat}.{label}_{kind}"
+
+
 def _add(stats: Counter[str], stat: str, kind: str, label: str, amount: int = 1) -> None:
     """Count in the total column and in the label's column."""
-    stats[f"{stat}_{kind}"] += amount
-    stats[f"{stat}.{label}_{kind}"] += amount
+    total, labelled = _column_keys(stat, kind, label)
+    stats[total] += amount
+    stats[labelled] += amount
 
 
-def _clinical_units(note: Note, tokens: Sequence[_Token], gold: _Gold) -> list[range]:
+def _clinical_units(note: Note, tokens: _Tokens, gold: _Gold) -> list[range]:
     """What must survive verbatim: the note's ``keep`` spans; without them, each digit token
     outside PHI (doses, lab values, scores)."""
     keep = note.get("keep")
     if keep is None:
         return [
             range(index, index + 1)
-            for index, token in enumerate(tokens)
-            if gold.labels[index] is None and token.norm.isdigit()
+            for index, norm in enumerate(tokens.norms)
+            if gold.labels[index] is None and norm.isdigit()
         ]
-    return [_token_range(tokens, span["start"], span["end"]) for span in keep]
+    return [tokens.overlapping(span["start"], span["end"]) for span in keep]
 
 
 def _blocks(pairs: Sequence[tuple[int, int]], n_tokens: int) -> list[range | None]:
@@ -400,7 +444,7 @@ def _kept_in_place(words: range, blocks: Sequence[range | None]) -> bool:
 
 def _protection_stats(
     note: Note,
-    tokens: Sequence[_Token],
+    tokens: _Tokens,
     gold: _Gold,
     blocks: Sequence[range | None],
     output: str,
@@ -425,13 +469,13 @@ def _protection_stats(
     for (label, _), leaked in entity_leaked.items():
         _add(stats, "protect", "den", label)
         _add(stats, "protect", "num", label, not leaked)
-    for label, kept in zip(gold.labels, in_place, strict=True):
+    for (label, kept), count in Counter(zip(gold.labels, in_place, strict=True)).items():
         if label is None:
-            stats["utility_den"] += 1
-            stats["utility_num"] += kept
-            stats["redact_fp"] += not kept
+            stats["utility_den"] += count
+            stats["utility_num"] += kept * count
+            stats["redact_fp"] += (not kept) * count
         else:
-            _add(stats, "redact", "fn" if kept else "tp", label)
+            _add(stats, "redact", "fn" if kept else "tp", label, count)
     units = _clinical_units(note, tokens, gold)
     stats["clinical_den"] = len(units)
     stats["clinical_num"] = sum(all(in_place[index] for index in unit) for unit in units)
@@ -440,7 +484,9 @@ def _protection_stats(
 
 def _as_stats(stats: Counter[str]) -> dict[str, float]:
     """The flat per-note dict: every key of ``STAT_KEYS``, zeros included."""
-    return {key: float(stats[key]) for key in STAT_KEYS}
+    flat = dict.fromkeys(STAT_KEYS, as_statistic(0))
+    flat.update((key, as_statistic(value)) for key, value in stats.items() if key in flat)
+    return flat
 
 
 # --- detect mode ----------------------------------------------------------------------------
@@ -473,12 +519,15 @@ def _count_matches(
 def _overlap_matches(gold: Iterable[Span], predicted: Iterable[Span]) -> list[tuple[Span, Span]]:
     """One-to-one (gold, predicted) pairs of the same label that overlap, greedily by largest
     overlap (ties: leftmost gold, then leftmost prediction)."""
+    same_label: dict[str, list[Span]] = {}
+    for p in predicted:
+        same_label.setdefault(p.label, []).append(p)
     candidates = sorted(
         (
             (min(g.end, p.end) - max(g.start, p.start), g, p)
             for g in gold
-            for p in predicted
-            if g.label == p.label and min(g.end, p.end) > max(g.start, p.start)
+            for p in same_label.get(g.label, ())
+            if min(g.end, p.end) > max(g.start, p.start)
         ),
         key=lambda c: (-c[0], c[1], c[2]),
     )
@@ -517,7 +566,7 @@ def score_detect(
     covered = {
         (index, span.label)
         for span in predicted
-        for index in _token_range(tokens, span.start, span.end)
+        for index in tokens.overlapping(span.start, span.end)
     }
     redacted = {index for index, _ in covered}
     kept = [(index, index) for index in range(len(tokens)) if index not in redacted]
@@ -603,12 +652,12 @@ class _Words:
     """A text and its tokens, for the alignment of a rewrite."""
 
     text: str
-    tokens: list[_Token]
+    tokens: _Tokens
 
     def gap(self, index: int) -> str:
         """The separator before word ``index`` as an alignment key: its punctuation, else a line
         break or a space."""
-        raw = self.text[self.tokens[index - 1].end : self.tokens[index].start]
+        raw = self.text[self.tokens.ends[index - 1] : self.tokens.starts[index]]
         return "".join(raw.split()) or ("\n" if "\n" in raw else " ")
 
 
@@ -639,16 +688,19 @@ def _segment(
     the best total of ``_fit`` and ``_gap_match`` (dynamic programming); a region too large
     for that is cut in proportion to the segments' lengths."""
     width = len(words)
+    if len(segments) == 1:  # what the dynamic programming would find, in one step
+        return [words]
     if len(segments) * (width + 1) ** 2 > _MAX_SEGMENTATION_CELLS:
         cuts = list(accumulate(map(len, segments), initial=0))
         bounds = [words.start + cut * width // cuts[-1] for cut in cuts]
         return [range(a, b) for a, b in pairwise(bounds)]
-    norms = [target.tokens[index].norm for index in words]
+    norms = list(target.tokens.norms[words.start : words.stop])  # _fit compares lists
+    gaps = [target.gap(words.start + k) if 0 < k < width else "" for k in range(width + 1)]
     best = [[-math.inf] * (width + 1) for _ in range(len(segments) + 1)]
     back = [[0] * (width + 1) for _ in range(len(segments) + 1)]
     best[0][0] = 0.0
     for s, segment in enumerate(segments):
-        source_norms = [source.tokens[index].norm for index in segment]
+        source_norms = [source.tokens.norms[index] for index in segment]
         boundary = source.gap(segment[-1] + 1) if s + 1 < len(segments) else None
         for j in range(width + 1):
             if best[s][j] == -math.inf:
@@ -656,7 +708,7 @@ def _segment(
             for k in range(j, width + 1):
                 score = best[s][j] + _fit(source_norms, norms[j:k])
                 if boundary is not None and 0 < k < width:
-                    score += _gap_match(boundary, target.gap(words.start + k))
+                    score += _gap_match(boundary, gaps[k])
                 if score > best[s + 1][k]:
                     best[s + 1][k], back[s + 1][k] = score, j
     ranges, end = [], width
@@ -704,15 +756,13 @@ def _aligned_words(
     return aligned
 
 
-def _replacement(
-    output: str, out_tokens: Sequence[_Token], aligned: Sequence[range], words: range
-) -> str:
+def _replacement(output: str, out_tokens: _Tokens, aligned: Sequence[range], words: range) -> str:
     """The output text standing for input ``words``: from the first to the last output word
     aligned to them; empty if they were deleted."""
     targets = [index for word in words for index in aligned[word]]
     if not targets:
         return ""
-    return output[out_tokens[min(targets)].start : out_tokens[max(targets)].end]
+    return output[out_tokens.starts[min(targets)] : out_tokens.ends[max(targets)]]
 
 
 def _surrogate_stats(
@@ -792,7 +842,7 @@ def score_rewrite(note: Note, output: str | None) -> dict[str, float]:
         body = text
     tokens, out_tokens = _tokens(text), _tokens(body)
     gold = _gold(note, tokens)
-    source, target = [t.norm for t in tokens], [t.norm for t in out_tokens]
+    source, target = tokens.norms, out_tokens.norms
     phi = [owner is not None for owner in gold.owners]
     pairs = _equal_pairs(source, target, phi, range(len(source)), range(len(target)))
     stats = _protection_stats(note, tokens, gold, _blocks(pairs, len(tokens)), body)
@@ -840,7 +890,7 @@ _LABEL_ALIASES = {
 def canonical_label(raw: str) -> str | None:
     """One of ``LABELS`` whatever the case, accents, separators or language (NAME → NOM, PHONE →
     TEL, NIR → SECU…); None for an unknown label."""
-    key = "_".join(_TOKEN.findall(fold(raw))).upper()
+    key = "_".join(_TOKEN.findall(_fold(raw))).upper()
     return key if key in LABELS else _LABEL_ALIASES.get(key)
 
 

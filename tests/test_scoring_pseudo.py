@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from partages_bench import scoring
 from partages_bench.cli import app
 from partages_bench.errors import UserError
 from partages_bench.generator import generate_notes, write_jsonl
@@ -115,3 +116,21 @@ def test_generate_pseudo_command(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert [json.loads(line) for line in out.open()] == generate_notes(5, 9, "test")
+
+
+def test_notes_scored_over_processes_give_the_serial_result(
+    gold: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large inputs are scored over one process per core: same values, same order, and a bad
+    prediction still stops the scoring with its one-line error."""
+    predictions = tmp_path / "rules.jsonl"
+    write_jsonl(rule_baseline_predictions(gold), predictions)
+    serial = score_pseudonymisation(gold, predictions, 200, 0)
+    monkeypatch.setattr(scoring, "PARALLEL_NOTES", 2)
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: 2)
+    assert score_pseudonymisation(gold, predictions, 200, 0) == serial
+    rows = [json.loads(line) for line in predictions.open()]
+    rows[5]["entities"] = [{"start": 4, "end": 2, "label": "NOM"}]
+    write_jsonl(rows, predictions)
+    with pytest.raises(UserError, match=r"entities\[0\] has bad offsets 4-2"):
+        score_pseudonymisation(gold, predictions, 200, 0)

@@ -233,17 +233,22 @@ def score_pseudonymisation(
     if not modes:
         raise InputFileError(f"{predictions_path}: predictions need 'entities' or 'text'")
     registry = Registry.discover()
-    results = {}
-    for mode in sorted(modes):
-        work = [
+    ordered = sorted(modes)
+    # Every mode's notes in one map: one pool of workers for all of them.
+    stats = _map_notes(
+        _note_stats,
+        [
             (mode, f"{predictions_path} note '{key}'", note, prediction)
+            for mode in ordered
             for (key, _, prediction), note in zip(pairs, notes, strict=True)
-        ]
+        ],
+    )
+    results = {}
+    for position, mode in enumerate(ordered):
+        mode_stats = stats[position * len(pairs) : (position + 1) * len(pairs)]
         records = [
-            SampleRecord(doc_index=index, doc_id=key, prompt="", output="", target="", stats=stats)
-            for index, ((key, _, _), stats) in enumerate(
-                zip(pairs, _map_notes(_note_stats, work), strict=True)
-            )
+            SampleRecord(doc_index=index, doc_id=key, prompt="", output="", target="", stats=s)
+            for index, ((key, _, _), s) in enumerate(zip(pairs, mode_stats, strict=True))
         ]
         card = registry.card(PSEUDO_CARDS[mode])
         results[mode] = (card, metric_values(card, records, bootstrap_iterations, seed))

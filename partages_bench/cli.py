@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from .errors import RunInterrupted, UserError
-from .names import DEFAULT_SUITE, FAMILIES
+from .names import DEFAULT_SUITE, FAMILIES, QUICK_LIMIT, QUICK_SUITE
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -150,10 +150,18 @@ def run(
     model_args: Annotated[str, typer.Option(help="Backend arguments: k=v,k=v.")] = "",
     tasks: Annotated[
         list[str] | None,
-        typer.Option(help=f"Task names, families ({', '.join(FAMILIES)}) or '{DEFAULT_SUITE}'."),
+        typer.Option(
+            help=f"Task names, families ({', '.join(FAMILIES)}), or a suite: '{DEFAULT_SUITE}' "
+            f"(every task, the default) or '{QUICK_SUITE}' (the demo: one task per family, "
+            f"{QUICK_LIMIT} documents each)."
+        ),
     ] = None,
     limit: Annotated[
-        float | None, typer.Option(help="First N documents per task (below 1: a fraction).")
+        float | None,
+        typer.Option(
+            help=f"First N documents per task (below 1: a fraction; '{QUICK_SUITE}': "
+            f"{QUICK_LIMIT} unless given)."
+        ),
     ] = None,
     num_fewshot: Annotated[int | None, typer.Option(help="Few-shot examples per prompt.")] = None,
     batch_size: Annotated[
@@ -292,11 +300,14 @@ def run(
     elif output is None:
         raise UserError("--output DIR is required (or --resume DIR to continue a run)")
     else:
+        selectors = _split_list(tasks or [DEFAULT_SUITE])
+        if limit is None and QUICK_SUITE in selectors:
+            limit = QUICK_LIMIT
         options = RunOptions(
             output=output,
             model=model,
             model_args=model_args,
-            tasks=_split_list(tasks or [DEFAULT_SUITE]),
+            tasks=selectors,
             include_paths=include_path or [],
             data_dir=data_dir,
             limit=int(limit) if limit is not None and limit >= 1 else limit,

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from .errors import TaskCardError, UnknownTaskError
 from .names import DEFAULT_SUITE as DEFAULT_SUITE
+from .names import QUICK_SUITE, QUICK_TASKS
 from .schema import FAMILIES, TaskCard
 
 ENTRY_POINT_GROUP = "partages_bench.tasks"
@@ -247,11 +248,14 @@ class Registry:
         return self.cards[name]
 
     def select(self, selectors: Sequence[str]) -> list[TaskCard]:
-        """Expand task names, family names and the ``default`` suite, keeping the given order."""
+        """Expand task names, family names and the suites (``default``: every task; ``quick``:
+        the demo's), keeping the given order."""
         chosen: dict[str, TaskCard] = {}
         for selector in selectors:
             if selector == DEFAULT_SUITE:
                 matched = list(self.cards.values())
+            elif selector == QUICK_SUITE:
+                matched = [self.card(name) for name in QUICK_TASKS]
             elif selector in FAMILIES:
                 matched = [c for c in self.cards.values() if c.family == selector]
             else:

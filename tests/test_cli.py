@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from partages_bench.data import DATASETS
+from partages_bench.names import QUICK_LIMIT, QUICK_TASKS
 
 
 def cli(
@@ -113,35 +114,37 @@ def test_data_list_shows_the_six_datasets(shared_data: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_real_default_model_end_to_end(tmp_path: Path, shared_data: Path) -> None:
-    """The embedded SmolLM2 GGUF through lm-eval's hf backend on real FrenchMedMCQA items."""
+def test_readme_demo_runs_the_quick_suite(tmp_path: Path, shared_data: Path) -> None:
+    """The README's main job: the embedded SmolLM2 GGUF through lm-eval's hf backend on the
+    quick suite, one task per family on real data (the mirror stands in for the download)."""
     output = tmp_path / "demo"
     result = cli(
         "run",
         "--model",
         "default",
         "--tasks",
-        "frenchmedmcqa",
-        "--limit",
-        "8",
-        "--data-dir",
-        str(shared_data),
+        "quick",
         "--output",
         str(output),
-        "--batch-size",
-        "8",
+        env={"PARTAGES_BENCH_DATA": str(shared_data)},
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads((output / "report.json").read_text())
     assert report["model"]["name"] == "SmolLM2-135M-Instruct.Q4_1"
     assert report["model"]["args"]["gguf_file"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
-    task = report["tasks"]["frenchmedmcqa"]
-    assert task["n_samples"] == 8 and task["num_fewshot"] == 3
+    assert report["provenance"]["limit"] == QUICK_LIMIT
+    assert list(report["tasks"]) == list(QUICK_TASKS)
+    for name, task in report["tasks"].items():
+        assert task["skipped"] is None, name
+        assert task["n_samples"] == QUICK_LIMIT, name
+        assert task["primary_metric"] in task["metrics"], name
+    assert report["tasks"]["frenchmedmcqa"]["num_fewshot"] == 3
     samples = [json.loads(line) for line in (output / "samples/frenchmedmcqa.jsonl").open()]
     # The real model, shown three examples, answers in letters that the parser reads.
     assert sum(s["stats"]["unparsable"] for s in samples) < len(samples)
     shown = cli("report", "show", str(output), env={"COLUMNS": "200"})
-    assert shown.returncode == 0 and "hamming" in shown.stdout
+    assert shown.returncode == 0 and "frenchmedmcqa" in shown.stdout
 
 
 @pytest.mark.e2e

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from partages_bench.errors import TaskCardError, UnknownTaskError
+from partages_bench.names import FAMILIES, QUICK_TASKS
 from partages_bench.registry import Registry, builtin_tasks_dir, validate_path
 
 TASK_DIR = builtin_tasks_dir() / "qa" / "frenchmedmcqa"
@@ -49,6 +50,11 @@ def test_select_by_family_suite_and_name() -> None:
         "mediqal_mcqu",
     ]
     assert "frenchmedmcqa" in [c.name for c in registry.select(["default"])]
+    quick = registry.select(["quick"])
+    assert [c.name for c in quick] == list(QUICK_TASKS)
+    assert sorted(c.family for c in quick) == sorted(FAMILIES)  # one task per family
+    # Real data wherever the family has some: only pseudonymisation's notes are generated.
+    assert [c.family for c in quick if c.dataset is None] == ["pseudonymisation"]
     with pytest.raises(UnknownTaskError, match="unknown task 'nope'"):
         registry.select(["nope"])
 

@@ -310,7 +310,8 @@ def _ner_predicted(
     where: str, text: str, record: dict[str, Any], read_label: Callable[[str], str]
 ) -> tuple[list[Span], list[str], int]:
     """Predicted spans, labels of the texts found nowhere, and how many entities were listed;
-    entities come with offsets ``{start, end, label}`` or with texts ``{text, label}``."""
+    entities come with offsets ``{start, end, label}`` or with texts ``{text, label}``. A span
+    listed twice stays twice (nervaluate counts the second spurious): never merged."""
     spans, items = [], []
     entities = _entity_list(where, record)
     for i, entity in enumerate(entities):
@@ -322,7 +323,7 @@ def _ner_predicted(
         else:
             raise InputFileError(f"{where}: entities[{i}] needs start and end, or text")
     grounding = ground_entities(text, items)
-    return sorted({*spans, *grounding.spans}), grounding.hallucinated, len(entities)
+    return sorted([*spans, *grounding.spans]), grounding.hallucinated, len(entities)
 
 
 def score_ner(

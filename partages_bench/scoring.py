@@ -24,7 +24,7 @@ from .families.pseudonymisation import (
     LABELS,
     Span,
     canonical_label,
-    ground,
+    ground_listing,
     score_detect,
     score_rewrite,
 )
@@ -186,8 +186,15 @@ def _detected(where: str, note: dict[str, Any], entities: Any) -> dict[str, floa
         for e in entities
         if isinstance(e, dict) and (label := canonical_label(str(e.get("label", "")))) is not None
     ]
-    spans, hallucinated = ground(note["text"], items)
-    return score_detect(note, spans, parsed=True, hallucinated=hallucinated, n_items=len(items))
+    grounded = ground_listing(note["text"], items)
+    return score_detect(
+        note,
+        grounded.redacted,
+        parsed=True,
+        hallucinated=grounded.hallucinated,
+        n_items=len(items),
+        listed=grounded.listed,
+    )
 
 
 def _note_stats(item: tuple[str, str, dict[str, Any], dict[str, Any]]) -> dict[str, float]:

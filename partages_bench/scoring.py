@@ -24,7 +24,7 @@ from .families.pseudonymisation import (
     LABELS,
     Span,
     canonical_label,
-    ground,
+    ground_listing,
     score_detect,
     score_rewrite,
 )
@@ -186,8 +186,15 @@ def _detected(where: str, note: dict[str, Any], entities: Any) -> dict[str, floa
         for e in entities
         if isinstance(e, dict) and (label := canonical_label(str(e.get("label", "")))) is not None
     ]
-    spans, hallucinated = ground(note["text"], items)
-    return score_detect(note, spans, parsed=True, hallucinated=hallucinated, n_items=len(items))
+    grounded = ground_listing(note["text"], items)
+    return score_detect(
+        note,
+        grounded.redacted,
+        parsed=True,
+        hallucinated=grounded.hallucinated,
+        n_items=len(items),
+        listed=grounded.listed,
+    )
 
 
 def _note_stats(item: tuple[str, str, dict[str, Any], dict[str, Any]]) -> dict[str, float]:
@@ -310,7 +317,8 @@ def _ner_predicted(
     where: str, text: str, record: dict[str, Any], read_label: Callable[[str], str]
 ) -> tuple[list[Span], list[str], int]:
     """Predicted spans, labels of the texts found nowhere, and how many entities were listed;
-    entities come with offsets ``{start, end, label}`` or with texts ``{text, label}``."""
+    entities come with offsets ``{start, end, label}`` or with texts ``{text, label}``. A span
+    listed twice stays twice (nervaluate counts the second spurious): never merged."""
     spans, items = [], []
     entities = _entity_list(where, record)
     for i, entity in enumerate(entities):
@@ -322,7 +330,7 @@ def _ner_predicted(
         else:
             raise InputFileError(f"{where}: entities[{i}] needs start and end, or text")
     grounding = ground_entities(text, items)
-    return sorted({*spans, *grounding.spans}), grounding.hallucinated, len(entities)
+    return sorted([*spans, *grounding.spans]), grounding.hallucinated, len(entities)
 
 
 def score_ner(

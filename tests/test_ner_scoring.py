@@ -115,11 +115,18 @@ def _documents(draw: st.DrawFn) -> tuple[list[list[Span]], list[list[Span]]]:
         ).map(lambda t: Span(t[0], t[0] + t[1], t[2]))
         return st.lists(one, max_size=8, unique_by=lambda s: (s.start, s.end, s.label))
 
+    def repeated(predicted: list[Span]) -> list[Span]:
+        """Some predictions listed again (a model repeating itself)."""
+        if not predicted:
+            return predicted
+        again = draw(st.lists(st.sampled_from(predicted), max_size=3))
+        return [*predicted, *again]
+
     n = draw(st.integers(1, 5))
     gold = [[s for s in draw(spans()) if s.label != UNKNOWN_LABEL] for _ in range(n)]
     # nervaluate infers its loader from the first gold document: keep one entity there.
     gold[0] = gold[0] or [Span(0, 3, "DISO")]
-    return gold, [draw(spans()) for _ in range(n)]
+    return gold, [repeated(draw(spans())) for _ in range(n)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -221,8 +228,30 @@ def test_occurrences_ignore_case_accents_and_spacing() -> None:
 def test_grounding_uses_each_occurrence_once_left_to_right() -> None:
     items = [("cancer", "DISO"), ("cancer", "DISO"), ("cancer", "DISO"), ("tumeur", "DISO")]
     grounding = ground(TEXT, items)
-    assert grounding.spans == [Span(28, 34, "DISO"), Span(48, 54, "DISO")]
+    # The third "cancer" has no occurrence left: the first one again, a span predicted twice.
+    assert grounding.spans == [Span(28, 34, "DISO"), Span(28, 34, "DISO"), Span(48, 54, "DISO")]
     assert grounding.hallucinated == ["DISO"] and grounding.repeated == 1
+
+
+def test_a_repeated_span_is_spurious_as_in_nervaluate() -> None:
+    """Issue 17: gold 2 spans, prediction 3 with one repeated. nervaluate's strict precision is
+    2/3; merging the repeat gave 1.0."""
+    gold = [[Span(0, 6, "DISO"), Span(10, 16, "ANAT")]]
+    predicted = [[Span(0, 6, "DISO"), Span(0, 6, "DISO"), Span(10, 16, "ANAT")]]
+    _assert_agree(gold, predicted)
+    columns = _ours(gold, predicted)
+    assert AGGREGATIONS["span_precision"](columns, "strict") == pytest.approx(2 / 3)
+    assert AGGREGATIONS["span_recall"](columns, "strict") == 1.0
+    assert columns["strict_spu"].sum() == 1 and columns["strict.DISO_spu"].sum() == 1
+    reference = _nervaluate(gold, predicted)["overall"]["strict"]
+    assert (reference.precision, reference.spurious) == (pytest.approx(2 / 3), 1)
+
+
+def test_a_model_repeating_an_entity_pays_for_it_in_a_run() -> None:
+    output = '[{"text": "fièvre", "label": "DISO"}, {"text": "Fièvre", "label": "DISO"}]'
+    doc = {"text": "Patiente avec fièvre.", "entities": [{"start": 14, "end": 20, "label": "DISO"}]}
+    stats = score_answer(doc, output, LABELS, READ)
+    assert (stats["strict_cor"], stats["strict_spu"], stats["strict_mis"]) == (1, 1, 0)
 
 
 @pytest.mark.parametrize(

@@ -180,3 +180,32 @@ def test_offline_scoring_names_the_bad_record(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "predictions.jsonl doc 'b': entities[0] has bad offsets 3-99" in result.stderr
+
+
+def test_offline_scoring_counts_a_repeated_span_as_nervaluate_does(tmp_path: Path) -> None:
+    """Issue 17: gold 2 spans, prediction 3 with one repeated; once merged before scoring (P =
+    1.0), now spurious as in nervaluate (strict P = 2/3), by offsets or by texts."""
+    from nervaluate import Evaluator
+
+    from partages_bench.scoring import score_ner
+
+    reference = Evaluator(
+        [[{"label": "DISO", "start": 0, "end": 5}, {"label": "DISO", "start": 10, "end": 13}]],
+        [[{"label": "DISO", "start": s, "end": e} for s, e in ((0, 5), (0, 5), (10, 13))]],
+        tags=["DISO"],
+        loader="dict",
+    ).evaluate()["overall"]["strict"]
+    assert reference.precision == pytest.approx(2 / 3)
+    two_spans = [
+        {**GOLD[1], "entities": [*GOLD[1]["entities"], {"start": 10, "end": 14, "label": "DISO"}]}
+    ]
+    gold = _write_jsonl(tmp_path / "gold.jsonl", two_spans)
+    repeated = [
+        [{"start": 0, "end": 6, "label": "DISO"}] * 2 + [{"start": 10, "end": 14, "label": "DISO"}],
+        [{"text": "Fièvre", "label": "DISO"}] * 2 + [{"text": "toux", "label": "DISO"}],
+    ]
+    for entities in repeated:
+        predictions = _write_jsonl(tmp_path / "p.jsonl", [{"doc_id": "b", "entities": entities}])
+        _, metrics = score_ner(gold, predictions, 0, 0)
+        assert metrics["strict_precision"].value == pytest.approx(reference.precision)
+        assert metrics["strict_recall"].value == reference.recall == 1.0

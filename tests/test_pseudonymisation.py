@@ -18,6 +18,7 @@ from partages_bench.families.pseudonymisation import (
     Span,
     find_dates,
     ground,
+    ground_listing,
     normalise,
     parse_detected,
     redact,
@@ -91,7 +92,15 @@ def test_every_statistic_of_every_label_is_emitted_in_both_modes() -> None:
         assert list(stats) == list(STAT_KEYS)
         assert all(isinstance(value, float) for value in stats.values())
     for label in LABELS:
-        for key in ("leak.{}_num", "redact.{}_fp", "protect.{}_den", "span_overlap.{}_fn"):
+        for key in (
+            "leak.{}_num",
+            "redact.{}_fp",
+            "protect.{}_den",
+            "span_overlap.{}_fn",
+            "redact_eds.{}_fn",
+            "redact_full_eds.{}_den",
+            "token_eds.{}_fp",
+        ):
             assert key.format(label) in STAT_KEYS
     assert detect_with(empty, [])["doc_leak"] == 0.0
 
@@ -117,6 +126,9 @@ def test_a_perfect_detection_leaks_nothing_and_matches_every_span() -> None:
     assert stats["redact_fn"] == 0 and stats["redact_fp"] == 0
     assert stats["span_strict_tp"] == 10 and stats["span_strict_fp"] == stats["span_strict_fn"] == 0
     assert stats["span_overlap_tp"] == 10
+    assert stats["span_unlabelled_tp"] == 10 and stats["span_unlabelled_fp"] == 0
+    assert stats["redact_eds_fn"] == stats["token_eds_fp"] == stats["token_eds_fn"] == 0
+    assert stats["redact_full_eds_num"] == stats["redact_full_eds_den"] == 1
     # surrogate statistics belong to rewrite mode
     assert stats["surrogate_valid_den"] == stats["consistent_den"] == stats["merged"] == 0
 
@@ -475,6 +487,65 @@ def test_grounding_finds_numbers_in_another_spelling() -> None:
     assert ground("score 20/21 en 2021", [("2021", "DATE")]) == ([Span(15, 19, "DATE")], 0)
 
 
+KHELIFI = make_note(
+    "Mme Yasmine KHELIFI, joignable à y.khelifi@orange.fr. Mme KHELIFI va bien.",
+    ("Yasmine", "PRENOM"),
+    ("KHELIFI", "NOM", "k"),
+    ("y.khelifi@orange.fr", "MAIL"),
+    ("KHELIFI", "NOM", "k"),
+)
+
+
+def test_span_scores_count_what_was_listed_and_redaction_every_occurrence() -> None:
+    """Issue 17: a surname listed once is redacted wherever it stands — in the e-mail address
+    too, and in its second mention — but span scores count the one span listed: no spurious NOM
+    nested in the MAIL span, and the unlisted second mention is a missed span."""
+    items = [("Khelifi", "NOM"), ("y.khelifi@orange.fr", "MAIL")]
+    grounded = ground_listing(KHELIFI["text"], items)
+    text = KHELIFI["text"]
+    assert [(text[s.start : s.end], s.label) for s in grounded.listed] == [
+        ("KHELIFI", "NOM"),
+        ("y.khelifi@orange.fr", "MAIL"),
+    ]
+    assert [text[s.start : s.end] for s in grounded.redacted] == [
+        "KHELIFI",
+        "y.khelifi@orange.fr",
+        "khelifi",
+        "KHELIFI",
+    ]
+    stats = score_detect(
+        KHELIFI, grounded.redacted, True, grounded.hallucinated, 2, listed=grounded.listed
+    )
+    strict = [stats[f"span_strict_{kind}"] for kind in ("tp", "fp", "fn")]
+    assert strict == [2, 0, 2]  # PRENOM and the second KHELIFI missed, nothing spurious
+    assert [stats[f"span_overlap_{kind}"] for kind in ("tp", "fp", "fn")] == [2, 0, 2]
+    assert [stats[f"span_unlabelled_{kind}"] for kind in ("tp", "fp", "fn")] == [2, 0, 2]
+    # what a reader sees: both surnames and the address are gone, the first name leaks
+    assert (stats["leak_num"], stats["leak_den"]) == (1, 4)
+    assert stats["leak.NOM_num"] == stats["leak.MAIL_num"] == 0
+    # before issue 17 the span scores read the redacted spans: a NOM spurious in the MAIL
+    merged = score_detect(KHELIFI, grounded.redacted, True, 0, 2)
+    assert [merged[f"span_strict_{kind}"] for kind in ("tp", "fp", "fn")] == [3, 1, 1]
+    assert {k: v for k, v in merged.items() if not k.startswith(("span_", "token_eds"))} == {
+        k: v for k, v in stats.items() if not k.startswith(("span_", "token_eds"))
+    }
+
+
+def test_a_listed_text_avoids_occurrences_inside_another_listed_text() -> None:
+    """The address before the surname: the surname listed once is placed on its own mention,
+    not on the piece of the address that comes first."""
+    text = "Contact : y.khelifi@orange.fr (Mme KHELIFI)."
+    items = [("Khelifi", "NOM"), ("y.khelifi@orange.fr", "MAIL")]
+    grounded = ground_listing(text, items)
+    assert [(text[s.start : s.end], s.label) for s in grounded.listed] == [
+        ("y.khelifi@orange.fr", "MAIL"),
+        ("KHELIFI", "NOM"),
+    ]
+    # alone, the address piece is the only place: it is taken
+    alone = ground_listing("Contact : y.khelifi@orange.fr.", [("Khelifi", "NOM")])
+    assert [(s.start, s.end) for s in alone.listed] == [(12, 19)]
+
+
 def test_detect_from_messy_output_end_to_end() -> None:
     output = 'Identifiants : [{"text": "DUPONT", "label": "NAME"}, {"text": "Anne", "label": "PR'
     parsed = parse_detected(output)
@@ -559,10 +630,18 @@ def test_detect_statistics_are_consistent(
     listed = {text.casefold() for text, _ in items}
     assert all(note["text"][s.start : s.end].casefold() in listed for s in spans)
     check_consistent(score_detect(note, spans, True, hallucinated, len(items)), sum(sizes))
+    grounded = ground_listing(note["text"], items)
+    assert grounded.redacted == spans and set(grounded.listed) <= set(spans)
+    assert len(grounded.listed) <= len(items) - hallucinated
+    with_listed = score_detect(note, spans, True, hallucinated, len(items), grounded.listed)
+    check_consistent(with_listed, sum(sizes))
+    assert with_listed["span_strict_fp"] <= score_detect(note, spans, True, 0, 0)["span_strict_fp"]
     perfect = detect_with(note, gold_spans(note))
     check_consistent(perfect, sum(sizes))
     assert perfect["redact_fn"] == perfect["redact_fp"] == 0
     assert perfect["span_strict_fp"] == perfect["span_strict_fn"] == 0
+    assert perfect["span_unlabelled_fp"] == perfect["span_unlabelled_fn"] == 0
+    assert perfect["redact_eds_fn"] == perfect["token_eds_fp"] == perfect["token_eds_fn"] == 0
 
 
 @settings(max_examples=300, deadline=None)

@@ -69,6 +69,35 @@ def test_offsets_and_eds_schema_are_accepted(tmp_path: Path) -> None:
     assert metrics["f1"].value == pytest.approx(2 / 3)
 
 
+def test_listed_texts_score_spans_once_and_redact_everywhere(tmp_path: Path) -> None:
+    """Issue 17: the surname listed once is also redacted inside the e-mail address, which
+    protects the note but adds no spurious NOM span."""
+    text = "Mme KHELIFI, joignable à y.khelifi@orange.fr."
+    gold = tmp_path / "gold.jsonl"
+    write_jsonl(
+        [
+            {
+                "note_id": "k",
+                "text": text,
+                "entities": [
+                    {"start": 4, "end": 11, "label": "NOM"},
+                    {"start": 25, "end": 44, "label": "MAIL"},
+                ],
+            }
+        ],
+        gold,
+    )
+    predictions = tmp_path / "p.jsonl"
+    listed = [{"text": "Khelifi", "label": "NOM"}, {"text": "y.khelifi@orange.fr", "label": "MAIL"}]
+    write_jsonl([{"note_id": "k", "entities": listed}], predictions)
+    metrics = score_pseudonymisation(gold, predictions, 0, 0)["detect"][1]
+    assert metrics["precision"].value == metrics["recall"].value == 1.0
+    assert metrics["unlabelled_f1"].value == 1.0
+    assert metrics["leak_rate"].value == 0.0 and metrics["redact_eds"].value == 1.0
+    assert metrics["token_precision_eds"].value == 1.0
+    assert metrics["redact_full_eds"].value == 1.0
+
+
 def test_bad_gold_offsets_name_the_note(tmp_path: Path) -> None:
     gold = tmp_path / "g.jsonl"
     write_jsonl(
@@ -104,6 +133,8 @@ def test_cli_rule_baseline_then_score(gold: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     scored = json.loads(result.stdout)
     assert {"leak_rate", "doc_leak_rate", "f1"} <= set(scored["detect"])
+    eds = ("redact_eds", "redact_full_eds", "token_precision_eds", "token_f1_eds")
+    assert {*eds, "unlabelled_f1", "redact_eds/label=MAIL"} <= set(scored["detect"])
     assert {"leak_rate", "utility", "surrogate_validity"} <= set(scored["rewrite"])
     # Regexes find no names: some identifiers always leak.
     assert 0 < scored["detect"]["leak_rate"]["value"] < 1

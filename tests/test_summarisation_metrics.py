@@ -60,6 +60,11 @@ def test_rouge_equals_rouge_score_on_plain_ascii() -> None:
             assert ours[name] == pytest.approx(theirs[name].fmeasure, abs=1e-12)
 
 
+def test_rouge_spells_out_ligatures() -> None:
+    """œ and æ are two letters each: "cœur" and "coeur" are one word (the README's rule)."""
+    assert rouge("cœur et ex æquo", "coeur et ex aequo") == dict.fromkeys(ROUGE_TYPES, 1.0)
+
+
 def test_rouge_is_one_for_the_same_text() -> None:
     text = "Mme X., 67 ans, hospitalisée pour œdème aigu du poumon."
     assert rouge(text, text) == dict.fromkeys(ROUGE_TYPES, 1.0)

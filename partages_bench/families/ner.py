@@ -227,7 +227,8 @@ def occurrences(text: str, listed: str) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Grounding:
-    """Predicted spans of one answer, and the listed items that found no place."""
+    """Predicted spans of one answer (a span twice when the answer repeats it), and the listed
+    items that found no place."""
 
     spans: list[Span]
     hallucinated: list[str]
@@ -239,9 +240,12 @@ def ground(text: str, items: Sequence[tuple[str, str]]) -> Grounding:
     occurrence (``occurrences``) not already taken with that label. An item whose text is
     nowhere in the document is **hallucinated** (its label is kept: a spurious prediction with
     no span, counted in ``hallucination_rate`` too); one whose occurrences are all taken is
-    **repeated** and adds nothing (listing "fièvre" twice takes the second "fièvre" of the text,
-    a third listing of it nothing)."""
+    **repeated**: listing "fièvre" twice takes the second "fièvre" of the text, a third listing
+    of it is the first "fièvre" again — a span predicted twice, which the matching scores as
+    nervaluate scores a span listed twice (the second finds its gold span taken: spurious, or a
+    near miss of another overlapping gold span). A model that repeats itself pays for it."""
     taken: set[Span] = set()
+    spans: list[Span] = []
     hallucinated: list[str] = []
     repeated = 0
     for listed, label in items:
@@ -252,9 +256,11 @@ def ground(text: str, items: Sequence[tuple[str, str]]) -> Grounding:
         free = next((Span(s, e, label) for s, e in where if Span(s, e, label) not in taken), None)
         if free is None:
             repeated += 1
+            spans.append(Span(*where[0], label))
         else:
             taken.add(free)
-    return Grounding(sorted(taken), hallucinated, repeated)
+            spans.append(free)
+    return Grounding(sorted(spans), hallucinated, repeated)
 
 
 # --- one document -------------------------------------------------------------------------------

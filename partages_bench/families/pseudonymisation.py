@@ -17,7 +17,17 @@ mode, it overlaps no predicted span. Unusable output protects nothing: unparsabl
 empty prediction, an empty rewrite is scored as the unchanged note; both count in ``unparsable``.
 
 Tokens are maximal runs of letters or of digits after NFKC, case folding and accent stripping
-(``normalise``). Every note yields every key of ``STAT_KEYS`` (per label for all 13 labels):
+(``normalise``), except for the eds-pseudo statistics, on edsnlp's tokens.
+
+In detect mode a system's spans play two parts. The spans **listed** — one per listed item, as
+``ground_listing`` places it, or the offsets a system gives — are what span and label-aware token
+scores compare with the gold (``span_*``, ``token_eds``). The spans **redacted** — the listed ones
+and every other occurrence of a listed text — are what a reader of the output no longer sees,
+which leak, protection, redaction, utility and clinical statistics score. A surname listed once
+and redacted wherever it stands, inside an e-mail address too, protects the whole note without
+adding spurious NOM spans.
+
+Every note yields every key of ``STAT_KEYS`` (per label for all 13 labels):
 
 =================  ===========================================================================
 statistic          keys (``{L}``: each of the 13 labels) and rule
@@ -31,8 +41,12 @@ token redaction    ``redact_tp/fp/fn``, ``redact.{L}_tp/fp/fn``: tp = gold PHI t
                    only (0 in rewrite mode: per-label precision means nothing there)
 protection         ``protect_num/_den``, ``protect.{L}_num/_den``: entities none of whose
                    mentions leaked / entities
-spans              ``span_strict_tp/fp/fn``, ``span_overlap_tp/fp/fn`` and per label: detect
-                   mode only, zeros in rewrite mode (``_span_stats``)
+spans              ``span_strict_tp/fp/fn``, ``span_overlap_tp/fp/fn`` and per label,
+                   ``span_unlabelled_tp/fp/fn``: detect mode only, zeros in rewrite mode
+                   (``_span_stats``), of the spans the system *listed* (see below)
+eds-pseudo         ``redact_eds_tp/fp/fn``, ``redact_full_eds_num/_den``, ``token_eds_tp/fp/fn``
+                   and per label: eds-pseudo's « Redact », « Redact Full » and token scores on
+                   edsnlp's tokens, punctuation included (``eds_scores``); detect mode only
 utility            ``utility_num/_den``: non-PHI tokens in place / non-PHI tokens
 clinical           ``clinical_num/_den``: ``keep`` spans whose every token is in place /
                    ``keep`` spans; a note without ``keep`` counts its digit tokens outside PHI
@@ -59,6 +73,7 @@ from typing import Any
 import numpy as np
 from stdnum.fr import nir
 
+from partages_bench.families.eds_scores import eds_counts
 from partages_bench.families.extraction import (
     ParsedEntities,
     Span,
@@ -93,6 +108,10 @@ _LABELLED_COUNTS = {
     "protect": ("num", "den"),
     "span_strict": ("tp", "fp", "fn"),
     "span_overlap": ("tp", "fp", "fn"),
+    # eds-pseudo's token scores (``eds_scores``), detect mode only
+    "redact_eds": ("tp", "fp", "fn"),
+    "redact_full_eds": ("num", "den"),
+    "token_eds": ("tp", "fp", "fn"),
 }
 _PLAIN_STATS = (
     "doc_leak",
@@ -108,6 +127,9 @@ _PLAIN_STATS = (
     "unparsable",
     "hallucinated_num",
     "hallucinated_den",
+    "span_unlabelled_tp",
+    "span_unlabelled_fp",
+    "span_unlabelled_fn",
 )
 STAT_KEYS = _PLAIN_STATS + tuple(
     f"{stat}{scope}_{kind}"
@@ -541,7 +563,8 @@ def _overlap_matches(gold: Iterable[Span], predicted: Iterable[Span]) -> list[tu
 
 
 def _span_stats(gold: set[Span], predicted: set[Span]) -> Counter[str]:
-    """Strict (same start, end, label) and overlap (``_overlap_matches``) span counts."""
+    """Strict (same start, end, label), overlap (``_overlap_matches``) and unlabelled (same
+    start and end, labels ignored: the sets of boundaries compared) span counts."""
     stats: Counter[str] = Counter()
     _count_matches(stats, "span_strict", gold & predicted, predicted - gold, gold - predicted)
     pairs = _overlap_matches(gold, predicted)
@@ -549,16 +572,28 @@ def _span_stats(gold: set[Span], predicted: set[Span]) -> Counter[str]:
     _count_matches(
         stats, "span_overlap", matched_gold, predicted - matched_pred, gold - matched_gold
     )
+    gold_bounds = {(span.start, span.end) for span in gold}
+    predicted_bounds = {(span.start, span.end) for span in predicted}
+    stats["span_unlabelled_tp"] = len(gold_bounds & predicted_bounds)
+    stats["span_unlabelled_fp"] = len(predicted_bounds - gold_bounds)
+    stats["span_unlabelled_fn"] = len(gold_bounds - predicted_bounds)
     return stats
 
 
 def score_detect(
-    note: Note, spans: Sequence[Span], parsed: bool, hallucinated: int, n_items: int
+    note: Note,
+    spans: Sequence[Span],
+    parsed: bool,
+    hallucinated: int,
+    n_items: int,
+    listed: Sequence[Span] | None = None,
 ) -> dict[str, float]:
     """Per-note statistics of a detect-mode answer (grounded spans, or offsets from a non-LLM
     system): the note with ``spans`` redacted is what a reader would see. A token is in place
     unless a predicted span overlaps it; ``redact.{L}_fp`` counts tokens outside PHI under a
-    span predicted as L (a token under spans of two labels counts for both)."""
+    span predicted as L (a token under spans of two labels counts for both). ``listed``: the
+    spans the system listed (``ground_listing``), which span and token scores compare with the
+    gold; None when they are ``spans`` themselves (offsets)."""
     text = note["text"]
     tokens = _tokens(text)
     gold = _gold(note, tokens)
@@ -576,7 +611,10 @@ def score_detect(
     for index, label in covered:
         if gold.labels[index] is None:
             stats[f"redact.{label}_fp"] += 1
-    stats.update(_span_stats({Span(m.start, m.end, m.label) for m in gold.mentions}, predicted))
+    gold_spans = [Span(m.start, m.end, m.label) for m in gold.mentions]
+    chosen = predicted if listed is None else set(listed)
+    stats.update(_span_stats(set(gold_spans), chosen))
+    stats.update(eds_counts(text, gold_spans, chosen, predicted, LABELS))
     stats["unparsable"] = int(not parsed)
     stats["hallucinated_num"] = hallucinated
     stats["hallucinated_den"] = n_items
@@ -918,26 +956,56 @@ def _occurrences(text: str, listed: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in pattern.finditer(text)]
 
 
-def ground(text: str, items: Sequence[tuple[str, str]]) -> tuple[list[Span], int]:
-    """Spans of the listed (text, label) items in the note, and how many were hallucinated.
+@dataclass(frozen=True)
+class Grounded:
+    """A detect-mode answer placed in its note: the spans listed (one per listed item that found
+    a free occurrence), the spans redacted (those and every other occurrence of a listed text)
+    and how many listed texts are nowhere in the note."""
+
+    listed: list[Span]
+    redacted: list[Span]
+    hallucinated: int
+
+
+def _nested(where: tuple[int, int], others: Iterable[tuple[int, int]]) -> bool:
+    """Whether ``where`` lies inside another, longer occurrence."""
+    return any(s <= where[0] and where[1] <= e and (s, e) != where for s, e in others)
+
+
+def ground_listing(text: str, items: Sequence[tuple[str, str]]) -> Grounded:
+    """Where the listed (text, label) items stand in the note.
 
     Items are grounded in order, each to the leftmost occurrence of its text (``_occurrences``)
-    that no earlier item took; an item whose text is nowhere in the note is hallucinated; an
-    item whose occurrences are all taken adds nothing. Then **every other occurrence of a listed
+    that no earlier item took — an occurrence nested inside an occurrence of another listed text
+    (the surname inside the e-mail address the answer also lists) only when no other is free; an
+    item whose text is nowhere in the note is hallucinated; an item whose occurrences are all
+    taken adds nothing. These are the **listed** spans. Then **every other occurrence of a listed
     text is redacted too**, labelled by the first item listing it: a system that found "Dupont"
-    protects every "Dupont" of the note.
+    protects every "Dupont" of the note. Listed and extra occurrences are the **redacted** spans.
     """
     found = {listed: _occurrences(text, listed) for listed, _ in items}
+    everywhere = {where for places in found.values() for where in places}
+    nested = {where for where in everywhere if _nested(where, everywhere)}
     taken: dict[tuple[int, int], str] = {}
     hallucinated = 0
     for listed, label in items:
         if not found[listed]:
             hallucinated += 1
             continue
-        free = next((where for where in found[listed] if where not in taken), None)
+        ordered = sorted(found[listed], key=nested.__contains__)
+        free = next((where for where in ordered if where not in taken), None)
         if free is not None:
             taken[free] = label
+    listed_spans = sorted(Span(start, end, label) for (start, end), label in taken.items())
     for listed, label in items:
         for where in found[listed]:
             taken.setdefault(where, label)
-    return sorted(Span(start, end, label) for (start, end), label in taken.items()), hallucinated
+    redacted = sorted(Span(start, end, label) for (start, end), label in taken.items())
+    return Grounded(listed_spans, redacted, hallucinated)
+
+
+def ground(text: str, items: Sequence[tuple[str, str]]) -> tuple[list[Span], int]:
+    """The redacted spans of the listed items (``ground_listing``) and how many were
+    hallucinated."""
+    grounded = ground_listing(text, items)
+    return grounded.redacted, grounded.hallucinated

@@ -14,7 +14,7 @@ from typing import Any
 
 from partages_bench.data import load_splits
 from partages_bench.families.pseudonymisation import (
-    ground,
+    ground_listing,
     parse_detected,
     score_detect,
     score_rewrite,
@@ -86,8 +86,16 @@ def doc_to_target_rewrite(doc: dict[str, Any]) -> str:
 
 def process_results_detect(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     parsed = parse_detected(results[0])
-    spans, hallucinated = ground(doc["text"], parsed.items)
-    return {"stats": score_detect(doc, spans, parsed.parsed, hallucinated, len(parsed.items))}
+    grounded = ground_listing(doc["text"], parsed.items)
+    stats = score_detect(
+        doc,
+        grounded.redacted,
+        parsed.parsed,
+        grounded.hallucinated,
+        len(parsed.items),
+        listed=grounded.listed,
+    )
+    return {"stats": stats}
 
 
 def process_results_rewrite(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ reimplemented here from their source, read at these commits:
 
 The rules, per note (a document of eds-pseudo's scorer):
 
-1. **Tokens** (``eds_tokens``): ``EDSTokenizer``'s regular expression, verbatim: abbreviations
+1. **Tokens** (``eds_tokens``): ``EDSTokenizer``'s rules, restated: abbreviations
    ``Dr.``, ``Pr.``, ``M.``, ``Mme.``, ``Mlle.``, ``ep.``; acronyms with a dot; numbers
    (``\\d+``, or one decimal digit after ``.``/``,``); each punctuation character alone; each
    newline or tab alone; a run of spaces; any other run up to a digit, punctuation or space (a
@@ -59,28 +59,22 @@ from typing import Any
 
 from partages_bench.families.extraction import Span
 
-# edsnlp v0.17.0, edsnlp/language.py: TOKENIZER_EXCEPTIONS and EDSTokenizer.__init__, verbatim.
-_TOKENIZER_EXCEPTIONS = [r"Dr\.", r"Pr\.", r"M\.", r"Mme\.", r"Mlle\.", r"(?i:(?:ep\.))"]
-_PUNCT = "[:punct:]" + (
-    "\"'\u02ca\uff02\u3003\u05f2\u1cd3\u2033\u05f4\u2036\u02f6\u02ba\u201c\u201d\u02dd"
+# The rules of edsnlp v0.17.0's EDSTokenizer (edsnlp/language.py), restated in one pattern: a
+# token, then at most one space that belongs to it. Character classes are the ``regex`` module's
+# POSIX ones, as edsnlp's.
+_QUOTES = "\"'\u02ca\uff02\u3003\u05f2\u1cd3\u2033\u05f4\u2036\u02f6\u02ba\u201c\u201d\u02dd"
+_PUNCTUATION = "[:punct:]" + _QUOTES  # inside a character class
+_TOKEN_RULES = (
+    r"Dr\.|Pr\.|M\.|Mme\.|Mlle\.|(?i:ep\.)",  # titles kept whole, with their dot
+    r"[A-Z][A-Z0-9]*\.(?=\w)",  # an acronym's part, with its dot, before a word character
+    r"\d+(?:[.,]\d(?![.,]?[0-9]))?",  # a number, with one decimal digit if no more follow
+    f"[{_PUNCTUATION}]",  # one punctuation character
+    r"[\n\r\t]",  # one line break or tab
+    r"[^\S\r\n\t]+",  # a run of spaces
+    # anything else up to a digit, punctuation or space, with an apostrophe before a letter
+    rf"[^\d{_PUNCTUATION}'\n[:space:]]+(?:['\u02ca](?=[[:alpha:]]|$))?",
 )
-_NUM_LIKE = r"\d+(?:[.,]\d(?![.,]?[0-9])|(?![.,]?[0-9]))?"
-_SEP = rf"\d{_PUNCT}'\n[:space:]"
-_DEFAULT = rf"[^{_SEP}]+(?:['ˊ](?=[[:alpha:]]|$))?"
-_EXCEPTIONS = "|".join(_TOKENIZER_EXCEPTIONS)
-_ACRONYM = r"[A-Z][A-Z0-9]*[.](?=[^\W])"
-EDS_TOKEN_PATTERN = rf"""(?x)
-        (
-            {_EXCEPTIONS}    # tokenizer exceptions like M., Dr., etc
-            |{_ACRONYM}      # acronyms
-            |{_NUM_LIKE}     # numbers
-            |[{_PUNCT}]      # punctuations
-            |[\n\r\t]       # new lines or tabs
-            |[^\S\r\n\t]+   # multi-spaces
-            |{_DEFAULT}      # anything else: most often alpha-numerical words
-        )                   # followed by
-        ([^\S\r\n\t])?      # an optional space
-        """
+EDS_TOKEN_PATTERN = "(" + "|".join(_TOKEN_RULES) + r")([^\S\r\n\t])?"
 
 
 @functools.cache

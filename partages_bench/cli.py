@@ -112,6 +112,13 @@ IncludePaths = Annotated[
     list[Path] | None,
     typer.Option("--include-path", help="Extra folder of task YAML (repeatable)."),
 ]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        help="Replace what the output folder holds when it is not this command's earlier "
+        "output (else such a folder is refused)."
+    ),
+]
 DataDir = Annotated[
     Path | None,
     typer.Option(
@@ -258,6 +265,7 @@ def run(
     ] = None,
     include_path: IncludePaths = None,
     data_dir: DataDir = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Evaluate a model on tasks and write DIR/report.json, report.md and samples/.
 
@@ -321,6 +329,7 @@ def run(
             bertscore_layers=bertscore_layers,
             backend=backend,
             shard=shard,
+            overwrite=overwrite,
         )
     report = run_tasks(options, _console())
     _print_report(report)
@@ -630,13 +639,14 @@ def report_merge(
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the merged run.")],
     include_path: IncludePaths = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Merge runs spread over nodes into the report (and samples/) a single run would write."""
     from .merge import merge_reports, write_merged
     from .registry import Registry
 
     report, samples = merge_reports(runs, Registry.discover(include_path or []))
-    write_merged(output, report, samples)
+    write_merged(output, report, samples, overwrite)
     _print_report(report)
     _console().print(f"report written to [bold]{output / 'report.json'}[/]")
 
@@ -730,6 +740,7 @@ def rerun(
         bool,
         typer.Option(help="Run even with another partages-bench, library or Python version."),
     ] = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Repeat a run from its recorded options and check that the new report matches exactly:
     model identity, task and data hashes, sample counts, every metric and CI.
@@ -739,7 +750,7 @@ def rerun(
     from .rerun import rerun as repeat
     from .rerun import verdict_table
 
-    old, _, found = repeat(folder, output, data_dir, allow_other_software, _console())
+    old, _, found = repeat(folder, output, data_dir, allow_other_software, _console(), overwrite)
     _console().print(verdict_table(old, found))
     for difference in found:
         print(f"differs: {difference}")  # plain: one line each, never wrapped

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .outputs import inside, write_lines, write_text
 from .privacy import phi_masker, salt_for
 from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
 from .stats import MetricSpec, estimate_all
@@ -25,6 +25,9 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 RUN_OPTIONS_JSON = "run.json"  # the options of a run, for --resume and rerun
 SAMPLES_DIR = "samples"
+CACHE_DIR = "cache"  # the run's response cache (runner), for --resume
+# Everything a run writes in its folder; the file that marks a complete output last.
+RUN_ENTRIES = (SAMPLES_DIR, CACHE_DIR, RUN_OPTIONS_JSON, REPORT_MD, REPORT_JSON)
 # Fields of lm-eval's dumped task config that name this machine, not the task.
 _MACHINE_FIELDS = ("config_source",)
 _MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
@@ -246,12 +249,6 @@ def skipped_result(card: TaskCard, reason: str) -> TaskResult:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def prepare_output(folder: Path) -> None:
     """Create the run folder and prove it is writable before any model is loaded."""
     try:
@@ -263,14 +260,18 @@ def prepare_output(folder: Path) -> None:
         raise UserError(f"{folder}: output folder is not writable ({exc.strerror})") from None
 
 
+def samples_path(folder: Path, task: str) -> Path:
+    """``folder/samples/<task>.jsonl``, refused if it would resolve outside ``folder``."""
+    return inside(folder, SAMPLES_DIR, f"{task}.jsonl")
+
+
 def write_samples(folder: Path, task: str, records: Iterable[SampleRecord]) -> None:
-    lines = "".join(record.model_dump_json() + "\n" for record in records)
-    _write_atomic(folder / SAMPLES_DIR / f"{task}.jsonl", lines)
+    write_lines(samples_path(folder, task), (record.model_dump_json() + "\n" for record in records))
 
 
 def write_report(folder: Path, report: Report) -> None:
-    _write_atomic(folder / REPORT_JSON, report.model_dump_json(indent=2) + "\n")
-    _write_atomic(folder / REPORT_MD, render_markdown(report))
+    write_text(inside(folder, REPORT_JSON), report.model_dump_json(indent=2) + "\n")
+    write_text(inside(folder, REPORT_MD), render_markdown(report))
 
 
 def load_report(path: Path) -> Report:

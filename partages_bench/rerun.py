@@ -89,12 +89,14 @@ def rerun(
     data_dir: Path | None,
     other_software: bool,
     console: Console,
+    overwrite: bool = False,
 ) -> tuple[Report, Report, list[Difference]]:
     """Repeat the run in ``folder`` into ``output`` (default ``folder/rerun``) and compare.
 
     Other software (partages-bench, a library, Python) is refused before anything runs: the
     scores could differ for that reason alone. ``other_software`` runs anyway, with a warning;
-    another git commit of the same version is only a warning."""
+    another git commit of the same version is only a warning. ``output`` must be new, empty or
+    an earlier rerun with the same options, else ``overwrite``."""
     old = load_report(folder)
     overrides = {} if data_dir is None else {"data_dir": data_dir}
     options = recorded_options(folder, overrides, "rerun")
@@ -113,7 +115,7 @@ def rerun(
     changed += _changed("git_sha", old.provenance, here["git_sha"])
     for line in changed:
         console.print(f"[yellow]warning[/] {line}", soft_wrap=True)  # one line, greppable
-    new = run(replace(options, output=output, command=list(sys.argv)), console)
+    new = run(replace(options, output=output, command=list(sys.argv), overwrite=overwrite), console)
     return old, new, differences(old, new)
 
 

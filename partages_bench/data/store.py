@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +23,7 @@ from typing import BinaryIO
 from partages_bench.data.catalog import DatasetSpec, SourceFile, get_dataset, read_checksums
 from partages_bench.data.converters import Splits
 from partages_bench.errors import ChecksumError, DatasetMissingError, UserError
+from partages_bench.outputs import atomic_path as atomic_path
 
 DATA_ENV = "PARTAGES_BENCH_DATA"
 HOME_ENV = "PARTAGES_BENCH_HOME"
@@ -145,22 +144,6 @@ def verify(spec: DatasetSpec, folder: Path) -> dict[str, str]:
             raise checksum_error(spec.name, str(path), expected, actual, hint)
         actual_sha256[source.local_path] = actual
     return actual_sha256
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``target`` that replaces it only if the block succeeds.
-
-    A crash, a failed download or a bad checksum thus never leaves a partial file where a good one
-    is expected.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
-    try:
-        yield temp
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def cache_key(spec: DatasetSpec, sha256s: Mapping[str, str]) -> str:

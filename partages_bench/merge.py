@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import UserError
 from .models import identity_key
 from .outputs import check_output_folder, replace_entries, staging_folder
+from .privacy import combined_in_clear
 from .registry import Registry
 from .report import (
     RUN_ENTRIES,
@@ -27,6 +28,7 @@ from .report import (
     data_hash,
     load_report,
     metric_values,
+    samples_path,
     write_report,
     write_samples,
 )
@@ -75,7 +77,7 @@ def _load(folder: Path) -> Report:
 
 def read_samples(folder: Path, result: TaskResult) -> list[SampleRecord]:
     """A task's per-sample log, checked to be the one its report was scored from."""
-    path = folder / SAMPLES_DIR / f"{result.name}.jsonl"
+    path = samples_path(folder, result.name)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -154,6 +156,9 @@ def _merge_task(
             "metrics": metric_values(card, records, settings.bootstrap_iterations, settings.seed),
             "n_samples": len(records),
             "data_hash": data_hash(records),
+            "samples_in_clear": combined_in_clear(
+                report.tasks[card.name].samples_in_clear for _, report in runs
+            ),
         }
     )
     return result, records

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .errors import UserError
 from .outputs import inside, write_lines, write_text
-from .privacy import phi_masker, salt_for
+from .privacy import IDENTIFIER_FAMILIES, phi_masker, salt_for
 from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
 from .stats import MetricSpec, estimate_all
 
@@ -218,7 +220,7 @@ def score_task(
     logged = sorted(lm_eval_results["samples"][card.name], key=lambda s: s["doc_id"])
     config = lm_eval_results["configs"][card.name]
     hashed = task_hash(config)
-    masked = card.family == "pseudonymisation" and not log_phi
+    masked = card.family in IDENTIFIER_FAMILIES and not log_phi
     records = sample_records(card, logged, salt_for(hashed) if masked else None, fewshot_phi)
     hashes = hashed, data_hash(records)
     if enrich is not None:
@@ -234,6 +236,7 @@ def score_task(
         num_fewshot=int(config.get("num_fewshot") or 0),
         task_hash=hashes[0],
         data_hash=hashes[1],
+        samples_in_clear=card.family in IDENTIFIER_FAMILIES and log_phi,
     )
     return result, records
 
@@ -281,6 +284,10 @@ def load_report(path: Path) -> Report:
         return Report.model_validate_json(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{file}: no report here") from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "top level"
+        raise UserError(f"{file}: not a valid report ({field}: {error['msg']})") from None
     except ValueError as exc:
         first = str(exc).splitlines()
         detail = first[1] if len(first) > 1 else first[0]

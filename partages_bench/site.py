@@ -31,8 +31,8 @@ from markupsafe import Markup, escape
 
 from .errors import UserError
 from .merge import read_samples
-from .outputs import copy_file, replace_entries, staging_folder, write_text
-from .report import REPORT_JSON, REPORT_MD, SAMPLES_DIR
+from .outputs import copy_file, inside, replace_entries, staging_folder, write_text
+from .report import REPORT_JSON, REPORT_MD, samples_path
 from .schema import (
     Leaderboard,
     LeaderboardCell,
@@ -385,10 +385,13 @@ def _reference_samples(
         )
     for row in rows[:compared_runs]:
         if task in row.samples_withheld:
-            notes.append(f"{row.label}: sample texts withheld (identifiers logged in clear)")
+            notes.append(
+                f"{row.label}: sample texts withheld (identifiers logged in clear, or not "
+                "recorded as masked)"
+            )
             continue
         folder = Path(row.source)
-        if not (folder / SAMPLES_DIR / f"{task}.jsonl").is_file():
+        if not samples_path(folder, task).is_file():
             notes.append(f"{row.label}: no sample log published")
             continue
         try:
@@ -450,7 +453,7 @@ def _copy_report(row: LeaderboardRow, out: Path) -> list[str]:
     """Copy the run's report files into ``reports/<slug>/``; the names of those that exist."""
     copied = []
     for name in (REPORT_JSON, REPORT_MD):
-        source = Path(row.source) / name
+        source = inside(Path(row.source), name)
         if source.is_file():
             copy_file(source, out / "reports" / row.slug / name)
             copied.append(name)

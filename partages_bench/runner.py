@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -439,16 +440,16 @@ def run(options: RunOptions, console: Console) -> Report:
         remove_entries(options.output, (SAMPLES_DIR, CACHE_DIR))
         save_run_options(options)
     for name, reason in skipped.items():
-        console.print(f"[yellow]skipped[/] {name}: {reason}")
+        console.print(f"[yellow]skipped[/] {name}: {escape(reason)}")
     for note in report.model.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{escape(note)}[/]")
     if not runnable:
         console.print(
             "[yellow]no task left to run[/]" if previous else "[yellow]no task can run here[/]"
         )
         return _finish(options, report, cards, tasks, started, spent)
 
-    console.print(f"loading model [bold]{report.model.name}[/] ({options.model})…")
+    console.print(f"loading model [bold]{escape(report.model.name)}[/] ({escape(options.model)})…")
     lm = backend.load(options.batch_size)
     from lm_eval.api.model import CachingLM
     from lm_eval.tasks import TaskManager
@@ -489,7 +490,8 @@ def run(options: RunOptions, console: Console) -> Report:
                         ) from None
                     if isinstance(exc, KeyboardInterrupt):
                         console.print(
-                            f"continue with: partages-bench run --resume {options.output}"
+                            "continue with: partages-bench run --resume "
+                            + escape(str(options.output))
                         )
                     raise
                 write_samples(options.output, card.name, records)

@@ -143,8 +143,18 @@ def board_csv(board: Leaderboard) -> str:
         for column in board.columns:
             cell = row.cells.get(column.key)
             values += ["" if cell is None else _csv_value(getattr(cell, f)) for f in fields]
-        writer.writerow([row.slug, row.label, row.model.backend, *values])
+        writer.writerow([*map(_csv_text, (row.slug, row.label, row.model.backend)), *values])
     return out.getvalue()
+
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(text: str) -> str:
+    """A text cell (a model's name is the user's) as a spreadsheet shows it, never as a formula:
+    prefixed with ``'`` when it starts like one."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 def _csv_value(value: float | int | bool | None) -> str:

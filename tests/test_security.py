@@ -1,11 +1,17 @@
-"""Issue 18, security: identifiers are never published in clear, and a report cannot make a
-command read or write outside its run folder. Each attack of the issue is reproduced here."""
+"""Issue 18, security: identifiers are never published in clear, a report cannot make a command
+read or write outside its run folder, and untrusted text is never interpreted (CSV formulas, rich
+markup, a download that never ends). Each attack of the issue is reproduced here."""
 
 from __future__ import annotations
 
+import csv
+import importlib
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import quiet
@@ -13,7 +19,7 @@ from conftest import run_options as options
 from test_cli import assert_one_line_error, cli
 from test_merge import QA, REGISTRY, edit, with_task, write_run
 
-from partages_bench.errors import UserError
+from partages_bench.errors import DataPullError, UserError
 from partages_bench.generator import generate_notes
 from partages_bench.leaderboard import build_leaderboard, load_runs
 from partages_bench.merge import merge_reports, write_merged
@@ -29,7 +35,9 @@ from partages_bench.report import (
 )
 from partages_bench.runner import RunOptions, run, run_settings
 from partages_bench.schema import MetricCard, SampleRecord, TaskCard
-from partages_bench.site import write_site
+from partages_bench.site import board_csv, write_site
+
+pull_module = importlib.import_module("partages_bench.data.pull")
 
 # --- 1. identifiers published in clear ----------------------------------------------------------
 
@@ -321,3 +329,97 @@ def test_document_ids_and_model_names_never_become_paths(tmp_path: Path) -> None
     outside = [*tmp_path.parent.glob("escaped*"), *tmp_path.rglob("*escaped*")]
     assert [path for path in outside if site not in path.parents] == []
     assert "escaped-q0" in (tmp_path / "site" / "out" / "tasks" / QA / "samples-1.html").read_text()
+
+
+# --- 3. low risk: CSV formulas, rich markup, endless downloads ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "cell"),
+    [
+        ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
+        ("+1+2", "'+1+2"),
+        ("-1+2", "'-1+2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("org/model-7b", "org/model-7b"),
+    ],
+)
+def test_csv_cells_are_never_formulas(name: str, cell: str, tmp_path: Path) -> None:
+    folder = write_run(tmp_path / "reports" / "run", {QA: range(3)})
+    edit(
+        folder, lambda r: r.model_copy(update={"model": r.model.model_copy(update={"name": name})})
+    )
+    runs, _ = load_runs(tmp_path / "reports")
+    rows = list(csv.reader(board_csv(build_leaderboard(runs, {}, "t")).splitlines()))
+    assert rows[1][1] == cell
+
+
+@pytest.mark.parametrize("name", ["[/x]", "[red]recoloured[/red]", "a\\"])
+def test_report_show_prints_a_model_name_as_written(name: str, tmp_path: Path) -> None:
+    folder = write_run(tmp_path / "run", {QA: range(3), "mediqal_mcqm": f"skipped [/x] {name}"})
+    edit(
+        folder, lambda r: r.model_copy(update={"model": r.model.model_copy(update={"name": name})})
+    )
+    result = cli("report", "show", str(folder), env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert f"{name} (hf)" in result.stdout and f"skipped [/x] {name}" in result.stdout
+
+
+def test_a_run_prints_paths_holding_markup_as_written(tmp_path: Path) -> None:
+    """A skipped task's reason names the data folder searched: ``[/x]`` in it crashed the run."""
+    data = tmp_path / "[/x]"
+    result = cli(
+        "run",
+        "--tasks",
+        "qa",
+        "--data-dir",
+        str(data),
+        "--output",
+        str(tmp_path / "run"),
+        env={"COLUMNS": "400"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{data}/frenchmedmcqa" in result.stdout
+
+
+class _Endless(BaseHTTPRequestHandler):
+    """A mirror that streams forever (no Content-Length), or declares a huge file."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        if self.path.startswith("/declared/"):
+            self.send_header("Content-Length", str(1 << 40))
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(b"x" * 65536)
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def endless(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_a_download_that_never_ends_is_cut_at_the_cap(
+    declared: bool, endless: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's case: a mirror streaming forever wrote 4.98 GB in 12 s."""
+    monkeypatch.setattr(pull_module, "MAX_FILE_BYTES", 1 << 20)
+    monkeypatch.delenv("PARTAGES_BENCH_OFFLINE")
+    base = f"{endless}/declared" if declared else endless
+    with pytest.raises(DataPullError, match=r"larger than 1048576 bytes"):
+        pull_module.pull("refomed_fr", to=tmp_path / "pulled", base_url=base)
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from partages_bench.data.catalog import DatasetSpec, SourceFile, get_dataset, read_checksums
 from partages_bench.data.converters import Splits
@@ -77,7 +77,11 @@ def is_available(spec: DatasetSpec, data_dir: Path | None = None) -> bool:
     return locate(spec, data_dir) is not None
 
 
-def hash_stream(source: BinaryIO, sink: BinaryIO | None = None) -> str:
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def hash_stream(source: Readable, sink: BinaryIO | None = None) -> str:
     """sha256 of a stream, optionally copying it to ``sink`` in the same pass."""
     digest = hashlib.sha256()
     while chunk := source.read(_CHUNK):

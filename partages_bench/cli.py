@@ -440,7 +440,7 @@ def data_pull(
     from .data import pull
 
     with Progress(console=_console()) as progress:
-        bar = progress.add_task(f"pull {name}", total=None)
+        bar = progress.add_task(f"pull {_text(name)}", total=None)
         folder = pull(
             name,
             to=to,

@@ -365,21 +365,23 @@ def test_report_show_prints_a_model_name_as_written(name: str, tmp_path: Path) -
     assert f"{name} (hf)" in result.stdout and f"skipped [/x] {name}" in result.stdout
 
 
-def test_a_run_prints_paths_holding_markup_as_written(tmp_path: Path) -> None:
-    """A skipped task's reason names the data folder searched: ``[/x]`` in it crashed the run."""
-    data = tmp_path / "[/x]"
-    result = cli(
-        "run",
-        "--tasks",
-        "qa",
-        "--data-dir",
-        str(data),
-        "--output",
-        str(tmp_path / "run"),
-        env={"COLUMNS": "400"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert f"{data}/frenchmedmcqa" in result.stdout
+MARKUP_COMMANDS = [
+    # A skipped task's reason names the data folder searched: "[/x]" in it crashed the run.
+    (["run", "--tasks", "qa", "--data-dir", "TMP/[/x]", "--output", "TMP/run"], 0),
+    (["data", "pull", "[/x]"], 2),  # the progress bar's label
+]
+
+
+@pytest.mark.parametrize(("args", "code"), MARKUP_COMMANDS, ids=["run", "data pull"])
+def test_commands_print_text_holding_markup_as_written(
+    args: list[str], code: int, tmp_path: Path
+) -> None:
+    result = cli(*(arg.replace("TMP", str(tmp_path)) for arg in args), env={"COLUMNS": "400"})
+    if code == 2:
+        assert_one_line_error(result, "'[/x]'")
+    else:
+        assert result.returncode == 0, result.stderr
+        assert f"{tmp_path}/[/x]/frenchmedmcqa" in result.stdout
 
 
 class _Endless(BaseHTTPRequestHandler):

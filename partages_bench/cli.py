@@ -95,6 +95,14 @@ def _console() -> Console:
     return Console()
 
 
+def _text(value: object) -> str:
+    """A user's string (a name, a path, a reason) as rich prints it literally: ``[/x]`` in a
+    model name must neither crash the table nor ``[red]`` recolour it."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
 BertScoreModel = Annotated[
     str | None,
     typer.Option(
@@ -111,6 +119,13 @@ MODEL_FREE_SUMMARY_METRICS = ("rouge", "facts", "unsupported", "length")
 IncludePaths = Annotated[
     list[Path] | None,
     typer.Option("--include-path", help="Extra folder of task YAML (repeatable)."),
+]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        help="Replace what the output folder holds when it is not this command's earlier "
+        "output (else such a folder is refused)."
+    ),
 ]
 DataDir = Annotated[
     Path | None,
@@ -258,6 +273,7 @@ def run(
     ] = None,
     include_path: IncludePaths = None,
     data_dir: DataDir = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Evaluate a model on tasks and write DIR/report.json, report.md and samples/.
 
@@ -321,10 +337,11 @@ def run(
             bertscore_layers=bertscore_layers,
             backend=backend,
             shard=shard,
+            overwrite=overwrite,
         )
     report = run_tasks(options, _console())
     _print_report(report)
-    _console().print(f"report written to [bold]{options.output / 'report.json'}[/]")
+    _console().print(f"report written to [bold]{_text(options.output / 'report.json')}[/]")
 
 
 @tasks_app.command("list")
@@ -351,13 +368,18 @@ def tasks_list(
     table = Table("task", "family", "dataset", "licence", "primary metric", "needs", "version")
     for card in cards:
         table.add_row(
-            card.name,
-            card.family,
-            card.dataset or "(generated)",
-            card.licence,
-            card.primary_metric,
-            card.requires,
-            card.version,
+            *map(
+                _text,
+                (
+                    card.name,
+                    card.family,
+                    card.dataset or "(generated)",
+                    card.licence,
+                    card.primary_metric,
+                    card.requires,
+                    card.version,
+                ),
+            )
         )
     _console().print(table)
 
@@ -402,7 +424,7 @@ def data_list(data_dir: DataDir = None) -> None:
             spec.licence,
             "sha256" if status.pinned_by_sha256 else "revision only",
             "[green]yes[/]" if status.available else "[red]no[/]",
-            str(status.location or f"partages-bench data pull {spec.name}"),
+            _text(status.location or f"partages-bench data pull {spec.name}"),
         )
     _console().print(table)
 
@@ -418,7 +440,7 @@ def data_pull(
     from .data import pull
 
     with Progress(console=_console()) as progress:
-        bar = progress.add_task(f"pull {name}", total=None)
+        bar = progress.add_task(f"pull {_text(name)}", total=None)
         folder = pull(
             name,
             to=to,
@@ -427,11 +449,14 @@ def data_pull(
     from .data import get_dataset
 
     if get_dataset(name).pinned_by_sha256:
-        _console().print(f"[green]ok[/] {name} in {folder}: every file matches its pinned sha256")
+        _console().print(
+            f"[green]ok[/] {_text(name)} in {_text(folder)}: every file matches its pinned sha256"
+        )
     else:
         _console().print(
-            f"[green]ok[/] {name} in {folder}: pinned by revision only; the sha256 of what was "
-            f"received is recorded in {folder / 'SHA256SUMS'} and checked from now on"
+            f"[green]ok[/] {_text(name)} in {_text(folder)}: pinned by revision only; the "
+            f"sha256 of what was received is recorded in {_text(folder / 'SHA256SUMS')} and "
+            "checked from now on"
         )
 
 
@@ -530,7 +555,7 @@ def score_summarisation(
         return
     _print_scores({"summarisation": values}, as_json=False)
     for note in notes:
-        _console().print(f"[yellow]{note}[/]")
+        _console().print(f"[yellow]{_text(note)}[/]")
 
 
 @baseline_app.command("qa-random")
@@ -545,7 +570,7 @@ def baseline_qa_random(
 
     answers = random_qa_predictions(gold, seed)
     write_jsonl(answers, output)
-    _console().print(f"{len(answers)} random answers written to {output}")
+    _console().print(f"{len(answers)} random answers written to {_text(output)}")
 
 
 @baseline_app.command("pseudo-rules")
@@ -559,7 +584,9 @@ def baseline_pseudo_rules(
 
     predictions = rule_baseline_predictions(gold)
     write_jsonl(predictions, output)
-    _console().print(f"{len(predictions)} notes written to {output} (entities and rewritten text)")
+    _console().print(
+        f"{len(predictions)} notes written to {_text(output)} (entities and rewritten text)"
+    )
 
 
 def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> None:
@@ -579,7 +606,7 @@ def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> 
         table = Table("metric", "value [95 % CI]", "better", title=task)
         for name, metric in metrics.items():
             better = "higher" if metric.higher_is_better else "lower"
-            table.add_row(name, format_metric(metric), better)
+            table.add_row(_text(name), format_metric(metric), better)
         _console().print(table)
 
 
@@ -596,7 +623,7 @@ def data_generate_pseudo(
     if split not in ("dev", "test"):
         raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
     write_jsonl(generate_notes(n, seed, split), out)
-    _console().print(f"{n} {split} notes (seed {seed}) written to {out}")
+    _console().print(f"{n} {split} notes (seed {seed}) written to {_text(out)}")
 
 
 @data_app.command("generate-records")
@@ -612,7 +639,7 @@ def data_generate_records(
     if split not in ("dev", "test"):
         raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
     write_jsonl(generate_records(n, seed, split), out)
-    _console().print(f"{n} {split} records (seed {seed}) written to {out}")
+    _console().print(f"{n} {split} records (seed {seed}) written to {_text(out)}")
 
 
 @report_app.command("show")
@@ -630,15 +657,16 @@ def report_merge(
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the merged run.")],
     include_path: IncludePaths = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Merge runs spread over nodes into the report (and samples/) a single run would write."""
     from .merge import merge_reports, write_merged
     from .registry import Registry
 
     report, samples = merge_reports(runs, Registry.discover(include_path or []))
-    write_merged(output, report, samples)
+    write_merged(output, report, samples, overwrite)
     _print_report(report)
-    _console().print(f"report written to [bold]{output / 'report.json'}[/]")
+    _console().print(f"report written to [bold]{_text(output / 'report.json')}[/]")
 
 
 @app.command()
@@ -700,8 +728,8 @@ def compare(
         for m in comparison.metrics:
             style = "red" if m.verdict == "regression" else ""
             table.add_row(
-                m.task + ("" if m.blocking else " (non-blocking)"),
-                m.metric,
+                _text(m.task + ("" if m.blocking else " (non-blocking)")),
+                _text(m.metric),
                 str(m.n_shared),
                 f"{m.baseline:.4f}",
                 f"{m.candidate:.4f}",
@@ -730,6 +758,7 @@ def rerun(
         bool,
         typer.Option(help="Run even with another partages-bench, library or Python version."),
     ] = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Repeat a run from its recorded options and check that the new report matches exactly:
     model identity, task and data hashes, sample counts, every metric and CI.
@@ -739,13 +768,13 @@ def rerun(
     from .rerun import rerun as repeat
     from .rerun import verdict_table
 
-    old, _, found = repeat(folder, output, data_dir, allow_other_software, _console())
+    old, _, found = repeat(folder, output, data_dir, allow_other_software, _console(), overwrite)
     _console().print(verdict_table(old, found))
     for difference in found:
         print(f"differs: {difference}")  # plain: one line each, never wrapped
     if found:
         sys.exit(1)
-    _console().print(f"[green]same[/] scores and hashes as {folder / 'report.json'}")
+    _console().print(f"[green]same[/] scores and hashes as {_text(folder / 'report.json')}")
 
 
 @leaderboard_app.command("build")
@@ -775,7 +804,7 @@ def leaderboard_build(
     write_site(board, out, compared_runs=compare_runs)
     _console().print(
         f"{len(board.rows)} runs, {len(board.variants)} tasks: site written to "
-        f"[bold]{out / 'index.html'}[/]"
+        f"[bold]{_text(out / 'index.html')}[/]"
     )
 
 
@@ -789,14 +818,15 @@ def _print_report(report: Report) -> None:
         "n",
         "metric",
         "value [95 % CI]",
-        title=f"{report.model.name} ({report.model.backend})",
+        title=_text(f"{report.model.name} ({report.model.backend})"),
     )
     for task in report.tasks.values():
         if task.skipped is not None:
-            table.add_row(task.name, "-", "skipped", task.skipped)
+            table.add_row(task.name, "-", "skipped", _text(task.skipped))
             continue
         for metric_name, metric in task.metrics.items():
-            label = f"[bold]{metric_name}[/]" if metric_name == task.primary_metric else metric_name
+            label = _text(metric_name)
+            label = f"[bold]{label}[/]" if metric_name == task.primary_metric else label
             table.add_row(task.name, str(task.n_samples), label, format_metric(metric))
     _console().print(table)
 

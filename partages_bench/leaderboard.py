@@ -10,7 +10,6 @@ scores in one column are always means over the same tasks.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections import defaultdict
@@ -22,7 +21,9 @@ from pathlib import Path
 from . import __version__
 from .errors import UserError
 from .models import identity_key
-from .report import REPORT_JSON, RUN_OPTIONS_JSON, load_report
+from .outputs import inside
+from .privacy import identifiers_in_clear
+from .report import REPORT_JSON, load_report
 from .schema import (
     FAMILIES,
     Leaderboard,
@@ -69,7 +70,7 @@ def load_runs(reports_dir: Path) -> tuple[list[LoadedRun], list[str]]:
         raise UserError(f"{reports_dir}: not a folder of reports")
     runs, skipped = [], []
     for path in sorted(reports_dir.rglob(REPORT_JSON)):
-        report = load_report(path)
+        report = load_report(inside(path.parent, REPORT_JSON))
         if report.provenance.shard is not None:
             skipped.append(
                 f"{path.parent}: shard {report.provenance.shard} of a run (merge the shards "
@@ -244,18 +245,6 @@ def mean_cell(parts: Mapping[str, LeaderboardCell], what: str) -> LeaderboardCel
     return mean_with_interval(list(parts.values()))
 
 
-def _phi_in_clear(run: LoadedRun) -> bool:
-    """Whether the run logged identifiers in clear (``--log-phi``): its pseudonymisation sample
-    texts are then not published."""
-    if "--log-phi" in run.report.provenance.command:
-        return True
-    try:
-        options = json.loads((run.folder / RUN_OPTIONS_JSON).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return bool(options.get("log_phi"))
-
-
 def build_leaderboard(
     runs: Sequence[LoadedRun],
     cards: Mapping[str, TaskCard],
@@ -341,9 +330,7 @@ def build_leaderboard(
             cells={column.key: cells[column.key][slug] for column in columns},
             tasks=dict(run.report.tasks),
             samples_withheld=sorted(
-                name
-                for name, result in run.report.tasks.items()
-                if result.family == "pseudonymisation" and _phi_in_clear(run)
+                name for name, result in run.report.tasks.items() if identifiers_in_clear(result)
             ),
         )
         for slug, run in by_slug.items()

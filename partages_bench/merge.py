@@ -11,7 +11,7 @@ given twice) are refused, naming the folder and the field.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -19,13 +19,16 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import UserError
 from .models import identity_key
+from .outputs import check_output_folder, replace_entries, staging_folder
+from .privacy import combined_in_clear
 from .registry import Registry
 from .report import (
+    RUN_ENTRIES,
     SAMPLES_DIR,
     data_hash,
     load_report,
     metric_values,
-    prepare_output,
+    samples_path,
     write_report,
     write_samples,
 )
@@ -74,7 +77,7 @@ def _load(folder: Path) -> Report:
 
 def read_samples(folder: Path, result: TaskResult) -> list[SampleRecord]:
     """A task's per-sample log, checked to be the one its report was scored from."""
-    path = folder / SAMPLES_DIR / f"{result.name}.jsonl"
+    path = samples_path(folder, result.name)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -153,6 +156,9 @@ def _merge_task(
             "metrics": metric_values(card, records, settings.bootstrap_iterations, settings.seed),
             "n_samples": len(records),
             "data_hash": data_hash(records),
+            "samples_in_clear": combined_in_clear(
+                report.tasks[card.name].samples_in_clear for _, report in runs
+            ),
         }
     )
     return result, records
@@ -230,13 +236,45 @@ def merge_reports(
     return report, {name: records for name, (_, records) in merged.items()}
 
 
+def _merged_from(folders: Sequence[str | Path]) -> set[Path]:
+    return {Path(folder).resolve() for folder in folders}
+
+
+def _previous_merge(merged_from: Sequence[str]) -> Callable[[Path], bool]:
+    """Whether a folder holds a merge of the same runs (merging them again may replace it)."""
+
+    def same_runs(folder: Path) -> bool:
+        try:
+            previous = load_report(folder)
+        except UserError:
+            return False
+        return bool(previous.provenance.merged_from) and _merged_from(
+            previous.provenance.merged_from
+        ) == _merged_from(merged_from)
+
+    return same_runs
+
+
 def write_merged(
-    output: Path, report: Report, samples: Mapping[str, Sequence[SampleRecord]]
+    output: Path,
+    report: Report,
+    samples: Mapping[str, Sequence[SampleRecord]],
+    overwrite: bool = False,
 ) -> None:
-    """``output`` laid out like a run folder: report.json, report.md and samples/<task>.jsonl."""
-    if any(Path(folder).resolve() == output.resolve() for folder in report.provenance.merged_from):
+    """``output`` laid out like a run folder: report.json, report.md and samples/<task>.jsonl.
+
+    ``output`` must be new, empty, or a merge of the same runs (else ``overwrite``); the merge is
+    written aside and moved in whole, so that a failure leaves ``output`` as it was."""
+    merged_from = report.provenance.merged_from
+    if output.resolve() in _merged_from(merged_from):
         raise UserError(f"{output}: --output is one of the merged runs; choose a new folder")
-    prepare_output(output)
-    for task, records in samples.items():
-        write_samples(output, task, records)
-    write_report(output, report)
+    check_output_folder(
+        output, "--output", _previous_merge(merged_from), "a merge of the same runs", overwrite
+    )
+    with staging_folder(output) as staging:
+        (staging / SAMPLES_DIR).mkdir()
+        for task, records in samples.items():
+            write_samples(staging, task, records)
+        write_report(staging, report)
+        # Every entry of a run is replaced: a merged run has no run.json or cache of its own.
+        replace_entries(staging, output, RUN_ENTRIES)

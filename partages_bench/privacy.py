@@ -15,8 +15,32 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .schema import TaskResult
 
 _MIN_DIGITS_FOR_SPELLINGS = 4
+# Families whose documents hold identifiers: their sample logs are masked unless --log-phi.
+IDENTIFIER_FAMILIES = ("pseudonymisation",)
+
+
+def combined_in_clear(values: Iterable[bool | None]) -> bool | None:
+    """``samples_in_clear`` of a log made of several runs' (``report merge``): in clear if any
+    part is, unknown if any part is, else masked."""
+    values = list(values)
+    if True in values:
+        return True
+    return None if None in values else False
+
+
+def identifiers_in_clear(result: TaskResult) -> bool:
+    """Whether a task's sample log may show identifiers in clear, so must not be published: as
+    the report records it (``samples_in_clear``), and where it does not (older reports), for
+    every task of a family whose documents hold identifiers."""
+    if result.samples_in_clear is not None:
+        return result.samples_in_clear
+    return result.family in IDENTIFIER_FAMILIES
 
 
 def _normalise(text: str) -> str:

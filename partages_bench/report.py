@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .errors import UserError
-from .privacy import phi_masker, salt_for
+from .outputs import inside, write_lines, write_text
+from .privacy import IDENTIFIER_FAMILIES, phi_masker, salt_for
 from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
 from .stats import MetricSpec, estimate_all
 
@@ -25,6 +27,9 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 RUN_OPTIONS_JSON = "run.json"  # the options of a run, for --resume and rerun
 SAMPLES_DIR = "samples"
+CACHE_DIR = "cache"  # the run's response cache (runner), for --resume
+# Everything a run writes in its folder; the file that marks a complete output last.
+RUN_ENTRIES = (SAMPLES_DIR, CACHE_DIR, RUN_OPTIONS_JSON, REPORT_MD, REPORT_JSON)
 # Fields of lm-eval's dumped task config that name this machine, not the task.
 _MACHINE_FIELDS = ("config_source",)
 _MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
@@ -215,7 +220,7 @@ def score_task(
     logged = sorted(lm_eval_results["samples"][card.name], key=lambda s: s["doc_id"])
     config = lm_eval_results["configs"][card.name]
     hashed = task_hash(config)
-    masked = card.family == "pseudonymisation" and not log_phi
+    masked = card.family in IDENTIFIER_FAMILIES and not log_phi
     records = sample_records(card, logged, salt_for(hashed) if masked else None, fewshot_phi)
     hashes = hashed, data_hash(records)
     if enrich is not None:
@@ -231,6 +236,7 @@ def score_task(
         num_fewshot=int(config.get("num_fewshot") or 0),
         task_hash=hashes[0],
         data_hash=hashes[1],
+        samples_in_clear=card.family in IDENTIFIER_FAMILIES and log_phi,
     )
     return result, records
 
@@ -246,12 +252,6 @@ def skipped_result(card: TaskCard, reason: str) -> TaskResult:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def prepare_output(folder: Path) -> None:
     """Create the run folder and prove it is writable before any model is loaded."""
     try:
@@ -263,14 +263,18 @@ def prepare_output(folder: Path) -> None:
         raise UserError(f"{folder}: output folder is not writable ({exc.strerror})") from None
 
 
+def samples_path(folder: Path, task: str) -> Path:
+    """``folder/samples/<task>.jsonl``, refused if it would resolve outside ``folder``."""
+    return inside(folder, SAMPLES_DIR, f"{task}.jsonl")
+
+
 def write_samples(folder: Path, task: str, records: Iterable[SampleRecord]) -> None:
-    lines = "".join(record.model_dump_json() + "\n" for record in records)
-    _write_atomic(folder / SAMPLES_DIR / f"{task}.jsonl", lines)
+    write_lines(samples_path(folder, task), (record.model_dump_json() + "\n" for record in records))
 
 
 def write_report(folder: Path, report: Report) -> None:
-    _write_atomic(folder / REPORT_JSON, report.model_dump_json(indent=2) + "\n")
-    _write_atomic(folder / REPORT_MD, render_markdown(report))
+    write_text(inside(folder, REPORT_JSON), report.model_dump_json(indent=2) + "\n")
+    write_text(inside(folder, REPORT_MD), render_markdown(report))
 
 
 def load_report(path: Path) -> Report:
@@ -280,6 +284,10 @@ def load_report(path: Path) -> Report:
         return Report.model_validate_json(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{file}: no report here") from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "top level"
+        raise UserError(f"{file}: not a valid report ({field}: {error['msg']})") from None
     except ValueError as exc:
         first = str(exc).splitlines()
         detail = first[1] if len(first) > 1 else first[0]

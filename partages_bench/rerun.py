@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import UserError
@@ -89,12 +90,14 @@ def rerun(
     data_dir: Path | None,
     other_software: bool,
     console: Console,
+    overwrite: bool = False,
 ) -> tuple[Report, Report, list[Difference]]:
     """Repeat the run in ``folder`` into ``output`` (default ``folder/rerun``) and compare.
 
     Other software (partages-bench, a library, Python) is refused before anything runs: the
     scores could differ for that reason alone. ``other_software`` runs anyway, with a warning;
-    another git commit of the same version is only a warning."""
+    another git commit of the same version is only a warning. ``output`` must be new, empty or
+    an earlier rerun with the same options, else ``overwrite``."""
     old = load_report(folder)
     overrides = {} if data_dir is None else {"data_dir": data_dir}
     options = recorded_options(folder, overrides, "rerun")
@@ -112,14 +115,14 @@ def rerun(
         )
     changed += _changed("git_sha", old.provenance, here["git_sha"])
     for line in changed:
-        console.print(f"[yellow]warning[/] {line}", soft_wrap=True)  # one line, greppable
-    new = run(replace(options, output=output, command=list(sys.argv)), console)
+        console.print(f"[yellow]warning[/] {escape(line)}", soft_wrap=True)  # one line, greppable
+    new = run(replace(options, output=output, command=list(sys.argv), overwrite=overwrite), console)
     return old, new, differences(old, new)
 
 
 def verdict_table(old: Report, found: list[Difference]) -> Table:
     """One row a task (and one for the model if it differs): same, or the fields that differ."""
-    table = Table("task", "verdict", "differs", title=f"rerun of {old.model.name}")
+    table = Table("task", "verdict", "differs", title=f"rerun of {escape(old.model.name)}")
     by_task: dict[str, list[Difference]] = {}
     for difference in found:
         by_task.setdefault(difference.task, []).append(difference)
@@ -128,7 +131,7 @@ def verdict_table(old: Report, found: list[Difference]) -> Table:
     for task in rows:
         if task in by_task:
             fields = ", ".join(d.field for d in by_task[task])
-            table.add_row(task, "[red]differs[/]", fields)
+            table.add_row(escape(task), "[red]differs[/]", escape(fields))
         else:
-            table.add_row(task, "[green]same[/]", "")
+            table.add_row(escape(task), "[green]same[/]", "")
     return table

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -41,10 +43,13 @@ from .data import get_dataset, is_available, missing_message, pull
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
 from .models import ENDPOINTS, Backend, BackendOptions, identity_key
+from .outputs import check_output_folder, remove_entries, write_text
 from .registry import DEFAULT_SUITE, Registry
 from .report import (
+    CACHE_DIR,
     REPORT_JSON,
     RUN_OPTIONS_JSON,
+    SAMPLES_DIR,
     fewshot_mentions,
     load_report,
     prepare_output,
@@ -59,7 +64,6 @@ from .stats import DEFAULT_BOOTSTRAP
 
 DEFAULT_SEED = 1234
 LIBRARIES = ("lm_eval", "transformers", "torch", "datasets", "numpy")
-CACHE_DIR = "cache"
 # What --resume may change: how to reach the model and how fast, never what is evaluated.
 RESUME_OVERRIDES = ("data_dir", "batch_size")
 RESUME_BACKEND_OVERRIDES = ("api_key_env", "concurrency", "max_retries", "timeout")
@@ -87,17 +91,80 @@ class RunOptions:
     backend: BackendOptions = field(default_factory=BackendOptions)
     shard: str | None = None
     resume: bool = False
+    overwrite: bool = False
     command: list[str] = field(default_factory=lambda: list(sys.argv))
+
+
+_BATCH_SIZE = re.compile(r"auto(:[1-9][0-9]*)?|[1-9][0-9]*")
+# Backend options that must be at least 1 (0 for --max-retries) when given.
+_BACKEND_MINIMUM = {
+    "concurrency": 1,
+    "max_retries": 0,
+    "timeout": 1,
+    "max_length": 1,
+    "tensor_parallel_size": 1,
+    "data_parallel_size": 1,
+}
+
+
+def validate_options(options: RunOptions) -> None:
+    """Every option checked before anything is loaded or written (whether it came from the
+    command line or from a ``run.json`` being resumed or re-run): one error naming it."""
+    problems = []
+    if options.limit is not None and not options.limit > 0:
+        problems.append(f"--limit: {options.limit} is not a positive number of documents")
+    if options.num_fewshot is not None and options.num_fewshot < 0:
+        problems.append(f"--num-fewshot: {options.num_fewshot} is negative")
+    if options.batch_size is not None and not _BATCH_SIZE.fullmatch(options.batch_size):
+        problems.append(f"--batch-size: '{options.batch_size}' is not a positive number or auto")
+    if not 0 <= options.seed < 2**32:
+        problems.append(f"--seed: {options.seed} is not between 0 and 2**32 - 1")
+    if options.bootstrap_iterations < 0:
+        problems.append(f"--bootstrap: {options.bootstrap_iterations} is negative")
+    if options.bertscore_layers is not None and options.bertscore_layers < 1:
+        problems.append(f"--bertscore-layers: {options.bertscore_layers} is not a layer")
+    if not options.tasks:
+        problems.append("--tasks: no task given")
+    for name, minimum in _BACKEND_MINIMUM.items():
+        value = getattr(options.backend, name)
+        if value is not None and value < minimum:
+            problems.append(f"--{name.replace('_', '-')}: {value} is below {minimum}")
+    share = options.backend.gpu_memory_utilization
+    if share is not None and not 0 < share <= 1:
+        problems.append(f"--gpu-memory-utilization: {share} is not in (0, 1]")
+    if options.shard is not None:
+        Shard.parse(options.shard)
+    if problems:
+        raise UserError("; ".join(problems))
+
+
+def run_settings(options: RunOptions) -> dict[str, Any]:
+    """The options as ``run.json`` records them (JSON values; the folder, --resume, --overwrite
+    and the command line left out)."""
+    settings = asdict(options)
+    for transient in ("output", "resume", "overwrite", "command"):
+        settings.pop(transient)
+    return json.loads(json.dumps(settings, ensure_ascii=False, default=str))
 
 
 def save_run_options(options: RunOptions) -> None:
     """``DIR/run.json``: what ``--resume DIR`` needs to continue the same run (no secret: the
     API key is only named, by its environment variable)."""
-    settings = asdict(options)
-    for transient in ("output", "resume", "command"):
-        settings.pop(transient)
-    text = json.dumps(settings, indent=2, ensure_ascii=False, default=str) + "\n"
-    (options.output / RUN_OPTIONS_JSON).write_text(text, encoding="utf-8")
+    text = json.dumps(run_settings(options), indent=2, ensure_ascii=False) + "\n"
+    write_text(options.output / RUN_OPTIONS_JSON, text)
+
+
+def _same_run(options: RunOptions) -> Callable[[Path], bool]:
+    """Whether a folder holds a run of these very options (the same command run again)."""
+
+    def same(folder: Path) -> bool:
+        try:
+            recorded = json.loads((folder / RUN_OPTIONS_JSON).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return recorded == run_settings(options)
+
+    return same
 
 
 def recorded_options(folder: Path, overrides: Mapping[str, Any], action: str) -> RunOptions:
@@ -325,8 +392,7 @@ def run(options: RunOptions, console: Console) -> Report:
     if options.data_dir is not None:
         # Task loaders read the mirror location from the environment (see partages_bench.data).
         os.environ["PARTAGES_BENCH_DATA"] = str(options.data_dir)
-    if options.shard is not None:
-        Shard.parse(options.shard)  # a bad --shard is refused before anything is loaded
+    validate_options(options)
     registry = Registry.discover(options.include_paths)
     cards = registry.select(options.tasks)
     previous = _previous_report(options)
@@ -346,17 +412,16 @@ def run(options: RunOptions, console: Console) -> Report:
     if options.batch_size is None:
         options = replace(options, batch_size=backend.default_batch_size)
     runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir, backend.unsupported)
+    if previous is None:
+        what = "a run with the same options (--resume DIR continues a run)"
+        check_output_folder(options.output, "--output", _same_run(options), what, options.overwrite)
     prepare_output(options.output)
 
     started = time.monotonic()
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     report = Report(model=backend.identity(), tasks={}, provenance=_provenance(options, now))
     tasks = {name: skipped_result(registry.card(name), reason) for name, reason in skipped.items()}
-    if previous is None:
-        # A new run asks every question afresh, even in a folder that held another run.
-        shutil.rmtree(options.output / CACHE_DIR, ignore_errors=True)
-        save_run_options(options)
-    else:
+    if previous is not None:
         _check_resumable(previous, report, options.output)
         done = {name: t for name, t in previous.tasks.items() if t.skipped is None}
         tasks |= done
@@ -368,17 +433,23 @@ def run(options: RunOptions, console: Console) -> Report:
     spent = (previous.provenance.duration_seconds or 0.0) if previous else 0.0
     report = report.model_copy(update={"tasks": _ordered(cards, tasks)})
     write_report(options.output, report)
+    if previous is None:
+        # A new run replaces the folder's earlier run (the same command's, or any with
+        # --overwrite) once its own report is written: no sample log or answer of the old run is
+        # left behind, and every question is asked afresh.
+        remove_entries(options.output, (SAMPLES_DIR, CACHE_DIR))
+        save_run_options(options)
     for name, reason in skipped.items():
-        console.print(f"[yellow]skipped[/] {name}: {reason}")
+        console.print(f"[yellow]skipped[/] {name}: {escape(reason)}")
     for note in report.model.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{escape(note)}[/]")
     if not runnable:
         console.print(
             "[yellow]no task left to run[/]" if previous else "[yellow]no task can run here[/]"
         )
         return _finish(options, report, cards, tasks, started, spent)
 
-    console.print(f"loading model [bold]{report.model.name}[/] ({options.model})…")
+    console.print(f"loading model [bold]{escape(report.model.name)}[/] ({escape(options.model)})…")
     lm = backend.load(options.batch_size)
     from lm_eval.api.model import CachingLM
     from lm_eval.tasks import TaskManager
@@ -419,7 +490,8 @@ def run(options: RunOptions, console: Console) -> Report:
                         ) from None
                     if isinstance(exc, KeyboardInterrupt):
                         console.print(
-                            f"continue with: partages-bench run --resume {options.output}"
+                            "continue with: partages-bench run --resume "
+                            + escape(str(options.output))
                         )
                     raise
                 write_samples(options.output, card.name, records)

@@ -7,9 +7,10 @@ per-sample log is one ``SampleRecord`` per line in ``samples/<task>.jsonl``.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .names import FAMILIES as FAMILIES
 
@@ -39,6 +40,32 @@ AggregationName = Literal[
     "span_macro_f1",
 ]
 CombinerName = Literal["option_judgements", "passages"]
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.@-]+")
+
+
+def safe_name(value: str) -> str:
+    """A task or metric name: it becomes a file name (``samples/<task>.jsonl``), so only letters,
+    digits and ``_ . @ -``, never ``..`` (a report naming ``../../x`` is refused when read)."""
+    if not _SAFE_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(f"{value!r} is not a name: letters, digits and _ . @ - only, no '..'")
+    return value
+
+
+def metric_name(value: str) -> str:
+    """A metric, or a metric of one breakdown group: ``NAME`` or ``NAME/FIELD=VALUE`` (the value
+    is data, any text on one line)."""
+    name, slash, group = value.partition("/")
+    safe_name(name)
+    if slash:
+        field, equals, label = group.partition("=")
+        safe_name(field)
+        if not equals or any(ord(c) < 32 for c in label):
+            raise ValueError(f"{value!r} is not a metric name (NAME or NAME/FIELD=VALUE)")
+    return value
+
+
+SafeName = Annotated[str, AfterValidator(safe_name)]
+MetricName = Annotated[str, AfterValidator(metric_name)]
 
 
 class _Record(BaseModel):
@@ -66,7 +93,7 @@ class MetricCard(_Record):
 class TaskCard(_Record):
     """What a task is, read from the ``metadata`` block of its lm-eval YAML."""
 
-    name: str
+    name: SafeName
     family: Family
     language: str = "fr"
     dataset: str | None = Field(description="our dataset id (None: data generated, no download)")
@@ -102,12 +129,12 @@ class MetricValue(_Record):
 
 
 class TaskResult(_Record):
-    name: str
+    name: SafeName
     family: str
     version: str
     dataset: str | None = None
-    primary_metric: str
-    metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    primary_metric: MetricName
+    metrics: dict[MetricName, MetricValue] = Field(default_factory=dict)
     n_samples: int = 0
     num_fewshot: int = 0
     task_hash: str | None = None
@@ -122,6 +149,13 @@ class TaskResult(_Record):
         default_factory=list, description="what else a reader must know (BERTScore model…)"
     )
     skipped: str | None = Field(default=None, description="why the task did not run")
+    samples_in_clear: bool | None = Field(
+        default=None,
+        description="whether the task's sample log holds identifiers in clear (a "
+        "pseudonymisation run with --log-phi; True if any merged run's does); None: not "
+        "recorded (older reports), taken as in clear for a family whose documents hold "
+        "identifiers (privacy.IDENTIFIER_FAMILIES)",
+    )
 
 
 class ModelIdentity(_Record):
@@ -168,8 +202,15 @@ class Provenance(_Record):
 class Report(_Record):
     schema_version: int = SCHEMA_VERSION
     model: ModelIdentity
-    tasks: dict[str, TaskResult]
+    tasks: dict[SafeName, TaskResult]
     provenance: Provenance
+
+    @model_validator(mode="after")
+    def _keyed_by_name(self) -> Report:
+        for key, task in self.tasks.items():
+            if task.name != key:
+                raise ValueError(f"tasks.{key}.name is {task.name!r}, not its key")
+        return self
 
 
 class SampleRecord(_Record):

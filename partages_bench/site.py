@@ -22,8 +22,6 @@ import csv
 import io
 import math
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,8 @@ from markupsafe import Markup, escape
 
 from .errors import UserError
 from .merge import read_samples
-from .report import REPORT_JSON, REPORT_MD, SAMPLES_DIR
+from .outputs import copy_file, inside, replace_entries, staging_folder, write_text
+from .report import REPORT_JSON, REPORT_MD, samples_path
 from .schema import (
     Leaderboard,
     LeaderboardCell,
@@ -144,8 +143,18 @@ def board_csv(board: Leaderboard) -> str:
         for column in board.columns:
             cell = row.cells.get(column.key)
             values += ["" if cell is None else _csv_value(getattr(cell, f)) for f in fields]
-        writer.writerow([row.slug, row.label, row.model.backend, *values])
+        writer.writerow([*map(_csv_text, (row.slug, row.label, row.model.backend)), *values])
     return out.getvalue()
+
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(text: str) -> str:
+    """A text cell (a model's name is the user's) as a spreadsheet shows it, never as a formula:
+    prefixed with ``'`` when it starts like one."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
 def _csv_value(value: float | int | bool | None) -> str:
@@ -341,9 +350,7 @@ class _Pages:
     def write(self, path: str, template: str, **context: object) -> None:
         root = "../" * path.count("/")
         html = self.env.get_template(template).render(board=self.board, root=root, **context)
-        target = self.out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
+        write_text(self.out / path, html)
 
 
 def _task_names(board: Leaderboard) -> list[str]:
@@ -388,10 +395,13 @@ def _reference_samples(
         )
     for row in rows[:compared_runs]:
         if task in row.samples_withheld:
-            notes.append(f"{row.label}: sample texts withheld (identifiers logged in clear)")
+            notes.append(
+                f"{row.label}: sample texts withheld (identifiers logged in clear, or not "
+                "recorded as masked)"
+            )
             continue
         folder = Path(row.source)
-        if not (folder / SAMPLES_DIR / f"{task}.jsonl").is_file():
+        if not samples_path(folder, task).is_file():
             notes.append(f"{row.label}: no sample log published")
             continue
         try:
@@ -453,11 +463,9 @@ def _copy_report(row: LeaderboardRow, out: Path) -> list[str]:
     """Copy the run's report files into ``reports/<slug>/``; the names of those that exist."""
     copied = []
     for name in (REPORT_JSON, REPORT_MD):
-        source = Path(row.source) / name
+        source = inside(Path(row.source), name)
         if source.is_file():
-            target = out / "reports" / row.slug / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            copy_file(source, out / "reports" / row.slug / name)
             copied.append(name)
     return copied
 
@@ -503,12 +511,10 @@ def _render(board: Leaderboard, out: Path, compared_runs: int) -> None:
         _write_model(pages, row)
     for task in tasks:
         _write_task(pages, task, compared_runs)
-    (out / BOARD_JSON).parent.mkdir(parents=True, exist_ok=True)
-    (out / BOARD_JSON).write_text(board.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    (out / BOARD_CSV).write_text(board_csv(board), encoding="utf-8")
-    (out / "assets").mkdir()
+    write_text(out / BOARD_JSON, board.model_dump_json(indent=2) + "\n")
+    write_text(out / BOARD_CSV, board_csv(board))
     for asset in ASSETS:
-        shutil.copyfile(leaderboard_dir() / "static" / asset, out / "assets" / asset)
+        copy_file(leaderboard_dir() / "static" / asset, out / "assets" / asset)
 
 
 def _check_output(out: Path) -> None:
@@ -528,14 +534,9 @@ def write_site(board: Leaderboard, out: Path, compared_runs: int = COMPARED_RUNS
     if compared_runs < 1:
         raise UserError(f"--compare-runs: {compared_runs} is not a positive number of runs")
     _check_output(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    staging.chmod(0o755)  # mkdtemp's 0700 would hide the site from a web server
-    try:
+    with staging_folder(out) as staging:
         _render(board, staging, compared_runs)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        previous = [entry.name for entry in out.iterdir()] if out.is_dir() else []
+        # The board's JSON last: it marks a complete site (_check_output).
+        names = sorted({*previous, *(entry.name for entry in staging.iterdir())} - {"data"})
+        replace_entries(staging, out, [*names, "data"])

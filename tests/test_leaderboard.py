@@ -194,15 +194,28 @@ def test_load_runs_skips_shards_and_names_bad_files(tmp_path: Path) -> None:
         load_runs(tmp_path / "empty")
 
 
-def test_pseudonymisation_samples_logged_in_clear_are_withheld(tmp_path: Path) -> None:
-    report = _report("m", [_result("pseudo_a", 0.1), _result("qa_a", 0.5)])
-    _write(tmp_path / "clear", report)
-    (tmp_path / "clear" / "run.json").write_text(json.dumps({"log_phi": True}))
-    _write(tmp_path / "masked", _report("n", list(report.tasks.values())))
-    runs, _ = load_runs(tmp_path)
-    board = build_leaderboard(runs, {}, "t")
-    withheld = {row.model.name: row.samples_withheld for row in board.rows}
-    assert withheld == {"m": ["pseudo_a"], "n": []}
+@pytest.mark.parametrize(
+    ("task", "in_clear", "withheld"),
+    [
+        ("pseudo_a", True, True),  # --log-phi
+        ("pseudo_a", False, False),  # masked by the runner
+        ("pseudo_a", None, True),  # not recorded (older report): taken as in clear
+        ("qa_a", None, False),  # a family without identifiers
+        ("qa_a", True, True),  # recorded in clear whatever the family
+    ],
+)
+def test_samples_are_withheld_by_the_recorded_fact_only(
+    tmp_path: Path, task: str, in_clear: bool | None, withheld: bool
+) -> None:
+    """Issue 18: whether a sample log holds identifiers in clear is read from the report's
+    ``samples_in_clear``, never guessed from the command line or run.json."""
+    result = _result(task, 0.1).model_copy(update={"samples_in_clear": in_clear})
+    report = _report("m", [result])
+    _write(tmp_path / "run", report)
+    # What the old guess read: neither says --log-phi, yet the fact decides.
+    (tmp_path / "run" / "run.json").write_text(json.dumps({"log_phi": False}))
+    board = build_leaderboard(load_runs(tmp_path)[0], {}, "t")
+    assert board.rows[0].samples_withheld == ([task] if withheld else [])
 
 
 def test_a_served_file_is_labelled_by_its_name_not_its_path() -> None:

@@ -334,7 +334,8 @@ def test_shards_must_be_of_the_same_task_and_disjoint(tmp_path: Path) -> None:
 
 def test_a_task_unknown_here_needs_its_include_path(tmp_path: Path) -> None:
     a = write_run(tmp_path / "a", {QA: range(3)})
-    edit(a, lambda r: r.model_copy(update={"tasks": {"mine": r.tasks[QA]}}))
+    renamed = {"mine": load_report(a).tasks[QA].model_copy(update={"name": "mine"})}
+    edit(a, lambda r: r.model_copy(update={"tasks": renamed}))
     assert (
         merge_error(a) == f"{a}: task 'mine' is unknown here (pass --include-path with its folder)"
     )

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from partages_bench.data.catalog import Archive, DatasetSpec, SourceFile, get_dataset
 from partages_bench.data.store import (
+    Readable,
     atomic_path,
     checksum_error,
     default_pull_dir,
@@ -37,6 +38,9 @@ MIRROR_ENV = "PARTAGES_BENCH_MIRROR_URL"
 OFFLINE_ENV = "PARTAGES_BENCH_OFFLINE"
 
 Progress = Callable[[int, int], None]
+# No declared file comes near this (the largest is a few MB): a download past it is refused, so
+# that a broken or hostile mirror streaming forever cannot fill the disk.
+MAX_FILE_BYTES = 1 << 30
 
 
 def is_offline() -> bool:
@@ -78,13 +82,38 @@ def _reason(error: OSError) -> str:
     return str(error) or type(error).__name__
 
 
+def _too_large(what: str) -> DataPullError:
+    return DataPullError(
+        f"cannot download {what}: larger than {MAX_FILE_BYTES} bytes, more than any declared "
+        "file; nothing was kept"
+    )
+
+
+class _Capped:
+    """A stream that refuses to give more than ``MAX_FILE_BYTES`` (a mirror streaming forever)."""
+
+    def __init__(self, stream: Readable, what: str) -> None:
+        self.stream, self.what, self.received = stream, what, 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        self.received += len(chunk)
+        if self.received > MAX_FILE_BYTES:
+            raise _too_large(self.what)
+        return chunk
+
+
 def _fetch(url: str, sink: BinaryIO, timeout: float) -> str:
-    """Stream ``url`` into ``sink``; return the sha256 of what was received."""
+    """Stream ``url`` into ``sink`` (``MAX_FILE_BYTES`` at most); return the sha256 of what was
+    received."""
     import urllib.request  # ~20 ms (http.client, email): paid only when downloading
 
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return hash_stream(response, sink)
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_FILE_BYTES:
+                raise _too_large(url)
+            return hash_stream(_Capped(response, url), sink)
     except OSError as error:  # URLError, HTTPError, timeouts and resets are all OSError
         raise DataPullError(f"cannot download {url}: {_reason(error)}") from None
 
@@ -130,13 +159,19 @@ def _pull_archive(
                         f"{spec.name}: {url} has no member {member.remote_path!r}; "
                         "the catalogue and the archive disagree"
                     )
+                what = f"{member.local_path} from {url}"
+                if bundle.getinfo(member.remote_path).file_size > MAX_FILE_BYTES:
+                    raise _too_large(what)
                 with bundle.open(member.remote_path) as stream:
                     _install(
                         spec.name,
                         dest / member.local_path,
                         member.sha256,
-                        f"{member.local_path} from {url}",
-                        lambda sink, stream=stream: hash_stream(stream, sink),
+                        what,
+                        lambda sink, stream=stream, what=what: hash_stream(
+                            _Capped(stream, what),
+                            sink,
+                        ),
                     )
                 tick()
 

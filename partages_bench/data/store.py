@@ -15,16 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from partages_bench.data.catalog import DatasetSpec, SourceFile, get_dataset, read_checksums
 from partages_bench.data.converters import Splits
 from partages_bench.errors import ChecksumError, DatasetMissingError, UserError
+from partages_bench.outputs import atomic_path as atomic_path
 
 DATA_ENV = "PARTAGES_BENCH_DATA"
 HOME_ENV = "PARTAGES_BENCH_HOME"
@@ -78,7 +77,11 @@ def is_available(spec: DatasetSpec, data_dir: Path | None = None) -> bool:
     return locate(spec, data_dir) is not None
 
 
-def hash_stream(source: BinaryIO, sink: BinaryIO | None = None) -> str:
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def hash_stream(source: Readable, sink: BinaryIO | None = None) -> str:
     """sha256 of a stream, optionally copying it to ``sink`` in the same pass."""
     digest = hashlib.sha256()
     while chunk := source.read(_CHUNK):
@@ -145,22 +148,6 @@ def verify(spec: DatasetSpec, folder: Path) -> dict[str, str]:
             raise checksum_error(spec.name, str(path), expected, actual, hint)
         actual_sha256[source.local_path] = actual
     return actual_sha256
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``target`` that replaces it only if the block succeeds.
-
-    A crash, a failed download or a bad checksum thus never leaves a partial file where a good one
-    is expected.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
-    try:
-        yield temp
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def cache_key(spec: DatasetSpec, sha256s: Mapping[str, str]) -> str:

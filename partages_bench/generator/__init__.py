@@ -41,6 +41,7 @@ from partages_bench.generator.records import (
     generate_record,
     generate_records,
 )
+from partages_bench.outputs import write_lines
 
 __all__ = [
     "CONTROL_RATE",
@@ -87,9 +88,6 @@ def generate_notes(n: int, seed: int, split: Pool) -> list[Note]:
 
 
 def write_jsonl(notes: Iterable[Note], path: str | Path) -> None:
-    """One record (note, prediction…) a line, UTF-8 and unescaped so that French stays readable."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8") as handle:
-        for note in notes:
-            handle.write(json.dumps(note, ensure_ascii=False) + "\n")
+    """One record (note, prediction…) a line, UTF-8 and unescaped so that French stays readable;
+    written atomically (``outputs``): a failure leaves an earlier file as it was."""
+    write_lines(Path(path), (json.dumps(note, ensure_ascii=False) + "\n" for note in notes))

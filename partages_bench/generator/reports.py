@@ -245,6 +245,7 @@ def _task_result(
         task_hash=task.task_hash,
         data_hash=data_hash(records) if records else _data_hash(task, n),
         notes=[f"evaluated on the first {n} of {task.n_samples} documents"] if subset else [],
+        samples_in_clear=False,  # identifiers are masked (module docstring)
     )
     return result, records
 

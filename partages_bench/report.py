@@ -298,7 +298,8 @@ def render_markdown(report: Report) -> str:
         f"# partages-bench report — {model.name}",
         "",
         f"Backend `{model.backend}` (lm-eval `{model.lm_eval_model}`){weights}. Seed {p.seed}, "
-        f"limit {p.limit}, {p.bootstrap_iterations} bootstrap resamples (95 % CI).",
+        f"limit {p.limit}, {p.bootstrap_iterations} bootstrap resamples (95 % CI)."
+        + (" Prompts formatted with the model's chat template." if model.chat_template else ""),
         *(f"- {note}" for note in model.notes),
         "",
         "| task | family | n | primary metric | value [95 % CI] |",

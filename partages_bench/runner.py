@@ -40,7 +40,7 @@ from .context import limited_count, plan_context
 from .data import get_dataset, is_available, missing_message, pull
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
-from .models import ENDPOINTS, Backend, BackendOptions, identity_key
+from .models import ENDPOINTS, Backend, BackendOptions, describe, identity_key
 from .registry import DEFAULT_SUITE, Registry
 from .report import (
     REPORT_JSON,
@@ -302,8 +302,8 @@ def _check_resumable(previous: Report, report: Report, folder: Path) -> None:
     """A run is only continued with the same model and the same software."""
     if identity_key(previous.model) != identity_key(report.model):
         raise UserError(
-            f"{folder}: was run with {previous.model.name} ({previous.model.backend}); this "
-            f"run has {report.model.name} ({report.model.backend}) — resume needs the same model"
+            f"{folder}: was run with {describe(previous.model)}; this run has "
+            f"{describe(report.model)} — resume needs the same model"
         )
     for name in SAME_SOFTWARE:
         if getattr(previous.provenance, name) != getattr(report.provenance, name):
@@ -350,7 +350,8 @@ def run(options: RunOptions, console: Console) -> Report:
 
     started = time.monotonic()
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    report = Report(model=backend.identity(), tasks={}, provenance=_provenance(options, now))
+    identity = backend.identity(options.apply_chat_template)
+    report = Report(model=identity, tasks={}, provenance=_provenance(options, now))
     tasks = {name: skipped_result(registry.card(name), reason) for name, reason in skipped.items()}
     if previous is None:
         # A new run asks every question afresh, even in a folder that held another run.

@@ -135,7 +135,9 @@ def test_count_variant_and_chat_template(
         num_fewshot=2,
         apply_chat_template=True,
     )
-    task = run(settings, quiet()).tasks["frenchmedmcqa_nbr"]
+    report = run(settings, quiet())
+    assert report.model.chat_template  # the same model without it is another model
+    task = report.tasks["frenchmedmcqa_nbr"]
     assert task.primary_metric == "macro_f1"
     assert 0.0 <= task.metrics["macro_f1"].value <= 1.0
     first = json.loads((tmp_path / "run" / "samples" / "frenchmedmcqa_nbr.jsonl").open().readline())

@@ -84,7 +84,7 @@ app.add_typer(score_app, name="score")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(leaderboard_app, name="leaderboard")
 
-_state = {"debug": False}
+_state = {"debug": False, "verbose": False}
 
 
 @cache
@@ -124,9 +124,22 @@ DataDir = Annotated[
 
 @app.callback()
 def _options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Also show lm-eval's, transformers' and datasets' logs and bars."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (implies --verbose).")
+    ] = False,
 ) -> None:
     _state["debug"] = debug
+    _state["verbose"] = verbose or debug
+    if not _state["verbose"]:
+        from .quiet import quiet_libraries
+
+        quiet_libraries()
 
 
 def _split_list(values: list[str]) -> list[str]:

@@ -41,6 +41,7 @@ from .data import get_dataset, is_available, missing_message, pull
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
 from .models import ENDPOINTS, Backend, BackendOptions, describe, identity_key
+from .quiet import silence_lm_eval, silence_loaded_libraries
 from .registry import DEFAULT_SUITE, Registry
 from .report import (
     REPORT_JSON,
@@ -322,6 +323,7 @@ def run(options: RunOptions, console: Console) -> Report:
     a run that stopped (an endpoint down, Ctrl-C) continues with ``--resume``: finished tasks
     are kept as they are and finished answers are not asked again.
     """
+    silence_loaded_libraries()
     if options.data_dir is not None:
         # Task loaders read the mirror location from the environment (see partages_bench.data).
         os.environ["PARTAGES_BENCH_DATA"] = str(options.data_dir)
@@ -381,6 +383,7 @@ def run(options: RunOptions, console: Console) -> Report:
 
     console.print(f"loading model [bold]{report.model.name}[/] ({options.model})…")
     lm = backend.load(options.batch_size)
+    silence_lm_eval()
     from lm_eval.api.model import CachingLM
     from lm_eval.tasks import TaskManager
 

@@ -235,7 +235,7 @@ def score_task(
     return result, records
 
 
-def skipped_result(card: TaskCard, reason: str) -> TaskResult:
+def skipped_result(card: TaskCard, reason: str, remedy: str | None = None) -> TaskResult:
     return TaskResult(
         name=card.name,
         family=card.family,
@@ -243,6 +243,7 @@ def skipped_result(card: TaskCard, reason: str) -> TaskResult:
         dataset=card.dataset,
         primary_metric=card.primary_metric,
         skipped=reason,
+        remedy=remedy,
     )
 
 
@@ -322,7 +323,10 @@ def render_markdown(report: Report) -> str:
     skipped = [t for t in report.tasks.values() if t.skipped is not None]
     if skipped:
         lines += ["", "## Skipped", ""]
-        lines += [f"- **{t.name}**: {t.skipped}" for t in skipped]
+        lines += [
+            f"- **{t.name}**: {t.skipped}" + (f"; get it with `{t.remedy}`" if t.remedy else "")
+            for t in skipped
+        ]
     lines += [
         "",
         "## Provenance",

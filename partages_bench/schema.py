@@ -122,6 +122,11 @@ class TaskResult(_Record):
         default_factory=list, description="what else a reader must know (BERTScore model…)"
     )
     skipped: str | None = Field(default=None, description="why the task did not run")
+    remedy: str | None = Field(
+        default=None,
+        description="for a skipped task, the command that makes it runnable "
+        "(partages-bench data pull DATASET)",
+    )
 
 
 class ModelIdentity(_Record):

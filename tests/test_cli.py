@@ -143,7 +143,7 @@ def test_real_default_model_end_to_end(tmp_path: Path, shared_data: Path) -> Non
     samples = [json.loads(line) for line in (output / "samples/frenchmedmcqa.jsonl").open()]
     # The real model, shown three examples, answers in letters that the parser reads.
     assert sum(s["stats"]["unparsable"] for s in samples) < len(samples)
-    shown = cli("report", "show", str(output), env={"COLUMNS": "200"})
+    shown = cli("report", "show", str(output), "--all", env={"COLUMNS": "200"})
     assert shown.returncode == 0 and "hamming" in shown.stdout
 
 

@@ -201,7 +201,8 @@ def test_a_real_run_shows_our_output_only(tmp_path: Path, shared_data: Path) -> 
     plan, one per task, then the summary table with one row per task."""
     output = tmp_path / "run"
     arguments = ["--tasks", "frenchmedmcqa", "--limit", "2", "--data-dir", str(shared_data)]
-    result = cli("run", "--model", "default", *arguments, "--output", str(output), env=NARROW)
+    command = ["run", "--model", "default", *arguments, "--output", str(output)]
+    result = cli(*command, env=NARROW, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     everything = result.stdout + result.stderr
     assert [noise for noise in LIBRARY_NOISE if noise in everything] == [], everything

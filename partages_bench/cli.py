@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Collection
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -21,9 +22,10 @@ from .names import DEFAULT_SUITE, FAMILIES, QUICK_LIMIT, QUICK_SUITE
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
     from typer._click import HelpFormatter
 
-    from .schema import MetricValue, Report
+    from .schema import MetricValue, Report, TaskResult
 
 
 class _PlainGroup(TyperGroup):
@@ -84,7 +86,7 @@ app.add_typer(score_app, name="score")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(leaderboard_app, name="leaderboard")
 
-_state = {"debug": False}
+_state = {"debug": False, "verbose": False}
 
 
 @cache
@@ -101,6 +103,20 @@ def _text(value: object) -> str:
     from rich.markup import escape
 
     return escape(str(value))
+
+
+def _table(*columns: str, ids: Collection[str] = (), **settings: Any) -> Table:
+    """A table that never cuts what a user copies (a task, a dataset, a metric, a command):
+    those columns never wrap, and the others fold, never cut, to make room."""
+    from rich.table import Table
+
+    table = Table(**settings)
+    for column in columns:
+        if column in ids:
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column, overflow="fold")
+    return table
 
 
 BertScoreModel = Annotated[
@@ -139,9 +155,22 @@ DataDir = Annotated[
 
 @app.callback()
 def _options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Also show lm-eval's, transformers' and datasets' logs and bars."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (implies --verbose).")
+    ] = False,
 ) -> None:
     _state["debug"] = debug
+    _state["verbose"] = verbose or debug
+    if not _state["verbose"]:
+        from .quiet import quiet_libraries
+
+        quiet_libraries()
 
 
 def _split_list(values: list[str]) -> list[str]:
@@ -341,7 +370,8 @@ def run(
         )
     report = run_tasks(options, _console())
     _print_report(report)
-    _console().print(f"report written to [bold]{_text(options.output / 'report.json')}[/]")
+    print(f"report written to {options.output / 'report.json'} and report.md")
+    print(f"every metric: partages-bench report show {options.output} --all")
 
 
 @tasks_app.command("list")
@@ -351,8 +381,6 @@ def tasks_list(
     include_path: IncludePaths = None,
 ) -> None:
     """List the tasks with their cards."""
-    from rich.table import Table
-
     from .registry import Registry
 
     if family is not None and family not in FAMILIES:
@@ -365,7 +393,16 @@ def tasks_list(
     if as_json:
         print(json.dumps([card.model_dump() for card in cards], indent=2, ensure_ascii=False))
         return
-    table = Table("task", "family", "dataset", "licence", "primary metric", "needs", "version")
+    table = _table(
+        "task",
+        "family",
+        "dataset",
+        "licence",
+        "primary metric",
+        "needs",
+        "version",
+        ids=("task", "dataset"),
+    )
     for card in cards:
         table.add_row(
             *map(
@@ -409,24 +446,47 @@ def tasks_validate(
 
 
 @data_app.command("list")
-def data_list(data_dir: DataDir = None) -> None:
+def data_list(
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Datasets as JSON.")] = False,
+) -> None:
     """Datasets with their licence and whether they are available here."""
-    from rich.table import Table
-
     from .data import DATASETS, dataset_status
 
-    table = Table("dataset", "title", "licence", "pinned by", "available", "location")
+    datasets = []
     for spec in DATASETS.values():
         status = dataset_status(spec, data_dir)
+        datasets.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "licence": spec.licence,
+                "pinned_by": "sha256" if status.pinned_by_sha256 else "revision only",
+                "available": status.available,
+                "location": None if status.location is None else str(status.location),
+                "pull": f"partages-bench data pull {spec.name}",
+            }
+        )
+    if as_json:
+        print(json.dumps(datasets, indent=2, ensure_ascii=False))
+        return
+    columns = ("dataset", "title", "licence", "pinned by", "available", "location")
+    table = _table(*columns, ids=("dataset",))
+    for dataset in datasets:
         table.add_row(
-            spec.name,
-            spec.title,
-            spec.licence,
-            "sha256" if status.pinned_by_sha256 else "revision only",
-            "[green]yes[/]" if status.available else "[red]no[/]",
-            _text(status.location or f"partages-bench data pull {spec.name}"),
+            dataset["name"],
+            _text(dataset["title"]),
+            dataset["licence"],
+            dataset["pinned_by"],
+            "[green]yes[/]" if dataset["available"] else "[red]no[/]",
+            _text(dataset["location"] or "-"),
         )
     _console().print(table)
+    missing = [dataset["pull"] for dataset in datasets if not dataset["available"]]
+    if missing:
+        # Plain lines, never wrapped: commands to copy.
+        print("Not here; get them with (or point --data-dir to a mirror):")
+        print("\n".join(f"  {command}" for command in missing))
 
 
 @data_app.command("pull")
@@ -643,11 +703,23 @@ def data_generate_records(
 
 
 @report_app.command("show")
-def report_show(path: Path) -> None:
-    """Print a report (a run folder or a report.json) as a table."""
+def report_show(
+    path: Path,
+    all_metrics: Annotated[
+        bool, typer.Option("--all", help="Every metric and breakdown, one table per task.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole report as JSON.")] = False,
+) -> None:
+    """Print a report (a run folder or a report.json): one row per task, its primary metric."""
     from .report import load_report
 
-    _print_report(load_report(path))
+    report = load_report(path)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+        return
+    _print_report(report, all_metrics)
+    if not all_metrics:
+        print(f"every metric: partages-bench report show {path} --all")
 
 
 @report_app.command("merge")
@@ -808,27 +880,77 @@ def leaderboard_build(
     )
 
 
-def _print_report(report: Report) -> None:
-    from rich.table import Table
+def _status(task: TaskResult) -> str:
+    if task.skipped is None:
+        return "ok"
+    return "failed" if task.skipped.startswith("failed:") else "skipped"
 
+
+def _print_report(report: Report, all_metrics: bool = False) -> None:
+    """One row per task (its primary metric with CI, and status), the skipped tasks with the
+    command that gets each, and with ``all_metrics`` every metric of every task."""
+    from .models import describe
     from .report import format_metric
 
-    table = Table(
+    console = _console()
+    summary = _table(
         "task",
         "n",
-        "metric",
+        "primary metric",
         "value [95 % CI]",
-        title=_text(f"{report.model.name} ({report.model.backend})"),
+        "status",
+        ids=("task",),
+        title=_text(describe(report.model)),
     )
     for task in report.tasks.values():
+        status = _status(task)
         if task.skipped is not None:
-            table.add_row(task.name, "-", "skipped", _text(task.skipped))
+            summary.add_row(task.name, "-", task.primary_metric, "-", f"[yellow]{_text(status)}[/]")
             continue
-        for metric_name, metric in task.metrics.items():
-            label = _text(metric_name)
-            label = f"[bold]{label}[/]" if metric_name == task.primary_metric else label
-            table.add_row(task.name, str(task.n_samples), label, format_metric(metric))
-    _console().print(table)
+        value = format_metric(task.metrics[task.primary_metric])
+        summary.add_row(task.name, str(task.n_samples), task.primary_metric, value, _text(status))
+    console.print(summary)
+    skipped = [task for task in report.tasks.values() if task.skipped is not None]
+    if skipped:
+        console.print(_skipped_table(skipped, console.width))
+    if all_metrics:
+        for task in report.tasks.values():
+            if task.skipped is not None:
+                continue
+            table = _table(
+                "metric",
+                "value [95 % CI]",
+                "better",
+                ids=("metric",),
+                title=f"{task.name} (n = {task.n_samples})",
+            )
+            for name, metric in task.metrics.items():
+                label = f"[bold]{_text(name)}[/]" if name == task.primary_metric else _text(name)
+                better = "higher" if metric.higher_is_better else "lower"
+                table.add_row(label, format_metric(metric), better)
+            console.print(table)
+            for note in task.notes:
+                console.print(f"[dim]{_text(note)}[/]", highlight=False)
+
+
+def _skipped_table(skipped: list[TaskResult], width: int) -> Table:
+    """task, dataset, reason and the command that gets it; where the terminal is too narrow for
+    all of them whole, the dataset column goes (the command names the dataset)."""
+    columns = ["task", "dataset", "reason", "get it with"]
+    rows = [
+        [task.name, task.dataset or "-", _text(task.skipped or ""), _text(task.remedy or "-")]
+        for task in skipped
+    ]
+    whole = [0, 1, 3]  # columns never cut
+    needed = sum(max(len(row[i]) for row in [columns, *rows]) for i in whole)
+    # Borders and padding (3 a column, 1 more at the edge) and at least 16 for the reasons.
+    if needed + 3 * len(columns) + 1 + 16 > width:
+        columns.pop(1)
+        rows = [row[:1] + row[2:] for row in rows]
+    table = _table(*columns, ids=("task", "dataset", "get it with"), title="Skipped tasks")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def main() -> None:

@@ -159,9 +159,11 @@ def _ranked(cells: dict[str, LeaderboardCell]) -> dict[str, LeaderboardCell]:
 
 def display_name(run: LoadedRun) -> str:
     """The model's name as a reader knows it: a served file's name rather than its full path
-    (llama-cpp-python serves a GGUF under its path); hub ids are kept whole."""
-    name = run.report.model.name
-    return Path(name).name if Path(name).is_absolute() else name
+    (llama-cpp-python serves a GGUF under its path); hub ids are kept whole. A run with the
+    chat template says so: it is another row than the same model without."""
+    model = run.report.model
+    name = Path(model.name).name if Path(model.name).is_absolute() else model.name
+    return f"{name} (chat template)" if model.chat_template else name
 
 
 def _slug(run: LoadedRun, all_runs: bool) -> str:

@@ -366,7 +366,7 @@ class Backend:
             recorded["extra_body"] = json.dumps(self.extra_body, sort_keys=True)
         return recorded
 
-    def identity(self) -> ModelIdentity:
+    def identity(self, chat_template: bool = False) -> ModelIdentity:
         weights = _local_weights(self.args)
         if self.name == "default":
             display = DEFAULT_MODEL_NAME
@@ -380,6 +380,7 @@ class Backend:
             weights_sha256=_sha256(weights),
             tokenizer_sha256=self.tokenizer_sha256,
             revision=self.args.get("revision"),
+            chat_template=chat_template,
             notes=self.notes,
         )
 
@@ -407,11 +408,20 @@ def _check_vllm(options: BackendOptions) -> None:
         )
 
 
+def describe(identity: ModelIdentity) -> str:
+    """The model as a person reads it: name, backend, and the chat template when used."""
+    chat = ", chat template" if identity.chat_template else ""
+    return f"{identity.name} ({identity.backend}{chat})"
+
+
 def identity_key(identity: ModelIdentity) -> str:
-    """sha256 naming whose answers these are: backend, model, weights and every argument that
-    can change an answer (not concurrency, retries, time-outs or batch size). The response
-    cache is keyed by it, so two checkpoints never share answers (lm-eval's keys alone hold
-    only the prompt and generation settings)."""
+    """sha256 naming whose answers these are: backend, model, weights, chat template and every
+    argument that can change an answer (not concurrency, retries, time-outs or batch size). The
+    response cache and the leaderboard's rows are keyed by it, so two checkpoints, or a model
+    with and without its chat template, never share answers (lm-eval's keys alone hold only the
+    prompt and generation settings). Without a chat template the key is the one reports had
+    before the field existed."""
     args = {k: v for k, v in identity.args.items() if k not in _THROUGHPUT_ARGS}
-    content = identity.model_dump(exclude={"notes", "args"}) | {"args": args}
+    excluded = {"notes", "args"} | ({"chat_template"} if not identity.chat_template else set())
+    content = identity.model_dump(exclude=excluded) | {"args": args}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -241,7 +241,7 @@ def score_task(
     return result, records
 
 
-def skipped_result(card: TaskCard, reason: str) -> TaskResult:
+def skipped_result(card: TaskCard, reason: str, remedy: str | None = None) -> TaskResult:
     return TaskResult(
         name=card.name,
         family=card.family,
@@ -249,6 +249,7 @@ def skipped_result(card: TaskCard, reason: str) -> TaskResult:
         dataset=card.dataset,
         primary_metric=card.primary_metric,
         skipped=reason,
+        remedy=remedy,
     )
 
 
@@ -306,7 +307,8 @@ def render_markdown(report: Report) -> str:
         f"# partages-bench report — {model.name}",
         "",
         f"Backend `{model.backend}` (lm-eval `{model.lm_eval_model}`){weights}. Seed {p.seed}, "
-        f"limit {p.limit}, {p.bootstrap_iterations} bootstrap resamples (95 % CI).",
+        f"limit {p.limit}, {p.bootstrap_iterations} bootstrap resamples (95 % CI)."
+        + (" Prompts formatted with the model's chat template." if model.chat_template else ""),
         *(f"- {note}" for note in model.notes),
         "",
         "| task | family | n | primary metric | value [95 % CI] |",
@@ -329,7 +331,10 @@ def render_markdown(report: Report) -> str:
     skipped = [t for t in report.tasks.values() if t.skipped is not None]
     if skipped:
         lines += ["", "## Skipped", ""]
-        lines += [f"- **{t.name}**: {t.skipped}" for t in skipped]
+        lines += [
+            f"- **{t.name}**: {t.skipped}" + (f"; get it with `{t.remedy}`" if t.remedy else "")
+            for t in skipped
+        ]
     lines += [
         "",
         "## Provenance",

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -39,11 +40,12 @@ from rich.progress import (
 
 from . import __version__
 from .context import limited_count, plan_context
-from .data import get_dataset, is_available, missing_message, pull
+from .data import data_dir_from_env, get_dataset, is_available, missing_message, pull
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
-from .models import ENDPOINTS, Backend, BackendOptions, identity_key
+from .models import ENDPOINTS, Backend, BackendOptions, describe, identity_key
 from .outputs import check_output_folder, remove_entries, write_text
+from .quiet import silence_lm_eval, silence_loaded_libraries
 from .registry import DEFAULT_SUITE, Registry
 from .report import (
     CACHE_DIR,
@@ -51,6 +53,7 @@ from .report import (
     RUN_OPTIONS_JSON,
     SAMPLES_DIR,
     fewshot_mentions,
+    format_metric,
     load_report,
     prepare_output,
     score_task,
@@ -207,24 +210,35 @@ def offline() -> bool:
     return os.environ.get("PARTAGES_BENCH_OFFLINE", "") not in ("", "0")
 
 
-def _missing_reason(dataset: str, data_dir: Path | None) -> str | None:
-    """None if the dataset is here (or could be pulled now), else why not and how to get it."""
-    spec = get_dataset(dataset)
-    if is_available(spec, data_dir):
+@dataclass(frozen=True)
+class Skip:
+    """Why a task does not run here, in a few words, and the one command that makes it
+    runnable (None when no command does: a backend that cannot answer it)."""
+
+    reason: str
+    remedy: str | None = None
+
+
+def _download_problem(dataset: str) -> str | None:
+    """None if the missing dataset could be pulled now, else why not."""
+    if offline():
+        return "offline"
+    try:
+        pull(dataset, timeout=10)
         return None
-    download = "offline, no download tried"
-    if not offline():
-        try:
-            pull(spec.name, timeout=10)
-            return None
-        except UserError as exc:
-            download = f"download failed: {exc}"
-    return f"{missing_message(spec, data_dir)} ({download})"
+    except UserError as exc:
+        return f"download failed: {exc}"
+
+
+def _not_here(data_dir: Path | None) -> str:
+    """Where a missing dataset was looked for, in short: the folders the user named, if any."""
+    named = [str(root) for root in (data_dir, data_dir_from_env()) if root is not None]
+    return f"not in {', '.join(dict.fromkeys(named))}" if named else "not downloaded"
 
 
 def _unsupported(
     cards: Sequence[TaskCard], selectors: Sequence[str], unsupported: Mapping[str, str]
-) -> dict[str, str]:
+) -> dict[str, Skip]:
     """Tasks the backend cannot answer (log-likelihood on a chat endpoint…) and why, with the
     generative variant to run instead; one error, before any request, if one was named."""
     refused = {}
@@ -232,8 +246,8 @@ def _unsupported(
         if card.requires not in unsupported:
             continue
         instead = f"; run {card.generative_variant} instead" if card.generative_variant else ""
-        refused[card.name] = f"needs {card.requires}: {unsupported[card.requires]}{instead}"
-    named = [f"{name} {why}" for name, why in refused.items() if name in selectors]
+        refused[card.name] = Skip(f"needs {card.requires}: {unsupported[card.requires]}{instead}")
+    named = [f"{name} {skip.reason}" for name, skip in refused.items() if name in selectors]
     if named:
         raise UserError("this backend cannot run task " + " | ".join(named))
     return refused
@@ -244,27 +258,32 @@ def plan_tasks(
     selectors: Sequence[str],
     data_dir: Path | None,
     unsupported: Mapping[str, str] | None = None,
-) -> tuple[list[TaskCard], dict[str, str]]:
+) -> tuple[list[TaskCard], dict[str, Skip]]:
     """Tasks that can run, and the ones skipped with their reason.
 
     A task named explicitly that cannot run here (its data is missing, or it needs what the
     backend cannot give) is an error; a task reached through a family or the default suite is
-    skipped and listed with the reason and what to do instead.
+    skipped and listed with the reason and the command that gets its data.
     """
     skipped = _unsupported(cards, selectors, unsupported or {})
     cards = [card for card in cards if card.name not in skipped]
     runnable = []
-    missing: dict[str, str | None] = {}  # dataset -> why it is missing (None: available)
+    problems: dict[str, str | None] = {}  # dataset -> why it cannot be had (None: it can)
     for card in cards:
-        if card.dataset is not None and card.dataset not in missing:
-            missing[card.dataset] = _missing_reason(card.dataset, data_dir)
-        reason = missing.get(card.dataset) if card.dataset else None
-        if reason is None:
+        dataset = card.dataset
+        if dataset is not None and dataset not in problems:
+            here = is_available(get_dataset(dataset), data_dir)
+            problems[dataset] = None if here else _download_problem(dataset)
+        problem = problems[dataset] if dataset is not None else None
+        if dataset is None or problem is None:
             runnable.append(card)
             continue
         if card.name in selectors:
-            raise DatasetMissingError(f"task '{card.name}': {reason}")
-        skipped[card.name] = reason
+            missing = missing_message(get_dataset(dataset), data_dir)
+            raise DatasetMissingError(f"task '{card.name}': {missing} ({problem})")
+        skipped[card.name] = Skip(
+            f"{_not_here(data_dir)} ({problem})", f"partages-bench data pull {dataset}"
+        )
     return runnable, skipped
 
 
@@ -306,7 +325,8 @@ def _provenance(options: RunOptions, start: str) -> Provenance:
 
 
 def _progress_lm(lm: Any, progress: Progress, bar: TaskID) -> Any:
-    """Wrap an lm-eval ``LM`` so that the rich bar advances as requests are answered.
+    """Wrap an lm-eval ``LM`` so that the rich bar counts the task's documents as their
+    requests are answered (a multiple-choice document asks one request per option).
 
     Requests are handed to the real model in chunks of several batches; everything else is
     the wrapped model's own.
@@ -323,11 +343,16 @@ def _progress_lm(lm: Any, progress: Progress, bar: TaskID) -> Any:
             return getattr(lm, name)
 
         def _answer(self, method: str, requests: list) -> list:
-            progress.update(bar, total=len(requests), completed=0)
+            unanswered = Counter(request.doc_id for request in requests)
+            progress.update(bar, total=len(unanswered), completed=0)
             answers: list = []
             for start in range(0, len(requests), self.chunk):
-                answers += getattr(lm, method)(requests[start : start + self.chunk])
-                progress.update(bar, completed=len(answers))
+                chunk = requests[start : start + self.chunk]
+                answers += getattr(lm, method)(chunk)
+                for request in chunk:
+                    unanswered[request.doc_id] -= 1
+                    if unanswered[request.doc_id] == 0:
+                        progress.advance(bar)
             return answers
 
         def loglikelihood(self, requests: list) -> list:
@@ -369,8 +394,8 @@ def _check_resumable(previous: Report, report: Report, folder: Path) -> None:
     """A run is only continued with the same model and the same software."""
     if identity_key(previous.model) != identity_key(report.model):
         raise UserError(
-            f"{folder}: was run with {previous.model.name} ({previous.model.backend}); this "
-            f"run has {report.model.name} ({report.model.backend}) — resume needs the same model"
+            f"{folder}: was run with {describe(previous.model)}; this run has "
+            f"{describe(report.model)} — resume needs the same model"
         )
     for name in SAME_SOFTWARE:
         if getattr(previous.provenance, name) != getattr(report.provenance, name):
@@ -382,6 +407,42 @@ def _ordered(cards: Sequence[TaskCard], tasks: Mapping[str, TaskResult]) -> dict
     return {card.name: tasks[card.name] for card in cards if card.name in tasks}
 
 
+# One line while a run works: the task, its documents answered, elapsed time and ETA.
+PROGRESS_COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(bar_width=20),
+    MofNCompleteColumn(),
+    TextColumn("documents"),
+    TimeElapsedColumn(),
+    TextColumn("ETA"),
+    TimeRemainingColumn(),
+)
+
+
+def _plan_line(
+    report: Report, runnable: Sequence[TaskCard], skipped: Mapping[str, Skip], resumed: bool
+) -> str:
+    """What the run is about to do, in one line (the skipped tasks are listed at the end)."""
+    parts = [f"{len(runnable)} task{'' if len(runnable) == 1 else 's'} to run"]
+    if resumed:
+        done = sum(task.skipped is None for task in report.tasks.values())
+        parts.append(f"{done} already done")
+    if skipped:
+        parts.append(f"{len(skipped)} skipped (see the end)")
+    return f"{describe(report.model)}: " + ", ".join(parts)
+
+
+def _done_line(result: TaskResult, seconds: float) -> str:
+    """One line per finished task, kept above the progress display."""
+    if result.skipped is not None:
+        return f"[yellow]-[/] {result.name}: {escape(result.skipped)}"
+    value = format_metric(result.metrics[result.primary_metric])
+    return (
+        f"[green]✓[/] {result.name}: {result.primary_metric} {value} "
+        f"({result.n_samples} documents, {seconds:.0f} s)"
+    )
+
+
 def run(options: RunOptions, console: Console) -> Report:
     """Run the selected tasks and return the final report (also written to ``options.output``).
 
@@ -389,6 +450,7 @@ def run(options: RunOptions, console: Console) -> Report:
     a run that stopped (an endpoint down, Ctrl-C) continues with ``--resume``: finished tasks
     are kept as they are and finished answers are not asked again.
     """
+    silence_loaded_libraries()
     if options.data_dir is not None:
         # Task loaders read the mirror location from the environment (see partages_bench.data).
         os.environ["PARTAGES_BENCH_DATA"] = str(options.data_dir)
@@ -419,8 +481,12 @@ def run(options: RunOptions, console: Console) -> Report:
 
     started = time.monotonic()
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    report = Report(model=backend.identity(), tasks={}, provenance=_provenance(options, now))
-    tasks = {name: skipped_result(registry.card(name), reason) for name, reason in skipped.items()}
+    identity = backend.identity(options.apply_chat_template)
+    report = Report(model=identity, tasks={}, provenance=_provenance(options, now))
+    tasks = {
+        name: skipped_result(registry.card(name), skip.reason, skip.remedy)
+        for name, skip in skipped.items()
+    }
     if previous is not None:
         _check_resumable(previous, report, options.output)
         done = {name: t for name, t in previous.tasks.items() if t.skipped is None}
@@ -439,41 +505,31 @@ def run(options: RunOptions, console: Console) -> Report:
         # left behind, and every question is asked afresh.
         remove_entries(options.output, (SAMPLES_DIR, CACHE_DIR))
         save_run_options(options)
-    for name, reason in skipped.items():
-        console.print(f"[yellow]skipped[/] {name}: {escape(reason)}")
+    plan = _plan_line(report, runnable, skipped, resumed=previous is not None)
+    console.print(plan, markup=False, highlight=False)
     for note in report.model.notes:
         console.print(f"[dim]{escape(note)}[/]")
     if not runnable:
-        console.print(
-            "[yellow]no task left to run[/]" if previous else "[yellow]no task can run here[/]"
-        )
         return _finish(options, report, cards, tasks, started, spent)
 
-    console.print(f"loading model [bold]{escape(report.model.name)}[/] ({escape(options.model)})…")
-    lm = backend.load(options.batch_size)
-    from lm_eval.api.model import CachingLM
-    from lm_eval.tasks import TaskManager
+    with Progress(*PROGRESS_COLUMNS, console=console, transient=True) as progress:
+        bar = progress.add_task(f"loading {report.model.name}", total=None)
+        lm = backend.load(options.batch_size)
+        silence_lm_eval()
+        from lm_eval.api.model import CachingLM
+        from lm_eval.tasks import TaskManager
 
-    cache_path = options.output / CACHE_DIR / f"{identity_key(report.model)[:16]}.sqlite"
-    cached = CachingLM(lm, str(cache_path))
-    task_manager = TaskManager(
-        include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
-    )
-    bertscore = _BertScore(options.bertscore_model, options.bertscore_layers)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    try:
-        with Progress(*columns, console=console) as progress:
-            overall = progress.add_task("tasks", total=len(runnable))
-            requests = progress.add_task("requests", total=None)
-            model = _progress_lm(cached, progress, requests)
-            for card in runnable:
-                progress.update(overall, description=f"tasks ({card.name})")
+        cache_path = options.output / CACHE_DIR / f"{identity_key(report.model)[:16]}.sqlite"
+        cached = CachingLM(lm, str(cache_path))
+        task_manager = TaskManager(
+            include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
+        )
+        bertscore = _BertScore(options.bertscore_model, options.bertscore_layers)
+        model = _progress_lm(cached, progress, bar)
+        try:
+            for number, card in enumerate(runnable, start=1):
+                description = f"[{number}/{len(runnable)}] {card.name}"
+                progress.reset(bar, total=None, description=description)
                 try:
                     result, records = _run_task(card, model, lm, task_manager, options, bertscore)
                 except BaseException as exc:
@@ -498,9 +554,10 @@ def run(options: RunOptions, console: Console) -> Report:
                 tasks[card.name] = result
                 report = report.model_copy(update={"tasks": _ordered(cards, tasks)})
                 write_report(options.output, report)
-                progress.advance(overall)
-    finally:
-        cached.dbdict.close()
+                elapsed = progress.tasks[0].elapsed or 0.0
+                console.print(_done_line(result, elapsed))
+        finally:
+            cached.dbdict.close()
     # The cache is there to resume; a finished run drops it (it holds model outputs in clear,
     # identifiers included, which the sample logs mask).
     shutil.rmtree(options.output / CACHE_DIR, ignore_errors=True)

@@ -8,7 +8,7 @@ per-sample log is one ``SampleRecord`` per line in ``samples/<task>.jsonl``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -156,6 +156,11 @@ class TaskResult(_Record):
         "recorded (older reports), taken as in clear for a family whose documents hold "
         "identifiers (privacy.IDENTIFIER_FAMILIES)",
     )
+    remedy: str | None = Field(
+        default=None,
+        description="for a skipped task, the command that makes it runnable "
+        "(partages-bench data pull DATASET)",
+    )
 
 
 class ModelIdentity(_Record):
@@ -168,6 +173,11 @@ class ModelIdentity(_Record):
         default=None, description="sha256 of the GGUF file a --tokenizer was exported from"
     )
     revision: str | None = None
+    chat_template: bool = Field(
+        default=False,
+        description="prompts formatted with the model's chat template (--apply-chat-template; "
+        "always on a chat endpoint): the same weights with and without it are two models",
+    )
     notes: list[str] = Field(
         default_factory=list, description="how the backend was set up (endpoint context length…)"
     )
@@ -211,6 +221,23 @@ class Report(_Record):
             if task.name != key:
                 raise ValueError(f"tasks.{key}.name is {task.name!r}, not its key")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chat_template_from_provenance(cls, data: Any) -> Any:
+        """A report written before ``model.chat_template`` existed recorded the chat template
+        in its provenance only: its model identity takes it from there."""
+        if not isinstance(data, dict):
+            return data
+        model, provenance = data.get("model"), data.get("provenance")
+        if (
+            isinstance(model, dict)
+            and "chat_template" not in model
+            and isinstance(provenance, dict)
+        ):
+            chat_template = bool(provenance.get("apply_chat_template", False))
+            return data | {"model": model | {"chat_template": chat_template}}
+        return data
 
 
 class SampleRecord(_Record):

@@ -82,11 +82,14 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 def test_a_family_without_data_skips_and_says_how_to_get_it(tmp_path: Path) -> None:
     result = cli("run", "--tasks", "qa", "--output", str(tmp_path / "r"))
     assert result.returncode == 0, result.stderr
-    assert "skipped" in result.stdout
+    assert "Skipped tasks" in result.stdout
+    assert "partages-bench data pull frenchmedmcqa" in result.stdout
     report = json.loads((tmp_path / "r" / "report.json").read_text())
-    reason = report["tasks"]["frenchmedmcqa"]["skipped"]
-    assert "partages-bench data pull frenchmedmcqa" in reason
-    assert "PARTAGES_BENCH_DATA" in reason
+    task = report["tasks"]["frenchmedmcqa"]
+    assert task["skipped"] == "not downloaded (offline)"
+    assert task["remedy"] == "partages-bench data pull frenchmedmcqa"
+    markdown = (tmp_path / "r" / "report.md").read_text()
+    assert "get it with `partages-bench data pull frenchmedmcqa`" in markdown
 
 
 def test_tasks_list_json_has_cards() -> None:
@@ -143,8 +146,8 @@ def test_readme_demo_runs_the_quick_suite(tmp_path: Path, shared_data: Path) -> 
     samples = [json.loads(line) for line in (output / "samples/frenchmedmcqa.jsonl").open()]
     # The real model, shown three examples, answers in letters that the parser reads.
     assert sum(s["stats"]["unparsable"] for s in samples) < len(samples)
-    shown = cli("report", "show", str(output), env={"COLUMNS": "200"})
-    assert shown.returncode == 0 and "frenchmedmcqa" in shown.stdout
+    shown = cli("report", "show", str(output), "--all", env={"COLUMNS": "200"})
+    assert shown.returncode == 0 and "hamming" in shown.stdout
 
 
 @pytest.mark.e2e

@@ -413,7 +413,8 @@ def test_run_pulls_a_missing_dataset_unless_offline(
     monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", "1")
     runnable, skipped = plan_tasks(cards, ["qa"], None)
     assert not runnable
-    assert "offline, no download tried" in skipped["frenchmedmcqa"]
+    assert skipped["frenchmedmcqa"].reason == "not downloaded (offline)"
+    assert skipped["frenchmedmcqa"].remedy == "partages-bench data pull frenchmedmcqa"
 
     monkeypatch.delenv("PARTAGES_BENCH_OFFLINE")
     server = serve(mirror)

@@ -277,7 +277,7 @@ def test_a_named_log_likelihood_task_on_a_chat_endpoint_is_refused() -> None:
     )
     qa = Registry.discover().select(["qa"])
     runnable, skipped = plan_tasks(qa, ["qa"], Path("/nonexistent"), refused)
-    assert "run frenchmedmcqa instead" in skipped["frenchmedmcqa_ll"]
+    assert "run frenchmedmcqa instead" in skipped["frenchmedmcqa_ll"].reason
     assert "frenchmedmcqa_ll" not in {card.name for card in runnable}
 
 

@@ -17,7 +17,8 @@ from partages_bench.leaderboard import (
     mean_with_interval,
     ranks,
 )
-from partages_bench.report import write_report
+from partages_bench.models import identity_key
+from partages_bench.report import load_report, write_report
 from partages_bench.schema import (
     LeaderboardCell,
     MetricValue,
@@ -225,3 +226,36 @@ def test_a_served_file_is_labelled_by_its_name_not_its_path() -> None:
     )
     assert sorted(row.label for row in board.rows) == ["SmolLM2.Q4_1.gguf", "org/model-7b"]
     assert {row.slug[:-9] for row in board.rows} == {"smollm2-q4-1-gguf", "org-model-7b"}
+
+
+def test_a_model_with_its_chat_template_is_another_row() -> None:
+    plain = _report("m", [_result("qa_a", 0.5)])
+    chat = plain.model_copy(
+        update={"model": plain.model.model_copy(update={"chat_template": True})}
+    )
+    board = _board(plain, chat)
+    assert sorted(row.label for row in board.rows) == ["m", "m (chat template)"]
+    assert len({row.slug for row in board.rows}) == 2
+
+
+def test_an_identity_without_chat_template_keeps_the_key_it_had_before_the_field() -> None:
+    model = ModelIdentity(backend="hf", lm_eval_model="hf", name="m", args={"pretrained": "m"})
+    # identity_key of this identity before ModelIdentity.chat_template existed: response
+    # caches and leaderboard slugs of earlier runs stay valid.
+    before = "ea574d6e639e27277b3563661867164a4420bb6bad871da27d3bc54525b8673c"
+    assert identity_key(model) == before
+    assert identity_key(model.model_copy(update={"chat_template": True})) != before
+
+
+@pytest.mark.parametrize("applied", [False, True])
+def test_an_old_report_takes_the_chat_template_from_its_provenance(
+    tmp_path: Path, applied: bool
+) -> None:
+    report = _report("m", [_result("qa_a", 0.5)])
+    data = json.loads(report.model_dump_json())
+    del data["model"]["chat_template"]  # written before the field existed
+    data["provenance"]["apply_chat_template"] = applied
+    (tmp_path / "report.json").write_text(json.dumps(data))
+    loaded = load_report(tmp_path)
+    assert loaded.model.chat_template is applied
+    assert (identity_key(loaded.model) == identity_key(report.model)) is not applied

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import quiet
 from conftest import run_options as options
+from rich.console import Console
 
 from partages_bench.registry import builtin_tasks_dir
 from partages_bench.report import load_report
@@ -23,7 +25,8 @@ def without_clock(report_json: str) -> dict:
 
 
 def test_report_has_every_field(tiny_model: Path, shared_data: Path, tmp_path: Path) -> None:
-    report = run(options(tiny_model, shared_data, tmp_path / "run"), quiet())
+    console = Console(file=io.StringIO(), width=100)
+    report = run(options(tiny_model, shared_data, tmp_path / "run"), console)
     task = report.tasks["frenchmedmcqa"]
     assert task.skipped is None
     assert task.n_samples == 6
@@ -43,6 +46,37 @@ def test_report_has_every_field(tiny_model: Path, shared_data: Path, tmp_path: P
     assert set(first["stats"]) == {"emr", "hamming", "unparsable", "single_correct"}
     assert load_report(tmp_path / "run") == report
     assert "| frenchmedmcqa | qa | 6 | emr |" in (tmp_path / "run" / "report.md").read_text()
+    assert not report.model.chat_template
+    # What the terminal keeps: the plan, then one line per finished task.
+    printed = console.file.getvalue().splitlines()
+    assert printed[0].endswith("(hf): 1 task to run")
+    assert printed[1].startswith("✓ frenchmedmcqa: emr ")
+    assert "(6 documents, " in printed[1]
+
+
+def test_the_progress_display_counts_documents() -> None:
+    """A multiple-choice document asks one request per option: the bar counts documents,
+    each done when its last request is answered."""
+    from lm_eval.api.instance import Instance
+    from rich.progress import Progress
+
+    from partages_bench.runner import _progress_lm
+
+    class Echo:
+        def loglikelihood(self, requests: list) -> list:
+            return [(0.0, False)] * len(requests)
+
+    requests = [
+        Instance("loglikelihood", {}, ("q", f" {option}"), idx=option, metadata=("t", doc, 1))
+        for doc in range(10)
+        for option in range(5)
+    ]
+    with Progress(console=quiet()) as progress:
+        bar = progress.add_task("t", total=None)
+        wrapped = _progress_lm(Echo(), progress, bar)
+        wrapped.chunk = 7
+        assert len(wrapped.loglikelihood(requests)) == 50
+        assert (progress.tasks[0].total, progress.tasks[0].completed) == (10, 10)
 
 
 def test_two_runs_differ_only_in_timestamps(
@@ -135,7 +169,9 @@ def test_count_variant_and_chat_template(
         num_fewshot=2,
         apply_chat_template=True,
     )
-    task = run(settings, quiet()).tasks["frenchmedmcqa_nbr"]
+    report = run(settings, quiet())
+    assert report.model.chat_template  # the same model without it is another model
+    task = report.tasks["frenchmedmcqa_nbr"]
     assert task.primary_metric == "macro_f1"
     assert 0.0 <= task.metrics["macro_f1"].value <= 1.0
     first = json.loads((tmp_path / "run" / "samples" / "frenchmedmcqa_nbr.jsonl").open().readline())

@@ -8,6 +8,8 @@ import json
 import math
 import random
 import shutil
+import socket
+import time
 from pathlib import Path
 
 import bert_score
@@ -175,21 +177,55 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_load_bertscorer_gives_a_reason_instead_of_failing(tmp_path: Path) -> None:
     absent = str(tmp_path / "absent")
     assert load_bertscorer(absent, num_layers=1) == f"cannot load {absent!r}: no such folder"
+    started = time.perf_counter()
     missing_id = load_bertscorer("partages-bench-tests/no-such-model", num_layers=1)
-    assert isinstance(missing_id, str)
-    assert missing_id.startswith(
-        "cannot load 'partages-bench-tests/no-such-model' (offline: HF_HUB_OFFLINE is set): "
+    assert time.perf_counter() - started < 0.5  # not bert_score's ~40 s of retries
+    assert missing_id == (
+        "cannot load 'partages-bench-tests/no-such-model': offline (HF_HUB_OFFLINE is set) and "
+        "not in the Hugging Face cache"
     )
-    assert "\n" not in missing_id
+
+
+def test_load_bertscorer_without_network_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not offline by configuration, but nothing answers: one refused request, no retries."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("PARTAGES_BENCH_OFFLINE")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    started = time.perf_counter()
+    reason = load_bertscorer("partages-bench-tests/no-such-model", num_layers=1)
+    assert time.perf_counter() - started < 1.0
+    assert isinstance(reason, str)
+    assert reason.startswith(
+        f"cannot load 'partages-bench-tests/no-such-model': http://127.0.0.1:{port} unreachable ("
+    )
+    assert reason.endswith("and not in the Hugging Face cache")
+    monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", "1")
+    assert load_bertscorer("partages-bench-tests/no-such-model", num_layers=1) == (
+        "cannot load 'partages-bench-tests/no-such-model': offline (PARTAGES_BENCH_OFFLINE "
+        "forbids downloads) and not in the Hugging Face cache"
+    )
 
 
 @pytest.mark.usefixtures("offline")
 def test_load_bertscorer_defaults_to_bert_scores_french_model(
     monkeypatch: pytest.MonkeyPatch, tiny_bert: Path
 ) -> None:
+    assert load_bertscorer(None) == (
+        "cannot load 'bert-base-multilingual-cased': offline (HF_HUB_OFFLINE is set) and not in "
+        "the Hugging Face cache"
+    )
+
     def not_cached(model_type: str, **options: object) -> BertScorer:
         raise OSError(f"{model_type} is not cached\nsecond line")
 
+    # A model the quick check lets through whose loading fails: the first line of the error.
+    monkeypatch.setattr(summarisation, "_unreachable", lambda model_type: None)
     monkeypatch.setattr(summarisation, "BertScorer", not_cached)
     reason = load_bertscorer(None)
     assert reason == (

@@ -182,22 +182,58 @@ def load_bertscorer(model: str | None = None, **options: Any) -> BertScorer | st
     """A ``BertScorer`` (``options``: its keyword arguments) for ``model``, by default the model
     bert_score uses for French (``lang2model["fr"]``: bert-base-multilingual-cased, layer 9);
     or the one-line reason why not, for the report's "BERTScore not computed: <reason>", when
-    the model is a path (absolute or starting with ".") to no folder or its loading raises an
-    OSError (offline and not in the Hugging Face cache, no such hub id, no network…). Never
-    another model. Other errors (``num_layers``, baseline, a folder that holds no model) raise.
+    the model is a path (absolute or starting with ".") to no folder, cannot be had here
+    (``_unreachable``), or its loading raises an OSError (no such hub id…). Never another
+    model. Other errors (``num_layers``, baseline, a folder that holds no model) raise.
     """
     from bert_score.utils import lang2model
     from huggingface_hub import is_offline_mode
 
+    from ..quiet import silence_loaded_libraries
+
+    silence_loaded_libraries()
     model_type = model or lang2model[FRENCH]
     if (os.path.isabs(model_type) or model_type.startswith(".")) and not os.path.isdir(model_type):
         return f"cannot load {model_type!r}: no such folder"
+    unreachable = _unreachable(model_type)
+    if unreachable is not None:
+        return f"cannot load {model_type!r}: {unreachable}"
     try:
         return BertScorer(model_type, **options)
     except OSError as error:
         offline = " (offline: HF_HUB_OFFLINE is set)" if is_offline_mode() else ""
         message = str(error).strip().splitlines()
         return f"cannot load {model_type!r}{offline}: {message[0] if message else repr(error)}"
+
+
+def _unreachable(model_type: str) -> str | None:
+    """Why a hub model cannot be had here, found at once: bert_score would otherwise spend about
+    40 s retrying the hub before failing. None for a folder, a model in the Hugging Face cache,
+    or when the hub answers one request (then loading may download it)."""
+    from huggingface_hub import constants, get_session, is_offline_mode, try_to_load_from_cache
+
+    from ..data.pull import OFFLINE_ENV, is_offline
+
+    if os.path.isdir(model_type):
+        return None
+    try:
+        if isinstance(try_to_load_from_cache(model_type, "config.json"), str):
+            return None
+    except ValueError:  # not a hub id: loading says why
+        return None
+    not_cached = "not in the Hugging Face cache"
+    if is_offline_mode():
+        return f"offline (HF_HUB_OFFLINE is set) and {not_cached}"
+    if is_offline():
+        return f"offline ({OFFLINE_ENV} forbids downloads) and {not_cached}"
+    try:
+        get_session().head(constants.ENDPOINT, timeout=5)
+    except Exception as error:  # no network, DNS, proxy…: whatever stops the request
+        detail = (str(error).strip().splitlines() or [""])[0]
+        return (
+            f"{constants.ENDPOINT} unreachable ({type(error).__name__}: {detail}) and {not_cached}"
+        )
+    return None
 
 
 # --- normalised text --------------------------------------------------------------------------

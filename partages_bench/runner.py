@@ -14,11 +14,12 @@ import os
 import platform
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -40,6 +41,7 @@ from .context import limited_count, plan_context
 from .data import get_dataset, is_available, missing_message, pull
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
+from .inputs import InputFileError, read_json, schema_error
 from .models import ENDPOINTS, Backend, BackendOptions, identity_key
 from .registry import DEFAULT_SUITE, Registry
 from .report import (
@@ -90,11 +92,14 @@ class RunOptions:
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
+_TRANSIENT_OPTIONS = ("output", "resume", "command")  # not recorded in run.json
+
+
 def save_run_options(options: RunOptions) -> None:
     """``DIR/run.json``: what ``--resume DIR`` needs to continue the same run (no secret: the
     API key is only named, by its environment variable)."""
     settings = asdict(options)
-    for transient in ("output", "resume", "command"):
+    for transient in _TRANSIENT_OPTIONS:
         settings.pop(transient)
     text = json.dumps(settings, indent=2, ensure_ascii=False, default=str) + "\n"
     (options.output / RUN_OPTIONS_JSON).write_text(text, encoding="utf-8")
@@ -104,12 +109,9 @@ def recorded_options(folder: Path, overrides: Mapping[str, Any], action: str) ->
     """The options recorded in ``folder/run.json`` (to ``action`` that run: resume, rerun), with
     the allowed ``overrides`` (RESUME_OVERRIDES and the backend's RESUME_BACKEND_OVERRIDES)."""
     path = folder / RUN_OPTIONS_JSON
-    try:
-        settings = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: nothing to {action} (no run was started in {folder})") from None
-    except ValueError as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    settings = _checked_run_json(
+        path, read_json(path, missing=f"nothing to {action} (no run was started in {folder})")
+    )
     backend = settings.pop("backend") | {
         k: v for k, v in overrides.items() if k in RESUME_BACKEND_OVERRIDES
     }
@@ -118,6 +120,32 @@ def recorded_options(folder: Path, overrides: Mapping[str, Any], action: str) ->
         settings["data_dir"] = Path(settings["data_dir"])
     settings["include_paths"] = [Path(p) for p in settings["include_paths"]]
     return RunOptions(output=folder, backend=BackendOptions(**backend), **settings)
+
+
+def _require_keys(where: str, value: Any, names: Sequence[str]) -> None:
+    if not isinstance(value, dict):
+        raise InputFileError(f"{where}: expected a JSON object, as partages-bench run writes")
+    unknown = sorted(value.keys() - set(names))
+    if unknown:
+        raise InputFileError(f"{where}: {unknown[0]}: not an option of partages-bench run")
+    missing = [name for name in names if name not in value]
+    if missing:
+        raise InputFileError(f"{where}: {missing[0]}: missing")
+
+
+def _checked_run_json(path: Path, settings: Any) -> dict[str, Any]:
+    """``run.json`` as ``save_run_options`` writes it: every option, no other, of its type (a run
+    is resumed or repeated with exactly its options, never with defaults filling a gap)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    recorded = [f.name for f in fields(RunOptions) if f.name not in _TRANSIENT_OPTIONS]
+    _require_keys(str(path), settings, recorded)
+    _require_keys(f"{path}: backend", settings["backend"], [f.name for f in fields(BackendOptions)])
+    try:
+        TypeAdapter(RunOptions).validate_python(settings | {"output": path.parent})
+    except ValidationError as exc:
+        raise InputFileError(f"{path}: {schema_error(exc)}") from None
+    return settings
 
 
 def resume_options(folder: Path, overrides: dict[str, Any], command: list[str]) -> RunOptions:
@@ -199,6 +227,22 @@ def plan_tasks(
             raise DatasetMissingError(f"task '{card.name}': {reason}")
         skipped[card.name] = reason
     return runnable, skipped
+
+
+def quiet_git_describe() -> str | None:
+    """lm-eval's ``get_git_commit_hash`` (``git describe`` in the working folder) without git's
+    "fatal: not a git repository" on stderr at every task; our own commit is ``_git_sha``."""
+    try:
+        result = subprocess.run(
+            ["git", "describe", "--always"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
 
 
 def _git_sha() -> str | None:
@@ -346,6 +390,11 @@ def run(options: RunOptions, console: Console) -> Report:
     if options.batch_size is None:
         options = replace(options, batch_size=backend.default_batch_size)
     runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir, backend.unsupported)
+    summaries = any(card.family == "summarisation" for card in runnable)
+    if summaries and options.bertscore_model and options.bertscore_layers is None:
+        from .families.summarisation import check_bertscore_layers
+
+        check_bertscore_layers(options.bertscore_model)
     prepare_output(options.output)
 
     started = time.monotonic()
@@ -384,7 +433,10 @@ def run(options: RunOptions, console: Console) -> Report:
     from lm_eval.tasks import TaskManager
 
     cache_path = options.output / CACHE_DIR / f"{identity_key(report.model)[:16]}.sqlite"
-    cached = CachingLM(lm, str(cache_path))
+    try:
+        cached = CachingLM(lm, str(cache_path))
+    except sqlite3.Error as exc:
+        raise _cache_error(cache_path, exc, options.output) from None
     task_manager = TaskManager(
         include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
     )
@@ -427,12 +479,22 @@ def run(options: RunOptions, console: Console) -> Report:
                 report = report.model_copy(update={"tasks": _ordered(cards, tasks)})
                 write_report(options.output, report)
                 progress.advance(overall)
+    except sqlite3.Error as exc:
+        raise _cache_error(cache_path, exc, options.output) from None
     finally:
         cached.dbdict.close()
     # The cache is there to resume; a finished run drops it (it holds model outputs in clear,
     # identifiers included, which the sample logs mask).
     shutil.rmtree(options.output / CACHE_DIR, ignore_errors=True)
     return _finish(options, report, cards, tasks, started, spent)
+
+
+def _cache_error(path: Path, exc: sqlite3.Error, folder: Path) -> UserError:
+    """The response cache could not be written (a full disk): one line, and how to go on."""
+    return UserError(
+        f"{path}: response cache: {exc}; finished tasks are saved; free space, then continue "
+        f"with: partages-bench run --resume {folder}"
+    )
 
 
 def _fewshot_per_document(task: Any, seed: int) -> None:
@@ -466,8 +528,10 @@ def _run_task(
 ) -> tuple[TaskResult, list[Any]]:
     """One task through lm-eval (``model``: the loaded ``lm`` behind its cache and progress
     bar), scored with CIs; prompts that cannot fit are skipped and counted first."""
-    from lm_eval import simple_evaluate
+    from lm_eval import evaluator, simple_evaluate
     from lm_eval.tasks import get_task_dict
+
+    evaluator.get_git_commit_hash = quiet_git_describe
 
     task = get_task_dict([card.name], task_manager)[card.name]
     _fewshot_per_document(task, options.seed)

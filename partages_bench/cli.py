@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from . import option_types as checked
 from .errors import RunInterrupted, UserError
+from .inputs import strict_json
 from .names import DEFAULT_SUITE, FAMILIES, QUICK_LIMIT, QUICK_SUITE
+from .option_types import split_list as _split_list
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -129,7 +132,20 @@ BertScoreModel = Annotated[
 ]
 BertScoreLayers = Annotated[
     int | None,
-    typer.Option(help="BERTScore layer, required for a model bert_score has no default for."),
+    typer.Option(
+        help="BERTScore layer, required for a model bert_score has no default for.",
+        callback=checked.POSITIVE,
+    ),
+]
+Bootstrap = Annotated[
+    int,
+    typer.Option(
+        help=f"Bootstrap resamples for the 95 % CIs (1 to {checked.MAX_BOOTSTRAP}).",
+        callback=checked.BOOTSTRAP,
+    ),
+]
+BootstrapSeed = Annotated[
+    int, typer.Option(help=f"Bootstrap seed (0 to {checked.MAX_SEED}).", callback=checked.SEED)
 ]
 MODEL_FREE_SUMMARY_METRICS = ("rouge", "facts", "unsupported", "length")
 IncludePaths = Annotated[
@@ -173,10 +189,6 @@ def _options(
         quiet_libraries()
 
 
-def _split_list(values: list[str]) -> list[str]:
-    return [item.strip() for value in values for item in value.split(",") if item.strip()]
-
-
 ENDPOINT_PANEL = "OpenAI-compatible endpoints (openai-completions, openai-chat)"
 VLLM_PANEL = "vLLM (--model vllm)"
 
@@ -197,22 +209,32 @@ def run(
         typer.Option(
             help=f"Task names, families ({', '.join(FAMILIES)}), or a suite: '{DEFAULT_SUITE}' "
             f"(every task, the default) or '{QUICK_SUITE}' (the demo: one task per family, "
-            f"{QUICK_LIMIT} documents each)."
+            f"{QUICK_LIMIT} documents each).",
+            callback=checked.task_selectors,
         ),
     ] = None,
     limit: Annotated[
         float | None,
         typer.Option(
             help=f"First N documents per task (below 1: a fraction; '{QUICK_SUITE}': "
-            f"{QUICK_LIMIT} unless given)."
+            f"{QUICK_LIMIT} unless given).",
+            callback=checked.limit,
         ),
     ] = None,
-    num_fewshot: Annotated[int | None, typer.Option(help="Few-shot examples per prompt.")] = None,
-    batch_size: Annotated[
-        str | None, typer.Option(help="Batch size, or 'auto' (hf backends default to 8).")
+    num_fewshot: Annotated[
+        int | None, typer.Option(help="Few-shot examples per prompt.", callback=checked.COUNT)
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for lm-eval, few-shot and bootstrap.")] = 1234,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
+    batch_size: Annotated[
+        str | None,
+        typer.Option(
+            help="Batch size, 'auto' or 'auto:N' (hf backends default to 8).",
+            callback=checked.batch_size,
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed for lm-eval, few-shot and bootstrap.", callback=checked.SEED)
+    ] = 1234,
+    bootstrap: Bootstrap = 1000,
     apply_chat_template: Annotated[
         bool, typer.Option(help="Format prompts with the model's chat template.")
     ] = False,
@@ -239,6 +261,7 @@ def run(
             "--max-model-len",
             help="Context length in tokens (vLLM: max_model_len; endpoints: default what the "
             "server reports, else 2048).",
+            callback=checked.POSITIVE,
         ),
     ] = None,
     tokenizer: Annotated[
@@ -266,7 +289,9 @@ def run(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            help="Requests in flight at once (default 1).", rich_help_panel=ENDPOINT_PANEL
+            help="Requests in flight at once (default 1).",
+            rich_help_panel=ENDPOINT_PANEL,
+            callback=checked.POSITIVE,
         ),
     ] = None,
     max_retries: Annotated[
@@ -275,11 +300,16 @@ def run(
             help="Retries of a failed request, with backoff (default 3); then the run stops, "
             "resumable.",
             rich_help_panel=ENDPOINT_PANEL,
+            callback=checked.COUNT,
         ),
     ] = None,
     timeout: Annotated[
         int | None,
-        typer.Option(help="Seconds per request (default 300).", rich_help_panel=ENDPOINT_PANEL),
+        typer.Option(
+            help="Seconds per request (default 300).",
+            rich_help_panel=ENDPOINT_PANEL,
+            callback=checked.POSITIVE,
+        ),
     ] = None,
     extra_body: Annotated[
         str | None,
@@ -290,15 +320,26 @@ def run(
         ),
     ] = None,
     tensor_parallel_size: Annotated[
-        int | None, typer.Option(help="GPUs per model replica.", rich_help_panel=VLLM_PANEL)
+        int | None,
+        typer.Option(
+            help="GPUs per model replica.", rich_help_panel=VLLM_PANEL, callback=checked.POSITIVE
+        ),
     ] = None,
     data_parallel_size: Annotated[
         int | None,
-        typer.Option(help="Model replicas (Ray, one per actor).", rich_help_panel=VLLM_PANEL),
+        typer.Option(
+            help="Model replicas (Ray, one per actor).",
+            rich_help_panel=VLLM_PANEL,
+            callback=checked.POSITIVE,
+        ),
     ] = None,
     gpu_memory_utilization: Annotated[
         float | None,
-        typer.Option(help="Share of each GPU's memory vLLM may take.", rich_help_panel=VLLM_PANEL),
+        typer.Option(
+            help="Share of each GPU's memory vLLM may take.",
+            rich_help_panel=VLLM_PANEL,
+            callback=checked.in_range(0, 1, low_open=True),
+        ),
     ] = None,
     include_path: IncludePaths = None,
     data_dir: DataDir = None,
@@ -527,8 +568,8 @@ def score_qa(
     ],
     predictions: Annotated[Path, typer.Option(help="JSONL of {id, output} (raw model text).")],
     as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+    bootstrap: Bootstrap = 1000,
+    seed: BootstrapSeed = 1234,
 ) -> None:
     """Score multiple-choice answers exactly as the frenchmedmcqa task does (EMR, Hamming…)."""
     from .scoring import score_qa as score
@@ -545,8 +586,8 @@ def score_pseudonymisation(
         typer.Option(help="JSONL {note_id, entities} (detect) and/or {note_id, text} (rewrite)."),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+    bootstrap: Bootstrap = 1000,
+    seed: BootstrapSeed = 1234,
 ) -> None:
     """Score any pseudonymisation system (LLM or not): leak rate first, per mode present."""
     from .scoring import score_pseudonymisation as score
@@ -567,8 +608,8 @@ def score_ner(
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+    bootstrap: Bootstrap = 1000,
+    seed: BootstrapSeed = 1234,
 ) -> None:
     """Score any entity extractor on spans: strict, exact, partial and type P/R/F1 (nervaluate's
     schemas), micro, macro and per label. JSON: {schema: {precision|recall|f1: {micro, macro,
@@ -578,7 +619,7 @@ def score_ner(
 
     _, metrics = score(gold, predictions, bootstrap, seed)
     if as_json:
-        print(json.dumps(nest_ner_metrics(metrics), indent=2))
+        print(strict_json(nest_ner_metrics(metrics), indent=2))
     else:
         _print_scores({"ner": metrics}, as_json=False)
 
@@ -594,8 +635,8 @@ def score_summarisation(
     bertscore_model: BertScoreModel = None,
     bertscore_layers: BertScoreLayers = None,
     as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+    bootstrap: Bootstrap = 1000,
+    seed: BootstrapSeed = 1234,
 ) -> None:
     """Score summaries: key-fact recall, unsupported content, French ROUGE, lengths (no model
     needed) and BERTScore on request; JSON keyed rouge1, rougeL, key_fact_recall, bertscore_f1…"""
@@ -611,7 +652,7 @@ def score_summarisation(
     values, notes = score(gold, predictions, chosen, scorer, bootstrap, seed)
     if as_json:
         payload = {name: metric.model_dump() for name, metric in values.items()}
-        print(json.dumps(payload | {"notes": notes}, indent=2, ensure_ascii=False))
+        print(strict_json(payload | {"notes": notes}, indent=2, ensure_ascii=False))
         return
     _print_scores({"summarisation": values}, as_json=False)
     for note in notes:
@@ -622,7 +663,9 @@ def score_summarisation(
 def baseline_qa_random(
     gold: Annotated[Path, typer.Option(help="Gold questions: FrenchMedMCQA schema.")],
     output: Annotated[Path, typer.Option(help="Where to write the {id, output} JSONL.")],
-    seed: Annotated[int, typer.Option(help="Seed of the random answers.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the random answers.", callback=checked.SEED)
+    ] = 0,
 ) -> None:
     """Chance level: a uniformly random non-empty answer set per question."""
     from .generator import write_jsonl
@@ -656,7 +699,7 @@ def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> 
             task: {name: metric.model_dump() for name, metric in metrics.items()}
             for task, metrics in results.items()
         }
-        print(json.dumps(payload, indent=2))
+        print(strict_json(payload, indent=2))
         return
     from rich.table import Table
 
@@ -673,8 +716,10 @@ def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> 
 @data_app.command("generate-pseudo")
 def data_generate_pseudo(
     out: Annotated[Path, typer.Option(help="Where to write the notes JSONL.")],
-    n: Annotated[int, typer.Option(help="Number of notes.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed: same seed, same notes.")] = 20261125,
+    n: Annotated[int, typer.Option(help="Number of notes.", callback=checked.POSITIVE)] = 200,
+    seed: Annotated[
+        int, typer.Option(help="Seed: same seed, same notes.", callback=checked.SEED)
+    ] = 20261125,
     split: Annotated[str, typer.Option(help="Template pool: test or dev.")] = "test",
 ) -> None:
     """Synthetic French clinical notes with gold identifier spans (no network, deterministic)."""
@@ -689,8 +734,12 @@ def data_generate_pseudo(
 @data_app.command("generate-records")
 def data_generate_records(
     out: Annotated[Path, typer.Option(help="Where to write the records JSONL.")],
-    n: Annotated[int, typer.Option(help="Number of patient records.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed: same seed, same records.")] = 20261125,
+    n: Annotated[
+        int, typer.Option(help="Number of patient records.", callback=checked.POSITIVE)
+    ] = 200,
+    seed: Annotated[
+        int, typer.Option(help="Seed: same seed, same records.", callback=checked.SEED)
+    ] = 20261125,
     split: Annotated[str, typer.Option(help="Template pool: test or dev.")] = "test",
 ) -> None:
     """Synthetic French patient records with key facts and a reference summary (no network)."""
@@ -747,7 +796,10 @@ def compare(
     candidate: Annotated[Path, typer.Argument(help="Candidate run folder (or report.json).")],
     max_drop: Annotated[
         float | None,
-        typer.Option(help="Tolerated change in the bad direction, metric units (default 0)."),
+        typer.Option(
+            help="Tolerated change in the bad direction, metric units (default 0).",
+            callback=checked.in_range(0),
+        ),
     ] = None,
     metric: Annotated[
         list[str] | None, typer.Option(help="Also compare this metric (repeatable).")
@@ -762,8 +814,10 @@ def compare(
     allow_mismatch: Annotated[
         bool, typer.Option(help="Compare despite another task_hash/data_hash (shared docs).")
     ] = False,
-    bootstrap: Annotated[int, typer.Option(help="Paired bootstrap resamples.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 1234,
+    bootstrap: Annotated[
+        int, typer.Option(help="Paired bootstrap resamples.", callback=checked.BOOTSTRAP)
+    ] = 1000,
+    seed: BootstrapSeed = 1234,
     include_path: IncludePaths = None,
 ) -> None:
     """Compare a candidate run with a baseline, paired by document: deltas, paired-bootstrap CIs,
@@ -861,7 +915,10 @@ def leaderboard_build(
     ] = False,
     compare_runs: Annotated[
         int,
-        typer.Option(help="Runs whose outputs the per-document drill-down shows side by side."),
+        typer.Option(
+            help="Runs whose outputs the per-document drill-down shows side by side.",
+            callback=checked.POSITIVE,
+        ),
     ] = 10,
     include_path: IncludePaths = None,
 ) -> None:
@@ -953,16 +1010,62 @@ def _skipped_table(skipped: list[TaskResult], width: int) -> Table:
     return table
 
 
-def main() -> None:
-    """Entry point: user errors are one line and exit code 2; ``--debug`` shows tracebacks.
+def _usage_error(exc: typer.TyperException) -> str | None:
+    """A usage error of click's (a bad option value, an unknown option) as one line; None for
+    help shown instead of a command (a group called without its command)."""
+    message = exc.format_message()
+    if "\n" in message.strip():
+        return None
+    param, ctx = getattr(exc, "param", None), getattr(exc, "ctx", None)
+    if isinstance(exc, typer.BadParameter) and param is not None and exc.message:
+        flags = [opt for opt in param.opts if opt.startswith("--")] or [param.human_readable_name]
+        return f"{flags[0]}: {exc.message}"
+    return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
 
-    Usage errors, ``--help`` and Ctrl-C (exit 130) are left to typer (standalone mode): typer
-    0.29 raises its own copy of click's exceptions, which ``click``'s classes do not catch."""
+
+def _one_line(exc: BaseException) -> tuple[str, int] | None:
+    """The ``error:`` line and exit code of an error the user can act on; None for a bug."""
+    if isinstance(exc, UserError | RunInterrupted):
+        return str(exc), exc.exit_code
+    if isinstance(exc, typer.TyperException):
+        line = _usage_error(exc)
+        return None if line is None else (line, getattr(exc, "exit_code", 2))
+    if isinstance(exc, OSError):
+        # The backstop for paths nothing checked before (an output under a file, a full disk).
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return f"{where}{exc.strerror or exc}", UserError.exit_code
+    return None
+
+
+def main() -> None:
+    """Entry point: an error the user can act on is one line on stderr, ``error: …``, with its
+    exit code (2 bad input, 3 a run stopped by its endpoint); ``--debug`` adds the traceback
+    and keeps the code. Bad option values (click's usage errors, ``option_types``' checks) are
+    one line too; help asked for, or shown for a group without its command, stays help. An
+    ``OSError`` naming a file is one line naming the file.
+
+    Typer runs outside standalone mode so that its errors reach here: typer 0.29 raises its own
+    copy of click's exceptions, under ``typer.TyperException``. Ctrl-C exits 130."""
     try:
-        app()
-    except (UserError, RunInterrupted) as exc:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        print("Aborted!", file=sys.stderr)
+        sys.exit(1)
+    except (UserError, RunInterrupted, typer.TyperException, OSError) as exc:
+        found = _one_line(exc)
+        if found is None:
+            if not isinstance(exc, typer.TyperException):
+                raise
+            exc.show()  # type: ignore[attr-defined]  # help, as click prints it
+            sys.exit(getattr(exc, "exit_code", 2))
         if _state["debug"]:
-            raise
-        # Plain print: rich would wrap a long message over several lines.
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+            import traceback
+
+            traceback.print_exc()
+        # Plain print: rich would wrap a long message over several lines; a line break quoted
+        # from elsewhere (a server's answer) would too.
+        line = " ".join(part.strip() for part in found[0].splitlines() if part.strip())
+        print(f"error: {line}", file=sys.stderr)
+        sys.exit(found[1])
+    if isinstance(code, int):
+        sys.exit(code)

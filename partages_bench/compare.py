@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
-from pydantic import ValidationError
 
 from .errors import UserError
+from .inputs import read_yaml, validated
 from .merge import read_samples
 from .registry import Registry
-from .report import load_report, metric_specs
+from .report import SAMPLES_DIR, load_report, metric_specs
 from .schema import (
     ComparePolicy,
     Comparison,
@@ -56,18 +55,24 @@ HASH_FIELDS = ("task_hash", "data_hash")
 
 def load_policy(path: Path) -> ComparePolicy:
     """The policy YAML, validated: an unknown key is one error naming the file and the field."""
-    try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no policy file here") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not YAML ({str(exc).splitlines()[0]})") from None
-    try:
-        return ComparePolicy.model_validate(content or {})
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "top level"
-        raise UserError(f"{path}: {field}: {error['msg']}") from None
+    content = read_yaml(path, missing="no policy file here")
+    return validated(ComparePolicy, content or {}, str(path))
+
+
+def _documents(folder: Path, result: TaskResult) -> list[SampleRecord]:
+    """A task's per-sample log, each document once: documents are paired by ``doc_id``, and a
+    second record of one would leave the other unpaired without a word."""
+    records = read_samples(folder, result)
+    lines: dict[str, int] = {}
+    for line, record in enumerate(records, 1):
+        if record.doc_id in lines:
+            path = folder / SAMPLES_DIR / f"{result.name}.jsonl"
+            raise UserError(
+                f"{path} line {line}: doc_id '{record.doc_id}' is also on line "
+                f"{lines[record.doc_id]}; compare pairs documents by doc_id"
+            )
+        lines[record.doc_id] = line
+    return records
 
 
 def paired_bootstrap(
@@ -270,7 +275,7 @@ def compare_runs(
         if name not in registry.cards:
             raise UserError(f"task '{name}' is unknown here (pass --include-path with its folder)")
         records = _paired(
-            name, read_samples(base_folder, base_task), read_samples(cand_folder, cand_task)
+            name, _documents(base_folder, base_task), _documents(cand_folder, cand_task)
         )
         settings = _task_policy(policy, name, max_drop)
         tests += _task_tests(

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from .errors import UserError
+from .inputs import read_text
 from .models import identity_key
 from .outputs import check_output_folder, replace_entries, staging_folder
 from .privacy import combined_in_clear
@@ -78,10 +79,7 @@ def _load(folder: Path) -> Report:
 def read_samples(folder: Path, result: TaskResult) -> list[SampleRecord]:
     """A task's per-sample log, checked to be the one its report was scored from."""
     path = samples_path(folder, result.name)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing (task '{result.name}' ran in {folder})") from None
+    lines = read_text(path, missing=f"missing (task '{result.name}' ran in {folder})").splitlines()
     records = []
     for number, line in enumerate(lines, 1):
         try:
@@ -178,8 +176,7 @@ def merge_reports(
         seen.add(folder.resolve())
     runs = [(folder, _load(folder)) for folder in folders]
     reference, first = runs[0]
-    for folder, report in runs[1:]:
-        _require_same("", ("schema_version",), folder, report, reference, first)
+    for folder, report in runs[1:]:  # one schema_version: load_report reads only its own
         if identity_key(report.model) != identity_key(first.model):
             # Another model; arguments that only change the speed (concurrency…) are allowed.
             fields = [f for f in ModelIdentity.model_fields if f not in ("args", "notes")]

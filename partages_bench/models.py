@@ -8,12 +8,14 @@ lm-eval copies ``model_args`` into its results verbatim; our report only ever st
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,92 @@ def parse_model_args(text: str) -> dict[str, str]:
             )
         args[key.strip()] = value.strip()
     return args
+
+
+# transformers' ``from_pretrained`` arguments that lm-eval's hf model passes on (its ``**kwargs``)
+# besides its own: loading, placement and quantisation. Any other key reaches the model class's
+# constructor once the configuration is read, and fails there (TypeError).
+FROM_PRETRAINED_ARGS = frozenset(
+    {
+        "attn_implementation",
+        "device_map",
+        "low_cpu_mem_usage",
+        "torch_dtype",
+        "use_safetensors",
+        "variant",
+        "cache_dir",
+        "local_files_only",
+        "force_download",
+        "token",
+        "max_memory",
+        "offload_state_dict",
+        "quantization_config",
+        "load_in_8bit",
+        "load_in_4bit",
+        "bnb_4bit_quant_type",
+        "bnb_4bit_compute_dtype",
+        "bnb_4bit_use_double_quant",
+    }
+)
+# A Hugging Face hub id: "name" or "namespace/name" (huggingface_hub's validate_repo_id).
+_HUB_ID = re.compile(r"[\w.-]{1,96}(/[\w.-]{1,96})?")
+
+
+@cache
+def _hflm_arguments() -> frozenset[str]:
+    """The named arguments of lm-eval's ``HFLM.__init__``, read from its source without
+    importing it (that would import torch and transformers)."""
+    spec = importlib.util.find_spec("lm_eval")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    source = Path(spec.origin).parent / "models" / "huggingface.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            names = {a.arg for a in [*node.args.args, *node.args.kwonlyargs]} - {"self"}
+            if "pretrained" in names:
+                return frozenset(names)
+    return frozenset()
+
+
+def check_hf_arguments(args: Mapping[str, str]) -> None:
+    """Refuse, before any loading, a ``--model-args`` key that lm-eval's hf model does not take
+    (its own arguments and transformers' loading ones)."""
+    known = _hflm_arguments()
+    if not known:
+        return  # lm-eval's source is not where we expect: let lm-eval decide
+    for key in args:
+        if key not in known and key not in FROM_PRETRAINED_ARGS:
+            raise ModelArgsError(
+                f"--model-args: '{key}' is not an argument of lm-eval's hf model (HFLM) nor a "
+                "loading argument of transformers' from_pretrained"
+            )
+
+
+def check_pretrained(args: Mapping[str, str]) -> None:
+    """``pretrained=`` must be an existing file or folder, or a hub id — one in the Hugging Face
+    cache when offline (``HF_HUB_OFFLINE``): said before the model is loaded, not after."""
+    pretrained = args.get("pretrained", "")
+    if Path(pretrained).expanduser().exists():
+        return
+    if pretrained.startswith(("/", ".", "~")) or not _HUB_ID.fullmatch(pretrained):
+        raise ModelArgsError(
+            f"--model-args pretrained={pretrained}: no such folder, and not a hub id "
+            "(name or namespace/name)"
+        )
+    if ".." in pretrained or "--" in pretrained:
+        raise ModelArgsError(f"--model-args pretrained={pretrained}: not a hub id")
+    from huggingface_hub import is_offline_mode, try_to_load_from_cache
+
+    if not is_offline_mode():
+        return  # the hub answers when the model is loaded (a missing id: one error then)
+    wanted = args.get("gguf_file") or "config.json"
+    cached = try_to_load_from_cache(pretrained, wanted, revision=args.get("revision"))
+    if not isinstance(cached, str):
+        raise ModelArgsError(
+            f"--model-args pretrained={pretrained}: offline (HF_HUB_OFFLINE) and not in the "
+            f"Hugging Face cache ({wanted} not found): download it first or give its folder"
+        )
 
 
 def redact(args: dict[str, str]) -> dict[str, str]:
@@ -243,6 +331,10 @@ class Backend:
             } | args
         elif name in ("hf", "vllm") and "pretrained" not in args:
             raise ModelArgsError(f"--model {name} needs --model-args pretrained=<hub id or folder>")
+        if name in ("hf", "vllm"):
+            check_pretrained(args)
+        if BACKENDS[name] == "hf":
+            check_hf_arguments(args)
         if name == "vllm":
             _check_vllm(options)
         backend = cls(name, lm_eval_args(name, args, options), options.api_key_env)

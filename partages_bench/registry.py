@@ -35,6 +35,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import TaskCardError, UnknownTaskError
+from .inputs import InputFileError, read_text, read_yaml
 from .names import DEFAULT_SUITE as DEFAULT_SUITE
 from .names import QUICK_SUITE, QUICK_TASKS
 from .schema import FAMILIES, TaskCard
@@ -69,21 +70,29 @@ _CardLoader.add_constructor(
 )
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read_yaml(path: Path, including: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The task YAML at ``path`` with its ``include:`` chain merged in (``including``: the files
+    that led here, to refuse a cycle)."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            content = yaml.load(handle, Loader=_CardLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TaskCardError(f"{path}: invalid YAML{where}: {problem}") from None
+        content = read_yaml(path, _CardLoader)
+    except InputFileError as exc:
+        raise TaskCardError(str(exc)) from None
     if not isinstance(content, dict):
         raise TaskCardError(f"{path}: expected a mapping at the top level")
     include = content.pop("include", None)
     if include is None:
         return content
-    template = _read_yaml(path.parent / str(include))
+    if not isinstance(include, str) or not include.strip():
+        raise TaskCardError(f"{path}: include: must name one template file, not {include!r}")
+    template_path = path.parent / include
+    chain = (*including, path)
+    if template_path.resolve() in {file.resolve() for file in chain}:
+        cycle = " → ".join(file.name for file in (*chain, template_path))
+        raise TaskCardError(f"{path}: include: {include} is included again ({cycle})")
+    if not template_path.is_file():
+        what = "a folder" if template_path.is_dir() else "no such file"
+        raise TaskCardError(f"{path}: include: {include}: {what} beside it")
+    template = _read_yaml(template_path, chain)
     merged = template | content
     if isinstance(template.get("metadata"), dict) and isinstance(content.get("metadata"), dict):
         merged["metadata"] = _deep_merge(template["metadata"], content["metadata"])
@@ -113,7 +122,9 @@ def _defined_functions(module_path: Path) -> frozenset[str]:
 @lru_cache(maxsize=256)
 def _top_level_names(module_path: Path, mtime_ns: int, size: int) -> frozenset[str]:
     try:
-        tree = ast.parse(module_path.read_text(encoding="utf-8"), filename=str(module_path))
+        tree = ast.parse(read_text(module_path), filename=str(module_path))
+    except InputFileError as exc:
+        raise TaskCardError(str(exc)) from None
     except SyntaxError as exc:
         raise TaskCardError(f"{module_path}: syntax error line {exc.lineno}: {exc.msg}") from None
     return frozenset(
@@ -167,7 +178,7 @@ def read_card(path: Path) -> TaskCard | None:
     if not isinstance(card_fields, dict):
         raise TaskCardError(f"{path}: metadata: missing (the task card lives there)")
     output_type = config.get("output_type", "generate_until")
-    if output_type not in _OUTPUT_TYPE_REQUIRES:
+    if not isinstance(output_type, str) or output_type not in _OUTPUT_TYPE_REQUIRES:
         raise TaskCardError(f"{path}: output_type: unknown value '{output_type}'")
     try:
         card = TaskCard(
@@ -231,13 +242,7 @@ class Registry:
                         f"{path}: task: '{card.name}' is already defined in {cards[card.name].path}"
                     )
                 cards[card.name] = card
-        for card in cards.values():
-            variant = card.generative_variant
-            if variant is not None and cards.get(variant, card).requires != "generation":
-                raise TaskCardError(
-                    f"{card.path}: metadata.generative_variant: '{variant}' is not a known "
-                    "generative task"
-                )
+        _check_variants(cards.values(), cards)
         return cards
 
     def card(self, name: str) -> TaskCard:
@@ -264,9 +269,27 @@ class Registry:
         return list(chosen.values())
 
 
+def _check_variants(checked: Iterable[TaskCard], known: dict[str, TaskCard]) -> None:
+    """Each ``generative_variant`` must name a generative task among ``known``."""
+    for card in checked:
+        variant = card.generative_variant
+        target = known.get(variant) if variant is not None else None
+        if variant is not None and (target is None or target.requires != "generation"):
+            raise TaskCardError(
+                f"{card.path}: metadata.generative_variant: '{variant}' is not a known "
+                "generative task"
+            )
+
+
 def validate_path(path: Path) -> list[TaskCard]:
-    """Validate one YAML file or every YAML under a folder; raise on the first broken one."""
-    files = [path] if path.is_file() else _task_files(path)
+    """Validate one YAML file or every YAML under a folder; raise on the first broken one, and
+    on a folder without any (nothing validated is not "ok"). A ``generative_variant`` may name
+    a task of the folder or a built-in one."""
     if not path.exists():
         raise TaskCardError(f"{path}: no such file or folder")
-    return [card for file in files if (card := read_card(file)) is not None]
+    files = [path] if path.is_file() else _task_files(path)
+    if not files:
+        raise TaskCardError(f"{path}: no task YAML here (*.yaml): nothing to validate")
+    cards = [card for file in files if (card := read_card(file)) is not None]
+    _check_variants(cards, Registry.discover().cards | {card.name: card for card in cards})
+    return cards

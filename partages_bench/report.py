@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import UserError
+from .inputs import InputFileError, read_json, schema_error
 from .outputs import inside, write_lines, write_text
 from .privacy import IDENTIFIER_FAMILIES, phi_masker, salt_for
 from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
@@ -279,20 +280,15 @@ def write_report(folder: Path, report: Report) -> None:
 
 
 def load_report(path: Path) -> Report:
-    """A report from a run folder or a ``report.json`` path."""
+    """A report from a run folder or a ``report.json`` path, its schema checked (an unknown
+    ``schema_version``, a reversed interval, NaN, a time that is not ISO 8601: one error naming
+    the file and the field)."""
     file = path / REPORT_JSON if path.is_dir() else path
+    content = read_json(file, missing="no report here")
     try:
-        return Report.model_validate_json(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{file}: no report here") from None
+        return Report.model_validate(content)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "top level"
-        raise UserError(f"{file}: not a valid report ({field}: {error['msg']})") from None
-    except ValueError as exc:
-        first = str(exc).splitlines()
-        detail = first[1] if len(first) > 1 else first[0]
-        raise UserError(f"{file}: not a valid report ({detail})") from None
+        raise InputFileError(f"{file}: not a valid report ({schema_error(exc)})") from None
 
 
 def format_metric(metric: MetricValue) -> str:

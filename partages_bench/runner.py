@@ -15,12 +15,13 @@ import platform
 import random
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -43,6 +44,7 @@ from .context import limited_count, plan_context
 from .data import data_dir_from_env, get_dataset, is_available, missing_message, pull
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
+from .inputs import InputFileError, read_json, schema_error
 from .models import ENDPOINTS, Backend, BackendOptions, describe, identity_key
 from .outputs import check_output_folder, remove_entries, write_text
 from .quiet import silence_lm_eval, silence_loaded_libraries
@@ -98,6 +100,7 @@ class RunOptions:
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
+_TRANSIENT_OPTIONS = ("output", "resume", "overwrite", "command")  # not in run.json
 _BATCH_SIZE = re.compile(r"auto(:[1-9][0-9]*)?|[1-9][0-9]*")
 # Backend options that must be at least 1 (0 for --max-retries) when given.
 _BACKEND_MINIMUM = {
@@ -145,7 +148,7 @@ def run_settings(options: RunOptions) -> dict[str, Any]:
     """The options as ``run.json`` records them (JSON values; the folder, --resume, --overwrite
     and the command line left out)."""
     settings = asdict(options)
-    for transient in ("output", "resume", "overwrite", "command"):
+    for transient in _TRANSIENT_OPTIONS:
         settings.pop(transient)
     return json.loads(json.dumps(settings, ensure_ascii=False, default=str))
 
@@ -174,12 +177,9 @@ def recorded_options(folder: Path, overrides: Mapping[str, Any], action: str) ->
     """The options recorded in ``folder/run.json`` (to ``action`` that run: resume, rerun), with
     the allowed ``overrides`` (RESUME_OVERRIDES and the backend's RESUME_BACKEND_OVERRIDES)."""
     path = folder / RUN_OPTIONS_JSON
-    try:
-        settings = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: nothing to {action} (no run was started in {folder})") from None
-    except ValueError as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    settings = _checked_run_json(
+        path, read_json(path, missing=f"nothing to {action} (no run was started in {folder})")
+    )
     backend = settings.pop("backend") | {
         k: v for k, v in overrides.items() if k in RESUME_BACKEND_OVERRIDES
     }
@@ -188,6 +188,32 @@ def recorded_options(folder: Path, overrides: Mapping[str, Any], action: str) ->
         settings["data_dir"] = Path(settings["data_dir"])
     settings["include_paths"] = [Path(p) for p in settings["include_paths"]]
     return RunOptions(output=folder, backend=BackendOptions(**backend), **settings)
+
+
+def _require_keys(where: str, value: Any, names: Sequence[str]) -> None:
+    if not isinstance(value, dict):
+        raise InputFileError(f"{where}: expected a JSON object, as partages-bench run writes")
+    unknown = sorted(value.keys() - set(names))
+    if unknown:
+        raise InputFileError(f"{where}: {unknown[0]}: not an option of partages-bench run")
+    missing = [name for name in names if name not in value]
+    if missing:
+        raise InputFileError(f"{where}: {missing[0]}: missing")
+
+
+def _checked_run_json(path: Path, settings: Any) -> dict[str, Any]:
+    """``run.json`` as ``save_run_options`` writes it: every option, no other, of its type (a run
+    is resumed or repeated with exactly its options, never with defaults filling a gap)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    recorded = [f.name for f in fields(RunOptions) if f.name not in _TRANSIENT_OPTIONS]
+    _require_keys(str(path), settings, recorded)
+    _require_keys(f"{path}: backend", settings["backend"], [f.name for f in fields(BackendOptions)])
+    try:
+        TypeAdapter(RunOptions).validate_python(settings | {"output": path.parent})
+    except ValidationError as exc:
+        raise InputFileError(f"{path}: {schema_error(exc)}") from None
+    return settings
 
 
 def resume_options(folder: Path, overrides: dict[str, Any], command: list[str]) -> RunOptions:
@@ -474,6 +500,11 @@ def run(options: RunOptions, console: Console) -> Report:
     if options.batch_size is None:
         options = replace(options, batch_size=backend.default_batch_size)
     runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir, backend.unsupported)
+    summaries = any(card.family == "summarisation" for card in runnable)
+    if summaries and options.bertscore_model and options.bertscore_layers is None:
+        from .families.summarisation import check_bertscore_layers
+
+        check_bertscore_layers(options.bertscore_model)
     if previous is None:
         what = "a run with the same options (--resume DIR continues a run)"
         check_output_folder(options.output, "--output", _same_run(options), what, options.overwrite)
@@ -520,7 +551,10 @@ def run(options: RunOptions, console: Console) -> Report:
         from lm_eval.tasks import TaskManager
 
         cache_path = options.output / CACHE_DIR / f"{identity_key(report.model)[:16]}.sqlite"
-        cached = CachingLM(lm, str(cache_path))
+        try:
+            cached = CachingLM(lm, str(cache_path))
+        except sqlite3.Error as exc:
+            raise _cache_error(cache_path, exc, options.output) from None
         task_manager = TaskManager(
             include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
         )
@@ -556,12 +590,22 @@ def run(options: RunOptions, console: Console) -> Report:
                 write_report(options.output, report)
                 elapsed = progress.tasks[0].elapsed or 0.0
                 console.print(_done_line(result, elapsed))
+        except sqlite3.Error as exc:
+            raise _cache_error(cache_path, exc, options.output) from None
         finally:
             cached.dbdict.close()
     # The cache is there to resume; a finished run drops it (it holds model outputs in clear,
     # identifiers included, which the sample logs mask).
     shutil.rmtree(options.output / CACHE_DIR, ignore_errors=True)
     return _finish(options, report, cards, tasks, started, spent)
+
+
+def _cache_error(path: Path, exc: sqlite3.Error, folder: Path) -> UserError:
+    """The response cache could not be written (a full disk): one line, and how to go on."""
+    return UserError(
+        f"{path}: response cache: {exc}; finished tasks are saved; free space, then continue "
+        f"with: partages-bench run --resume {folder}"
+    )
 
 
 def _fewshot_per_document(task: Any, seed: int) -> None:

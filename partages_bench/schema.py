@@ -8,9 +8,17 @@ per-sample log is one ``SampleRecord`` per line in ``samples/<task>.jsonl``.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from .names import FAMILIES as FAMILIES
 
@@ -122,10 +130,19 @@ class TaskCard(_Record):
 
 
 class MetricValue(_Record):
+    """A metric and its 95 % interval. Values may be negative (BERTScore rescaled with its
+    baseline is, below the baseline); a reversed interval is refused."""
+
     value: float
     ci_low: float
     ci_high: float
     higher_is_better: bool
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MetricValue:
+        if self.ci_low > self.ci_high:
+            raise ValueError(f"ci_low {self.ci_low} is above ci_high {self.ci_high}")
+        return self
 
 
 class TaskResult(_Record):
@@ -208,12 +225,34 @@ class Provenance(_Record):
         default_factory=list, description="when the run was continued with --resume"
     )
 
+    @field_validator("start_time", "end_time", "resumed_at")
+    @classmethod
+    def _iso_times(cls, value: str | list[str] | None) -> str | list[str] | None:
+        """Times are ISO 8601 (``report merge`` orders them, the leaderboard picks the latest)."""
+        for time in value if isinstance(value, list) else [value]:
+            if time is None:
+                continue
+            try:
+                datetime.fromisoformat(time)
+            except ValueError:
+                raise ValueError(f"{time!r} is not an ISO 8601 time") from None
+        return value
+
 
 class Report(_Record):
     schema_version: int = SCHEMA_VERSION
     model: ModelIdentity
     tasks: dict[SafeName, TaskResult]
     provenance: Provenance
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version != SCHEMA_VERSION:
+            raise ValueError(
+                f"{version} is not a version this partages-bench reads ({SCHEMA_VERSION})"
+            )
+        return version
 
     @model_validator(mode="after")
     def _keyed_by_name(self) -> Report:

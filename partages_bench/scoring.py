@@ -8,10 +8,9 @@ wrong answer.
 from __future__ import annotations
 
 import functools
-import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,46 +28,12 @@ from .families.pseudonymisation import (
     score_rewrite,
 )
 from .families.qa import parse_letters, random_answer, score_answer
+from .inputs import InputFileError, read_records
 from .registry import Registry
 from .report import metric_values
 from .schema import MetricValue, SampleRecord, TaskCard
 
 QA_CARD = "frenchmedmcqa"
-
-
-class InputFileError(UserError):
-    pass
-
-
-def read_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """Records of a JSON array or JSON-lines file, each with where it came from (``file line N``
-    or ``file record N``) for error messages."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
-    if text.lstrip().startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(f"{path}: invalid JSON line {exc.lineno}: {exc.msg}") from None
-        located = [(f"{path} record {i + 1}", item) for i, item in enumerate(items)]
-    else:
-        located = list(_json_lines(path, text))
-    for where, item in located:
-        if not isinstance(item, dict):
-            raise InputFileError(f"{where}: expected a JSON object")
-    return located
-
-
-def _json_lines(path: Path, text: str) -> Iterator[tuple[str, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield f"{path} line {number}", json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(f"{path} line {number}: invalid JSON ({exc.msg})") from None
 
 
 def _field(where: str, record: dict[str, Any], name: str) -> Any:
@@ -157,7 +122,7 @@ def _gold_note(where: str, record: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(text, str):
         raise InputFileError(f"{where}: missing field 'text' (or 'note_text')")
     entities = []
-    for i, entity in enumerate(_field(where, record, "entities")):
+    for i, entity in enumerate(_entity_list(where, record)):
         start, end, label = entity.get("start"), entity.get("end"), entity.get("label")
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
             raise InputFileError(f"{where}: entities[{i}] has bad offsets {start}-{end}")
@@ -171,7 +136,7 @@ def _detected(where: str, note: dict[str, Any], entities: Any) -> dict[str, floa
     """Detect-mode statistics of predicted entities given with offsets or with texts."""
     if not isinstance(entities, list):
         return score_detect(note, [], parsed=False, hallucinated=0, n_items=0)
-    if entities and all("start" in e and "end" in e for e in entities):
+    if entities and all(isinstance(e, dict) and "start" in e and "end" in e for e in entities):
         spans = []
         for i, entity in enumerate(entities):
             start, end = entity["start"], entity["end"]
@@ -239,6 +204,11 @@ def score_pseudonymisation(
     }
     if not modes:
         raise InputFileError(f"{predictions_path}: predictions need 'entities' or 'text'")
+    for key, _, prediction in pairs:
+        if not isinstance(prediction.get("text", ""), str | None):
+            raise InputFileError(
+                f"{predictions_path} note '{key}': text must be a string (the rewritten note)"
+            )
     registry = Registry.discover()
     ordered = sorted(modes)
     # Every mode's notes in one map: one pool of workers for all of them.
@@ -391,6 +361,10 @@ def nest_ner_metrics(metrics: dict[str, MetricValue]) -> dict[str, Any]:
 # --- summarisation ------------------------------------------------------------------------------
 
 SUMMARY_CARD = "record_summary"  # its card holds every summarisation metric
+# An output is scored on its first characters: ROUGE's longest common subsequence and the fact
+# and drug searches grow with its length (a 50 MB answer took minutes and gigabytes), and no
+# summary is this long (about 3,000 words). The notes say which outputs were cut.
+MAX_SCORED_CHARS = 20_000
 SUMMARY_METRICS = {
     "rouge": ("rouge1", "rouge2", "rougeL"),
     "bertscore": ("bertscore_f1", "bertscore_precision", "bertscore_recall"),
@@ -469,10 +443,14 @@ def score_summarisation(
     types = sorted({fact["type"] for *_, facts in golds for fact in facts or []})
     drugs = DrugLexicon(drug_lexicon()) if with_source else None
     records = []
+    cut = []
     for index, ((key, _, prediction), (reference, source, facts)) in enumerate(
         zip(pairs, golds, strict=True)
     ):
         output = _text_field(f"{predictions_path} id '{key}'", prediction, "output", True)
+        if len(output) > MAX_SCORED_CHARS:
+            cut.append(key)
+            output = output[:MAX_SCORED_CHARS]
         stats = summary_stats(
             output, reference, source or "", (facts or []) if with_facts else None, types, drugs
         )
@@ -480,6 +458,12 @@ def score_summarisation(
             SampleRecord(
                 doc_index=index, doc_id=key, prompt="", output=output, target=reference, stats=stats
             )
+        )
+    if cut:
+        notes.append(
+            f"{len(cut)} output(s) longer than {MAX_SCORED_CHARS} characters scored on their "
+            f"first {MAX_SCORED_CHARS} characters (id {', '.join(repr(key) for key in cut[:5])}"
+            f"{', …' if len(cut) > 5 else ''})"
         )
     if "bertscore" in metrics:
         if isinstance(bertscore, str):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -439,7 +440,10 @@ def replicates(columns: Columns, spec: MetricSpec, indices: np.ndarray) -> np.nd
 
 
 def _interval(value: float, resampled: np.ndarray) -> Estimate:
-    """``value`` with the percentile-bootstrap 95 % interval of its replicates."""
+    """``value`` with the percentile-bootstrap 95 % interval of its replicates (NaN when no
+    replicate is defined, e.g. a ratio whose denominator is 0 in every document)."""
+    if np.isnan(resampled).all():
+        return Estimate(value, math.nan, math.nan)
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.nanpercentile(resampled, [tail, 100 - tail])
     return Estimate(value, float(low), float(high))

@@ -270,7 +270,10 @@ def test_runs_of_another_model_or_schema_are_refused(tmp_path: Path) -> None:
     edit(b, lambda r: r.model_copy(update={"model": model.model_copy(update={"revision": "v2"})}))
     assert merge_error(a, b) == f"{b}: model.revision is 'v2', {a} has None"
     edit(b, lambda r: r.model_copy(update={"schema_version": 2}))
-    assert merge_error(a, b) == f"{b}: schema_version is 2, {a} has 1"
+    assert merge_error(a, b) == (
+        f"{b / 'report.json'}: not a valid report "
+        "(schema_version: 2 is not a version this partages-bench reads (1))"
+    )
 
 
 @pytest.mark.parametrize(

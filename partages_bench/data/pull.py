@@ -74,7 +74,9 @@ def _has_file(path: Path, sha256: str | None) -> bool:
         return hash_stream(stream) == sha256
 
 
-def _reason(error: OSError) -> str:
+def _reason(error: Exception) -> str:
+    if not isinstance(error, OSError):  # http.client.HTTPException: something else answered
+        return f"not an HTTP answer ({type(error).__name__}: {str(error).strip()!r})"
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code} {error.reason}"
     if isinstance(error, urllib.error.URLError):
@@ -106,6 +108,7 @@ class _Capped:
 def _fetch(url: str, sink: BinaryIO, timeout: float) -> str:
     """Stream ``url`` into ``sink`` (``MAX_FILE_BYTES`` at most); return the sha256 of what was
     received."""
+    import http.client
     import urllib.request  # ~20 ms (http.client, email): paid only when downloading
 
     try:
@@ -114,7 +117,9 @@ def _fetch(url: str, sink: BinaryIO, timeout: float) -> str:
             if declared.isdigit() and int(declared) > MAX_FILE_BYTES:
                 raise _too_large(url)
             return hash_stream(_Capped(response, url), sink)
-    except OSError as error:  # URLError, HTTPError, timeouts and resets are all OSError
+    # URLError, HTTPError, timeouts and resets are all OSError; a server that is not HTTP
+    # (a wrong port) gives an HTTPException.
+    except (OSError, http.client.HTTPException) as error:
         raise DataPullError(f"cannot download {url}: {_reason(error)}") from None
 
 
@@ -176,6 +181,15 @@ def _pull_archive(
                 tick()
 
 
+def _check_destination(dest: Path) -> None:
+    """The dataset folder can be made: its nearest existing parent is a folder."""
+    for parent in (dest, *dest.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise DataPullError(f"{dest}: cannot create it: {parent} is not a folder")
+            return
+
+
 def pull(
     name: str,
     to: Path | None = None,
@@ -194,6 +208,11 @@ def pull(
     """
     spec = get_dataset(name)
     dest = (to if to is not None else default_pull_dir()) / spec.name
+    _check_destination(dest)
+    mirror = (base_url or os.environ.get(MIRROR_ENV, "")).rstrip("/")
+    if mirror and urllib.parse.urlsplit(mirror).scheme not in ("http", "https"):
+        given = "--base-url" if base_url else f"${MIRROR_ENV}"
+        raise DataPullError(f"{given} {mirror}: not an http(s) URL")
     recorded = recorded_checksums(spec, dest)
     expected = {f.local_path: expected_sha256(f, recorded) for f in spec.files}
     todo = [f for f in spec.files if not _has_file(dest / f.local_path, expected[f.local_path])]
@@ -213,7 +232,6 @@ def pull(
             f"{spec.name}: {len(todo)} file(s) to download but {OFFLINE_ENV} is set; "
             f"unset it or copy the dataset into {dest}"
         )
-    mirror = (base_url or os.environ.get(MIRROR_ENV, "")).rstrip("/")
     archives: dict[Archive, list[SourceFile]] = {}
     received_unpinned: dict[str, str] = {}  # what trust on first use records
     for source in todo:

@@ -39,6 +39,7 @@ from typing import Any
 
 from rouge_score import rouge_scorer
 
+from partages_bench.errors import UserError
 from partages_bench.families.extraction import fold, strip_thinking
 from partages_bench.families.pseudonymisation import Date, find_dates, same_date
 from partages_bench.schema import SampleRecord
@@ -178,6 +179,18 @@ class BertScorer:
         return [dict(zip(BERTSCORE_KEYS, row.tolist(), strict=True)) for row in scores]
 
 
+def check_bertscore_layers(model: str) -> None:
+    """A model outside bert_score's table of tuned layers needs ``--bertscore-layers``: said
+    before anything is loaded."""
+    from bert_score.utils import model2layers
+
+    if model not in model2layers:
+        raise UserError(
+            f"--bertscore-layers: required with --bertscore-model {model} (not in bert_score's "
+            "table of tuned layers)"
+        )
+
+
 def load_bertscorer(model: str | None = None, **options: Any) -> BertScorer | str:
     """A ``BertScorer`` (``options``: its keyword arguments) for ``model``, by default the model
     bert_score uses for French (``lang2model["fr"]``: bert-base-multilingual-cased, layer 9);
@@ -198,6 +211,8 @@ def load_bertscorer(model: str | None = None, **options: Any) -> BertScorer | st
     unreachable = _unreachable(model_type)
     if unreachable is not None:
         return f"cannot load {model_type!r}: {unreachable}"
+    if options.get("num_layers") is None:
+        check_bertscore_layers(model_type)
     try:
         return BertScorer(model_type, **options)
     except OSError as error:

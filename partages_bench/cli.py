@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from .errors import RunInterrupted, UserError
+from .listing import plain_arguments, run_plainly
 from .names import DEFAULT_SUITE, FAMILIES
 
 if TYPE_CHECKING:
@@ -325,28 +326,28 @@ def tasks_list(
     """List the tasks with their cards."""
     from rich.table import Table
 
-    from .registry import Registry
+    from .listing import listed_cards
 
     if family is not None and family not in FAMILIES:
         raise UserError(f"--family: unknown family '{family}'; choose one of {', '.join(FAMILIES)}")
     cards = [
         card
-        for card in Registry.discover(include_path or []).cards.values()
-        if family is None or card.family == family
+        for card in listed_cards(include_path or [])
+        if family is None or card["family"] == family
     ]
     if as_json:
-        print(json.dumps([card.model_dump() for card in cards], indent=2, ensure_ascii=False))
+        print(json.dumps(cards, indent=2, ensure_ascii=False))
         return
     table = Table("task", "family", "dataset", "licence", "primary metric", "needs", "version")
     for card in cards:
         table.add_row(
-            card.name,
-            card.family,
-            card.dataset or "(generated)",
-            card.licence,
-            card.primary_metric,
-            card.requires,
-            card.version,
+            card["name"],
+            card["family"],
+            card["dataset"] or "(generated)",
+            card["licence"],
+            card["primary_metric"],
+            card["requires"],
+            card["version"],
         )
     _console().print(table)
 
@@ -796,7 +797,11 @@ def main() -> None:
     Usage errors, ``--help`` and Ctrl-C (exit 130) are left to typer (standalone mode): typer
     0.29 raises its own copy of click's exceptions, which ``click``'s classes do not catch."""
     try:
-        app()
+        arguments = plain_arguments(sys.argv[1:])
+        if arguments is None:
+            app()
+        else:  # a plain `tasks list`: no typer parsing, hence no pydantic (listing.py)
+            run_plainly(tasks_list, arguments)
     except (UserError, RunInterrupted) as exc:
         if _state["debug"]:
             raise

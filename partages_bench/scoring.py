@@ -15,7 +15,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -208,15 +208,22 @@ def _detected(where: str, note: dict[str, Any], entities: Any) -> dict[str, floa
     return score_detect(note, spans, parsed=True, hallucinated=hallucinated, n_items=len(items))
 
 
-def _note_stats(item: tuple[str, str, dict[str, Any], dict[str, Any]]) -> dict[str, float]:
-    """One note's statistics in one mode (a top-level function: worker processes import it)."""
-    mode, where, note, prediction = item
-    if mode == "detect":
-        return _detected(where, note, prediction.get("entities"))
-    return score_rewrite(note, prediction.get("text"))
+def _note_stats(
+    item: tuple[str, dict[str, Any], dict[str, Any], Sequence[str]],
+) -> list[dict[str, float]]:
+    """One note's statistics in each mode, in order (a top-level function: worker processes
+    import it). The modes of a note are scored together: they share its tokens (``_tokens``
+    keeps the last texts'), and the note crosses to a worker once."""
+    where, note, prediction, modes = item
+    return [
+        _detected(where, note, prediction.get("entities"))
+        if mode == "detect"
+        else score_rewrite(note, prediction.get("text"))
+        for mode in modes
+    ]
 
 
-# Below this many notes, starting worker processes costs more than it saves.
+# Below this many notes times modes, starting worker processes costs more than it saves.
 PARALLEL_NOTES = 2000
 
 
@@ -242,17 +249,18 @@ class _NotePool:
             for _ in range(self.workers):  # a submitted task starts a worker when none is idle
                 self._executor.submit(_ready)
 
-    def map(
-        self, function: Callable[[Any], dict[str, float]], items: Sequence[Any]
-    ) -> Iterator[dict[str, float]]:
+    def map(self, function: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
         """``map(function, items)``, in order, each result as soon as it and those before it are
-        done; over the workers if they were started or if there are ``PARALLEL_NOTES`` items."""
-        if len(items) >= PARALLEL_NOTES:
-            self.start()
+        done; over the workers if they were started."""
         if self._executor is None:
             return map(function, items)
         chunk = max(1, len(items) // (self.workers * 8))
         return self._executor.map(function, items, chunksize=chunk)
+
+    def release(self) -> None:
+        """Let the workers exit (about half a second) while this process goes on."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
 
     def __enter__(self) -> _NotePool:
         return self
@@ -291,8 +299,8 @@ def score_pseudonymisation(
     """Gold notes and predictions ``{note_id, entities}`` (detect) and/or ``{note_id, text}``
     (rewrite), scored like the pseudonymisation tasks; one result per mode present.
 
-    For large inputs the workers start before the files are read, and a mode's bootstrap runs
-    while they score the next mode's notes (issue 17)."""
+    For large inputs the workers start before the files are read, and the records of the notes
+    scored are made while the workers score the next ones (issue 17)."""
     with _collection_paused(), _NotePool() as pool:
         if _line_count(gold_path) >= PARALLEL_NOTES:
             pool.start()
@@ -308,24 +316,27 @@ def score_pseudonymisation(
             raise InputFileError(f"{predictions_path}: predictions need 'entities' or 'text'")
         registry = Registry.discover()
         ordered = sorted(modes)
-        # Every mode's notes in one map: one pool of workers for all of them.
+        if len(pairs) * len(ordered) >= PARALLEL_NOTES:
+            pool.start()
         stats = pool.map(
             _note_stats,
             [
-                (mode, f"{predictions_path} note '{key}'", note, prediction)
-                for mode in ordered
+                (f"{predictions_path} note '{key}'", note, prediction, ordered)
                 for (key, _, prediction), note in zip(pairs, notes, strict=True)
             ],
         )
+        records: list[list[SampleRecord]] = [[] for _ in ordered]
+        for index, ((key, _, _), note_stats) in enumerate(zip(pairs, stats, strict=True)):
+            for mode_records, s in zip(records, note_stats, strict=True):
+                record = SampleRecord(
+                    doc_index=index, doc_id=key, prompt="", output="", target="", stats=s
+                )
+                mode_records.append(record)
+        pool.release()
         results = {}
-        for mode in ordered:  # each mode's bootstrap while the workers score the next mode
-            mode_stats = islice(stats, len(pairs))
-            records = [
-                SampleRecord(doc_index=index, doc_id=key, prompt="", output="", target="", stats=s)
-                for index, ((key, _, _), s) in enumerate(zip(pairs, mode_stats, strict=True))
-            ]
+        for mode, mode_records in zip(ordered, records, strict=True):
             card = registry.card(PSEUDO_CARDS[mode])
-            results[mode] = (card, metric_values(card, records, bootstrap_iterations, seed))
+            results[mode] = (card, metric_values(card, mode_records, bootstrap_iterations, seed))
     return results
 
 

@@ -174,6 +174,7 @@ def normalise(text: str) -> str:
     return " ".join(_TOKEN.findall(_fold(text)))
 
 
+@functools.lru_cache(maxsize=8)  # both modes of a note tokenise its text (scoring._note_stats)
 def _tokens(text: str) -> _Tokens:
     """Normalised tokens with their character offsets in ``text``: split of the folded text
     into gaps and tokens, offsets the running sum of their lengths, mapped back to ``text``

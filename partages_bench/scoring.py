@@ -318,15 +318,16 @@ def score_pseudonymisation(
         ordered = sorted(modes)
         if len(pairs) * len(ordered) >= PARALLEL_NOTES:
             pool.start()
-        stats = pool.map(
-            _note_stats,
-            [
-                (f"{predictions_path} note '{key}'", note, prediction, ordered)
-                for (key, _, prediction), note in zip(pairs, notes, strict=True)
-            ],
-        )
+        keys = [key for key, _, _ in pairs]
+        items = [
+            (f"{predictions_path} note '{key}'", note, prediction, ordered)
+            for (key, _, prediction), note in zip(pairs, notes, strict=True)
+        ]
+        del pairs, notes  # each note is freed once scored, not all at the end
+        stats = pool.map(_note_stats, items)
+        del items
         records: list[list[SampleRecord]] = [[] for _ in ordered]
-        for index, ((key, _, _), note_stats) in enumerate(zip(pairs, stats, strict=True)):
+        for index, (key, note_stats) in enumerate(zip(keys, stats, strict=True)):
             for mode_records, s in zip(records, note_stats, strict=True):
                 record = SampleRecord(
                     doc_index=index, doc_id=key, prompt="", output="", target="", stats=s

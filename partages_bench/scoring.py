@@ -254,7 +254,8 @@ class _NotePool:
         done; over the workers if they were started."""
         if self._executor is None:
             return map(function, items)
-        chunk = max(1, len(items) // (self.workers * 8))
+        # Small chunks: the last ones keep every worker busy until the end.
+        chunk = max(1, len(items) // (self.workers * 32))
         return self._executor.map(function, items, chunksize=chunk)
 
     def release(self) -> None:

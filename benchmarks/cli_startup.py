@@ -7,26 +7,32 @@ they must not pay for torch, transformers or lm-eval (seconds), and their start-
 close to the CLI framework's own. The baseline is the cost of Python plus the framework, so the
 ratio does not depend on the machine's speed.
 
-What it does: runs the three commands as subprocesses (the installed ``partages-bench`` console
-script beside this Python, else ``python -m partages_bench``), interleaved, ``--repeats`` times
-each, each repeat starting one command later so that none always runs first; output is
-discarded. It prints each command's median wall time (and range) and the ratio of the median to
-the baseline's, PASS or MISS against 2×. Then it runs each command once more with
-``PYTHONPROFILEIMPORTTIME=1`` (Python's ``-X importtime``, which lists every module imported)
-and reports which of torch, transformers, lm_eval, datasets and numpy were imported, the number
-of modules, and the ``--top`` largest imports down to two levels of nesting (cumulative time
-as ``-X importtime`` counts it, indented by depth: a nested import is also in its parent's).
-``measure`` returns the same figures as a dict, and ``figures`` turns it into
-``benchmarks/run_all.py``'s rows.
+What it does: runs each command once untimed, as a user's first run would (that run writes the
+card index of ``tasks list``, see ``partages_bench/listing.py``, and Python's bytecode cache,
+even where ``PYTHONDONTWRITEBYTECODE`` is set: an installed wheel has its bytecode, and typer
+and rich, the baseline, have theirs); then runs the three commands as subprocesses (the
+installed ``partages-bench`` console script beside this Python, else ``python -m
+partages_bench``), interleaved, ``--repeats`` times each, each repeat starting one command later
+so that none always runs first; output is discarded. It prints each command's median wall time
+(and range) and the ratio of the median to the baseline's, PASS or MISS against 2×. Then it runs
+each command once more with ``PYTHONPROFILEIMPORTTIME=1`` (Python's ``-X importtime``, which
+lists every module imported) and reports which of torch, transformers, lm_eval, datasets and
+numpy were imported, the number of modules, and the ``--top`` largest imports down to two levels
+of nesting (cumulative time as ``-X importtime`` counts it, indented by depth: a nested import
+is also in its parent's). ``measure`` returns the same figures as a dict, and ``figures`` turns
+it into ``benchmarks/run_all.py``'s rows.
 
     .venv/bin/python benchmarks/cli_startup.py [--repeats 15] [--top 12]
 
 Measured on 2 shared cores (load 1.5 to 3, so ratios only), medians: before issue 11
-``--help`` 4.7× and ``tasks list`` 5.5×; now 3.2× and 4.2×. ``tasks list`` has a floor above
-2×: typer 0.29 builds a pydantic TypeAdapter for each option of the command it runs, so a bare
-typer app with the same three options already takes 2.3-2.4×, before reading any card.
-``--help`` imports pydantic and PyYAML only for two names in its help text (FAMILIES in
-``schema``, DEFAULT_SUITE in ``registry``); moved to a module without imports, it measured 1.4×.
+``--help`` 4.7× and ``tasks list`` 5.5×; then 3.2× and 4.2×. ``--help`` imported pydantic and
+PyYAML only for two names in its help text (FAMILIES in ``schema``, DEFAULT_SUITE in
+``registry``); moved to a module without imports, it measured 1.4×. ``tasks list`` had a floor
+above 2×: typer 0.29 builds a pydantic TypeAdapter for each option of the command it runs, so a
+bare typer app with the same three options already took 2.3-2.4×, before reading any card.
+Issue 17: a plain ``tasks list`` now runs without typer's parsing, from the cached card index
+(no pydantic, no YAML): 4.1× → 1.7× with bytecode cached, 4.5× → 1.9× without (load 6-8,
+interleaved A/B against commit 3b08190 in one session; ``--help`` unchanged at 1.3-1.4×).
 """
 
 from __future__ import annotations
@@ -100,11 +106,19 @@ def imports(command: list[str]) -> list[tuple[str, int, int]]:
     return found
 
 
+def first_runs() -> None:
+    """Each command once, untimed, as a first run: writes the card index and the bytecode."""
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for command in commands().values():
+        subprocess.run(command, stdout=subprocess.DEVNULL, env=environment, check=True)
+
+
 def measure(repeats: int = 15, top: int = 12) -> dict[str, Any]:
     """Median seconds of each command, its ratio to the baseline, and what it imports
     (``top_imports_us``: ``(module, depth, cumulative µs)``, largest first)."""
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, not {repeats}")
+    first_runs()
     runs: dict[str, list[float]] = {name: [] for name in commands()}
     order = list(commands().items())
     for repeat in range(repeats):

@@ -20,6 +20,7 @@ from typer.core import TyperCommand, TyperGroup
 from . import option_types as checked
 from .errors import RunInterrupted, UserError
 from .inputs import strict_json
+from .listing import plain_arguments, run_plainly
 from .names import DEFAULT_SUITE, FAMILIES, QUICK_LIMIT, QUICK_SUITE
 from .option_types import split_list as _split_list
 
@@ -422,17 +423,17 @@ def tasks_list(
     include_path: IncludePaths = None,
 ) -> None:
     """List the tasks with their cards."""
-    from .registry import Registry
+    from .listing import listed_cards
 
     if family is not None and family not in FAMILIES:
         raise UserError(f"--family: unknown family '{family}'; choose one of {', '.join(FAMILIES)}")
     cards = [
         card
-        for card in Registry.discover(include_path or []).cards.values()
-        if family is None or card.family == family
+        for card in listed_cards(include_path or [])
+        if family is None or card["family"] == family
     ]
     if as_json:
-        print(json.dumps([card.model_dump() for card in cards], indent=2, ensure_ascii=False))
+        print(json.dumps(cards, indent=2, ensure_ascii=False))
         return
     table = _table(
         "task",
@@ -449,13 +450,13 @@ def tasks_list(
             *map(
                 _text,
                 (
-                    card.name,
-                    card.family,
-                    card.dataset or "(generated)",
-                    card.licence,
-                    card.primary_metric,
-                    card.requires,
-                    card.version,
+                    card["name"],
+                    card["family"],
+                    card["dataset"] or "(generated)",
+                    card["licence"],
+                    card["primary_metric"],
+                    card["requires"],
+                    card["version"],
                 ),
             )
         )
@@ -1047,7 +1048,11 @@ def main() -> None:
     Typer runs outside standalone mode so that its errors reach here: typer 0.29 raises its own
     copy of click's exceptions, under ``typer.TyperException``. Ctrl-C exits 130."""
     try:
-        code = app(standalone_mode=False)
+        arguments = plain_arguments(sys.argv[1:])
+        if arguments is None:
+            code = app(standalone_mode=False)
+        else:  # a plain `tasks list`: no typer parsing, hence no pydantic (listing.py)
+            code = run_plainly(tasks_list, arguments)
     except typer.Abort:
         print("Aborted!", file=sys.stderr)
         sys.exit(1)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from .errors import UserError
 
@@ -26,24 +28,33 @@ class InputFileError(UserError):
     """An input file cannot be read, decoded or parsed, or breaks its schema."""
 
 
-def read_text(path: Path, missing: str | None = None) -> str:
-    """The file's text, decoded as UTF-8; ``missing`` replaces the OS's words for a file that
-    is not there (e.g. "no report here")."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputFileError(f"{path}: {missing or exc.strerror}") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+def _unreadable(path: Path, exc: OSError, missing: str | None = None) -> InputFileError:
+    if isinstance(exc, FileNotFoundError):
+        return InputFileError(f"{path}: {missing or exc.strerror}")
+    return InputFileError(f"{path}: cannot read ({exc.strerror or exc})")
+
+
+def _decoded(path: Path, data: bytes, first_line: int = 1) -> str:
+    """``data`` (the file's text from line ``first_line`` on) decoded as UTF-8."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = first_line + data.count(b"\n", 0, exc.start)
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputFileError(
             f"{path} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column "
             f"{column}; a Latin-1 or binary file?): save it as UTF-8"
         ) from None
+
+
+def read_text(path: Path, missing: str | None = None) -> str:
+    """The file's text, decoded as UTF-8; ``missing`` replaces the OS's words for a file that
+    is not there (e.g. "no report here")."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _unreadable(path, exc, missing) from None
+    return _decoded(path, data)
 
 
 class _NonFinite(str):
@@ -71,14 +82,20 @@ def _non_finite_field(value: Any, prefix: str = "") -> tuple[str, str] | None:
 def parse_json(text: str, where: str, by_line: bool = True) -> Any:
     """Strict JSON (no ``NaN``/``Infinity``); ``where`` names the file in errors, followed by
     the line ``by_line`` (else ``where`` already names it)."""
+    constants: list[str] = []  # NaN, Infinity met: only then is the value searched for them
+
+    def constant(token: str) -> _NonFinite:
+        constants.append(token)
+        return _NonFinite(token)
+
     try:
-        value = json.loads(text, parse_constant=_NonFinite)
+        value = json.loads(text, parse_constant=constant)
     except json.JSONDecodeError as exc:
         line = f" line {exc.lineno}" if by_line else ""
         raise InputFileError(f"{where}{line}: invalid JSON ({exc.msg})") from None
     except RecursionError:
         raise InputFileError(f"{where}: invalid JSON (nested too deeply)") from None
-    found = _non_finite_field(value)
+    found = _non_finite_field(value) if constants else None
     if found is not None:
         field, token = found
         raise InputFileError(f"{where}: {field}: {token} is not a JSON number")
@@ -108,21 +125,41 @@ def read_json(path: Path, missing: str | None = None) -> Any:
 
 def read_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """Records of a JSON array or JSON-lines file, each with where it came from (``file line N``
-    or ``file record N``) for error messages."""
-    text = read_text(path)
-    if text.lstrip().startswith("["):
-        items = parse_json(text, str(path))
-        located = [(f"{path} record {i + 1}", item) for i, item in enumerate(items)]
-    else:
-        located = [
-            (f"{path} line {number}", parse_json(line, f"{path} line {number}", by_line=False))
-            for number, line in enumerate(text.splitlines(), start=1)
-            if line.strip()
-        ]
+    or ``file record N``) for error messages. JSON lines are parsed as they are read: the text
+    of a large file is never held whole (100,000 notes are 0.3 GB of JSON)."""
+    try:
+        with path.open("rb") as handle:
+            located = list(_located(path, handle))
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     for where, item in located:
         if not isinstance(item, dict):
             raise InputFileError(f"{where}: expected a JSON object")
     return located
+
+
+def _located(path: Path, handle: BinaryIO) -> Iterator[tuple[str, Any]]:
+    lines = iter(handle)
+    blank = []  # the blank lines before the first character
+    for first in lines:
+        if first.strip():
+            break
+        blank.append(first)
+    else:
+        return
+    if first.lstrip().startswith(b"["):
+        items = parse_json(_decoded(path, b"".join([*blank, first, handle.read()])), str(path))
+        yield from ((f"{path} record {i + 1}", item) for i, item in enumerate(items))
+        return
+    # Numbered as ``str.splitlines`` numbers them: it also breaks lines at the separators a
+    # text line may hold (form feed, U+2028…).
+    number = 0
+    for raw in chain(blank, [first], lines):
+        for line in _decoded(path, raw, number + 1).splitlines():
+            number += 1
+            if line.strip():
+                where = f"{path} line {number}"
+                yield where, parse_json(line, where, by_line=False)
 
 
 def read_yaml(path: Path, loader: Any = None, missing: str | None = None) -> Any:

@@ -23,12 +23,11 @@ reads the card.)
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from importlib import metadata as importlib_metadata
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
@@ -39,21 +38,16 @@ from .inputs import InputFileError, read_text, read_yaml
 from .names import DEFAULT_SUITE as DEFAULT_SUITE
 from .names import QUICK_SUITE, QUICK_TASKS
 from .schema import FAMILIES, TaskCard
+from .taskfiles import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+from .taskfiles import builtin_tasks_dir as builtin_tasks_dir
+from .taskfiles import entry_point_folders, include_dirs, task_files
 
-ENTRY_POINT_GROUP = "partages_bench.tasks"
 _OUTPUT_TYPE_REQUIRES = {
     "generate_until": "generation",
     "multiple_choice": "loglikelihood",
     "loglikelihood": "loglikelihood",
     "loglikelihood_rolling": "loglikelihood",
 }
-
-
-def builtin_tasks_dir() -> Path:
-    """The built-in task folder: inside an installed wheel, or ``tasks/`` of a source checkout."""
-    package_dir = Path(__file__).resolve().parent
-    installed = package_dir / "_builtin_tasks"
-    return installed if installed.is_dir() else package_dir.parent / "tasks"
 
 
 class _FunctionRef(str):
@@ -70,9 +64,31 @@ _CardLoader.add_constructor(
 )
 
 
+_readers: list[set[Path]] = []
+
+
+@contextmanager
+def recording_reads() -> Iterator[set[Path]]:
+    """The files that reading cards opens or looks for while the block runs (task YAML, their
+    templates, the Python modules their ``!function`` tags name, missing ones included): what
+    the cached listing of ``tasks list`` must watch."""
+    read: set[Path] = set()
+    _readers.append(read)
+    try:
+        yield read
+    finally:
+        _readers.remove(read)
+
+
+def _note_read(path: Path) -> None:
+    for read in _readers:
+        read.add(path)
+
+
 def _read_yaml(path: Path, including: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The task YAML at ``path`` with its ``include:`` chain merged in (``including``: the files
     that led here, to refuse a cycle)."""
+    _note_read(path)
     try:
         content = read_yaml(path, _CardLoader)
     except InputFileError as exc:
@@ -156,6 +172,7 @@ def _check_function_refs(path: Path, config: dict[str, Any], prefix: str = "") -
         elif isinstance(value, _FunctionRef):
             module, _, name = value.rpartition(".")
             module_path = path.parent / f"{module.replace('.', '/')}.py"
+            _note_read(module_path)
             if module_path.is_file() and name not in _defined_functions(module_path):
                 raise TaskCardError(f"{path}: {field}: {module_path.name} defines no '{name}'")
             if not module_path.is_file() and "." not in module:
@@ -199,21 +216,6 @@ def read_card(path: Path) -> TaskCard | None:
     return card
 
 
-def _entry_point_dirs() -> list[Path]:
-    folders = []
-    for entry_point in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-        target = entry_point.load()
-        if isinstance(target, ModuleType):
-            folders.append(Path(target.__file__ or "").parent)
-        else:
-            folders.append(Path(target() if callable(target) else target))
-    return folders
-
-
-def _task_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
 @dataclass
 class Registry:
     """All tasks known here, by name, with the folders lm-eval must index to build them."""
@@ -222,18 +224,14 @@ class Registry:
 
     @classmethod
     def discover(cls, include_paths: Iterable[Path] = ()) -> Registry:
-        folders = [builtin_tasks_dir(), *_entry_point_dirs()]
-        for extra in include_paths:
-            if not Path(extra).is_dir():
-                raise TaskCardError(f"{extra}: --include-path is not a folder")
-            folders.append(Path(extra).resolve())
-        return cls(folders)
+        entry_points = [folder for folder, _ in entry_point_folders()]
+        return cls([builtin_tasks_dir(), *entry_points, *include_dirs(include_paths)])
 
     @cached_property
     def cards(self) -> dict[str, TaskCard]:
         cards: dict[str, TaskCard] = {}
         for folder in self.task_dirs:
-            for path in _task_files(folder):
+            for path in task_files(folder):
                 card = read_card(path)
                 if card is None:
                     continue
@@ -287,7 +285,7 @@ def validate_path(path: Path) -> list[TaskCard]:
     a task of the folder or a built-in one."""
     if not path.exists():
         raise TaskCardError(f"{path}: no such file or folder")
-    files = [path] if path.is_file() else _task_files(path)
+    files = [path] if path.is_file() else task_files(path)
     if not files:
         raise TaskCardError(f"{path}: no task YAML here (*.yaml): nothing to validate")
     cards = [card for file in files if (card := read_card(file)) is not None]

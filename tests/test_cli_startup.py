@@ -53,6 +53,15 @@ def test_help_is_plain() -> None:
     assert {"pydantic", "yaml", "partages_bench.schema"}.isdisjoint(modules)
 
 
+def test_tasks_list_from_its_index_reads_no_yaml_and_skips_pydantic() -> None:
+    """Once the card index is written, ``tasks list`` neither parses YAML nor runs typer's
+    pydantic coercion of its options (issue 17, ``partages_bench.listing``)."""
+    _, first = imported_modules("tasks", "list", "--json")
+    modules, second = imported_modules("tasks", "list", "--json")
+    assert second == first
+    assert {"pydantic", "yaml", "partages_bench.registry", "importlib.metadata"}.isdisjoint(modules)
+
+
 def test_help_lists_every_command_with_its_first_sentence() -> None:
     _, stdout = imported_modules("--help")
     text = " ".join(stdout.split())

@@ -107,8 +107,7 @@ def test_entry_point_tasks_are_discovered(tmp_path: Path, monkeypatch: pytest.Mo
     copy_task(tmp_path)
     entry = metadata.EntryPoint("extra", str(tmp_path), "partages_bench.tasks")
     monkeypatch.setattr(
-        "partages_bench.registry.importlib_metadata.entry_points",
-        lambda group: [entry] if group == "partages_bench.tasks" else [],
+        metadata, "entry_points", lambda group: [entry] if group == "partages_bench.tasks" else []
     )
     monkeypatch.setattr(metadata.EntryPoint, "load", lambda self: Path(self.value))
     assert "my_mcqa" in Registry.discover().cards

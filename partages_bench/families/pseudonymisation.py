@@ -196,6 +196,7 @@ def normalise(text: str) -> str:
     return " ".join(_TOKEN.findall(_fold(text)))
 
 
+@functools.lru_cache(maxsize=8)  # both modes of a note tokenise its text (scoring._note_stats)
 def _tokens(text: str) -> _Tokens:
     """Normalised tokens with their character offsets in ``text``: split of the folded text
     into gaps and tokens, offsets the running sum of their lengths, mapped back to ``text``
@@ -243,13 +244,16 @@ _MONTH_PREFIXES = (
     ("nov", 11),
     ("dec", 12),
 )
+# Each date pattern starts with its first digit and checks what precedes the date after it
+# ("(?<!\d\d)" after the first digit is "(?<!\d)" before it): a pattern that starts with a
+# lookbehind is tried at every character of a note, which tripled the cost of ``find_dates``.
 _NUMERIC_DATE = re.compile(
-    r"(?<!\d)(?<!\d[./|-])(?P<d>\d{1,2})(?P<sep>[./|-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
-    r"(?![./|-]?\d)"
+    r"(?P<d>\d(?<!\d\d)(?<!\d[./|-]\d)\d?)(?P<sep>[./|-])(?P<m>\d{1,2})(?P=sep)"
+    r"(?P<y>\d{4}|\d{2})(?![./|-]?\d)"
 )
-_ISO_DATE = re.compile(r"(?<![\d./|-])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?!-?\d)")
+_ISO_DATE = re.compile(r"(?P<y>\d(?<![\d./|-]\d)\d{3})-(?P<m>\d{2})-(?P<d>\d{2})(?!-?\d)")
 _NAMED_DATE = re.compile(
-    rf"(?<!\d)(?P<d>\d{{1,2}})(?:er)?\s+(?P<month>{MONTH})\s+(?P<y>\d{{4}}|\d{{2}})(?!\d)",
+    rf"(?P<d>\d(?<!\d\d)\d?)(?:er)?\s+(?P<month>{MONTH})\s+(?P<y>\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
@@ -703,14 +707,6 @@ class _Words:
 _MAX_SEGMENTATION_CELLS = 200_000
 
 
-def _fit(source: list[str], target: list[str]) -> float:
-    """How well output words stand for an input segment: 2 a word if copied unchanged, else
-    -0.25 a word of length difference and -1 if deleted."""
-    if source == target:
-        return 2.0 * len(source)
-    return -0.25 * abs(len(source) - len(target)) - (not target)
-
-
 def _gap_match(source: str, target: str) -> float:
     """A cut between two segments falling where the output has the same separator: 1 for the
     same punctuation or line break, 0.25 for two plain spaces."""
@@ -723,8 +719,9 @@ def _segment(
     source: _Words, segments: Sequence[Sequence[int]], target: _Words, words: range
 ) -> list[range]:
     """Cut the output ``words`` into one consecutive (possibly empty) range per input segment,
-    the best total of ``_fit`` and ``_gap_match`` (dynamic programming); a region too large
-    for that is cut in proportion to the segments' lengths."""
+    the best total (dynamic programming) of how well each range stands for its segment — 2 a
+    word if copied unchanged, else -0.25 a word of length difference and -1 if deleted — and of
+    ``_gap_match``; a region too large for that is cut in proportion to the segments' lengths."""
     width = len(words)
     if len(segments) == 1:  # what the dynamic programming would find, in one step
         return [words]
@@ -732,7 +729,7 @@ def _segment(
         cuts = list(accumulate(map(len, segments), initial=0))
         bounds = [words.start + cut * width // cuts[-1] for cut in cuts]
         return [range(a, b) for a, b in pairwise(bounds)]
-    norms = list(target.tokens.norms[words.start : words.stop])  # _fit compares lists
+    norms = list(target.tokens.norms[words.start : words.stop])  # compared to lists
     gaps = [target.gap(words.start + k) if 0 < k < width else "" for k in range(width + 1)]
     best = [[-math.inf] * (width + 1) for _ in range(len(segments) + 1)]
     back = [[0] * (width + 1) for _ in range(len(segments) + 1)]
@@ -740,15 +737,26 @@ def _segment(
     for s, segment in enumerate(segments):
         source_norms = [source.tokens.norms[index] for index in segment]
         boundary = source.gap(segment[-1] + 1) if s + 1 < len(segments) else None
+        # _gap_match of each cut, None where none is added (the fit and the cut inlined below:
+        # a large part of aligning a rewrite; same operations, same values; issue 17).
+        bonus = [
+            _gap_match(boundary, gaps[k]) if boundary is not None and 0 < k < width else None
+            for k in range(width + 1)
+        ]
+        size, copied = len(source_norms), 2.0 * len(source_norms)
+        row, next_row, next_back = best[s], best[s + 1], back[s + 1]
         for j in range(width + 1):
-            if best[s][j] == -math.inf:
+            if row[j] == -math.inf:
                 continue
             for k in range(j, width + 1):
-                score = best[s][j] + _fit(source_norms, norms[j:k])
-                if boundary is not None and 0 < k < width:
-                    score += _gap_match(boundary, gaps[k])
-                if score > best[s + 1][k]:
-                    best[s + 1][k], back[s + 1][k] = score, j
+                if k - j == size and norms[j:k] == source_norms:
+                    score = row[j] + copied
+                else:
+                    score = row[j] + (-0.25 * abs(size - (k - j)) - (k == j))
+                if bonus[k] is not None:
+                    score += bonus[k]
+                if score > next_row[k]:
+                    next_row[k], next_back[k] = score, j
     ranges, end = [], width
     for s in range(len(segments), 0, -1):
         start = back[s][end]
@@ -778,7 +786,7 @@ def _aligned_words(
         if i_a >= 0:
             aligned[i_a] = range(j_a, j_a + 1)
         region = range(i_a + 1, i_b)
-        if not any(owners[i] is not None for i in region):
+        if i_b - i_a < 2 or not any(owners[i] is not None for i in region):  # mostly adjacent
             continue
         segments = [
             list(group)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -66,7 +67,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     except OSError as error:
         raise write_error(target, error) from error
     finally:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # never there, or its folder never made
+            temp.unlink(missing_ok=True)
     _fsync_folder(target.parent)
 
 

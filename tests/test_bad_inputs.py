@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import provenance
 
 from partages_bench import cli
 from partages_bench.registry import Registry, builtin_tasks_dir
@@ -34,7 +35,7 @@ from partages_bench.report import (
     write_samples,
 )
 from partages_bench.runner import RunOptions, save_run_options
-from partages_bench.schema import ModelIdentity, Provenance, Report, SampleRecord, TaskResult
+from partages_bench.schema import ModelIdentity, Report, SampleRecord, TaskResult
 
 REGISTRY = Registry.discover()
 QA = "frenchmedmcqa"
@@ -88,24 +89,13 @@ def _run_folder(folder: Path, doc_ids: list[str] | None = None) -> Path:
         task_hash="t" * 64,
         data_hash=data_hash(records),
     )
-    provenance = Provenance(
-        partages_bench_version="0.1.0",
-        git_sha=None,
-        libraries={},
-        python="3.11",
-        platform="linux",
-        seed=1234,
+    run_provenance = provenance(
         bootstrap_iterations=20,
-        limit=None,
-        batch_size="8",
-        apply_chat_template=False,
-        command=["partages-bench", "run"],
-        start_time="2026-01-01T10:00:00+00:00",
         end_time="2026-01-01T10:10:00+00:00",
         duration_seconds=600.0,
     )
     model = ModelIdentity(backend="hf", lm_eval_model="hf", name="m", args={"pretrained": "m"})
-    write_report(folder, Report(model=model, tasks={QA: result}, provenance=provenance))
+    write_report(folder, Report(model=model, tasks={QA: result}, provenance=run_provenance))
     save_run_options(RunOptions(output=folder, model="hf", model_args="pretrained=m"))
     return folder
 

@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import provenance
 from test_cli import cli
 
 from partages_bench.data import DATASETS
 from partages_bench.registry import Registry
 from partages_bench.report import write_report
-from partages_bench.schema import MetricValue, ModelIdentity, Provenance, Report, TaskResult
+from partages_bench.schema import MetricValue, ModelIdentity, Report, TaskResult
 
 NARROW = {"COLUMNS": "80"}
 # What the libraries print when left alone (seen in runs before issue 17).
@@ -115,20 +116,7 @@ def _report_with_long_names() -> Report:
                 notes=["BERTScore not computed: offline"],
             )
         },
-        provenance=Provenance(
-            partages_bench_version="0.1.0",
-            git_sha=None,
-            libraries={},
-            python="3.11",
-            platform="linux",
-            seed=1234,
-            bootstrap_iterations=1000,
-            limit=8,
-            batch_size="8",
-            apply_chat_template=True,
-            command=["partages-bench", "run"],
-            start_time="2026-12-01T10:00:00",
-        ),
+        provenance=provenance(limit=8, apply_chat_template=True, start_time="2026-12-01T10:00:00"),
     )
 
 

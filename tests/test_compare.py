@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from factories import provenance
 
 from partages_bench.compare import (
     compare_runs,
@@ -33,7 +34,6 @@ from partages_bench.schema import (
     Comparison,
     MetricValue,
     ModelIdentity,
-    Provenance,
     Report,
     SampleRecord,
     TaskResult,
@@ -43,19 +43,10 @@ from partages_bench.stats import MetricSpec, bootstrap_indices, estimate_all
 REGISTRY = Registry.discover()
 QA, QA_LL, LEAK, NER = "frenchmedmcqa", "frenchmedmcqa_ll", "pseudo_detect_generated", "e3c_fr"
 N = 200
-PROVENANCE = Provenance(
-    partages_bench_version="0.1.0",
-    git_sha=None,
+PROVENANCE = provenance(
     libraries={"lm_eval": "0.4.13"},
     python="3.12",
-    platform="linux",
-    seed=1234,
     bootstrap_iterations=50,
-    limit=None,
-    batch_size="8",
-    apply_chat_template=False,
-    command=["partages-bench", "run"],
-    start_time="2026-01-01T10:00:00+00:00",
     end_time="2026-01-01T11:00:00+00:00",
     duration_seconds=3600.0,
 )

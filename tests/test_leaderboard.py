@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from factories import provenance
 
 from partages_bench.errors import UserError
 from partages_bench.leaderboard import (
@@ -23,7 +24,6 @@ from partages_bench.schema import (
     LeaderboardCell,
     MetricValue,
     ModelIdentity,
-    Provenance,
     Report,
     TaskResult,
 )
@@ -59,20 +59,7 @@ def _report(name: str, results: list[TaskResult], start: str = "2026-12-01T10:00
     return Report(
         model=ModelIdentity(backend="hf", lm_eval_model="hf", name=name, args={"pretrained": name}),
         tasks={result.name: result for result in results},
-        provenance=Provenance(
-            partages_bench_version="0.1.0",
-            git_sha=None,
-            libraries={},
-            python="3.11",
-            platform="linux",
-            seed=1234,
-            bootstrap_iterations=1000,
-            limit=None,
-            batch_size="8",
-            apply_chat_template=False,
-            command=["partages-bench", "run"],
-            start_time=start,
-        ),
+        provenance=provenance(start_time=start),
     )
 
 

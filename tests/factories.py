@@ -1,0 +1,26 @@
+"""Small record factories shared by test modules (imported as ``from factories import …``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from partages_bench.schema import Provenance
+
+
+def provenance(**fields: Any) -> Provenance:
+    """A valid run provenance; ``fields`` replace the defaults."""
+    defaults: dict[str, Any] = {
+        "partages_bench_version": "0.1.0",
+        "git_sha": None,
+        "libraries": {},
+        "python": "3.11",
+        "platform": "linux",
+        "seed": 1234,
+        "bootstrap_iterations": 1000,
+        "limit": None,
+        "batch_size": "8",
+        "apply_chat_template": False,
+        "command": ["partages-bench", "run"],
+        "start_time": "2026-01-01T10:00:00+00:00",
+    }
+    return Provenance(**(defaults | fields))

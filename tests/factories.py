@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from partages_bench.schema import Provenance
+from partages_bench.schema import MetricCard, Provenance, TaskCard
 
 
 def provenance(**fields: Any) -> Provenance:
@@ -24,3 +24,20 @@ def provenance(**fields: Any) -> Provenance:
         "start_time": "2026-01-01T10:00:00+00:00",
     }
     return Provenance(**(defaults | fields))
+
+
+def task_card(**fields: Any) -> TaskCard:
+    """A valid task card with one metric, ``leak_rate``; ``fields`` replace the defaults."""
+    defaults: dict[str, Any] = {
+        "name": "t",
+        "family": "pseudonymisation",
+        "dataset": None,
+        "licence": "-",
+        "citation": "-",
+        "version": "1",
+        "primary_metric": "leak_rate",
+        "metrics": {"leak_rate": MetricCard()},
+        "requires": "generation",
+        "path": "-",
+    }
+    return TaskCard(**(defaults | fields))

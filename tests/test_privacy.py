@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from factories import task_card
+
 from partages_bench.privacy import mask_phi
 from partages_bench.report import fewshot_mentions, sample_records
-from partages_bench.schema import MetricCard, TaskCard
 
 MENTIONS = [("Dupont", "NOM"), ("Jean", "PRENOM"), ("06 12 34 56 78", "TEL"), ("75014", "ZIP")]
 
@@ -29,18 +30,7 @@ def test_salt_changes_the_hash_and_empty_inputs_pass_through() -> None:
 def test_identifiers_of_few_shot_notes_copied_into_an_answer_are_masked() -> None:
     """The model sees the few-shot notes (omitted from the log) and may copy their identifiers
     into its answer: those are masked too, not only the evaluated note's."""
-    card = TaskCard(
-        name="pseudo",
-        family="pseudonymisation",
-        dataset=None,
-        licence="-",
-        citation="-",
-        version="1",
-        primary_metric="leak_rate",
-        metrics={"leak_rate": MetricCard()},
-        requires="generation",
-        path="-",
-    )
+    card = task_card(name="pseudo")
     fewshot = [
         {
             "text": "Mme Durand, tél. 06 11 22 33 44",

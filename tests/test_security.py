@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import quiet
 from conftest import run_options as options
+from factories import task_card
 from test_cli import assert_one_line_error, cli
 from test_merge import QA, REGISTRY, edit, with_task, write_run
 
@@ -34,7 +35,7 @@ from partages_bench.report import (
     score_task,
 )
 from partages_bench.runner import RunOptions, run, run_settings
-from partages_bench.schema import MetricCard, SampleRecord, TaskCard
+from partages_bench.schema import SampleRecord
 from partages_bench.site import board_csv, write_site
 
 pull_module = importlib.import_module("partages_bench.data.pull")
@@ -87,18 +88,7 @@ def test_merged_log_phi_shards_publish_no_identifier(tiny_model: Path, tmp_path:
 def test_a_run_records_whether_its_samples_hold_identifiers_in_clear(
     family: str, log_phi: bool, in_clear: bool
 ) -> None:
-    card = TaskCard(
-        name="t",
-        family=family,  # type: ignore[arg-type]
-        dataset=None,
-        licence="-",
-        citation="-",
-        version="1",
-        primary_metric="leak_rate",
-        metrics={"leak_rate": MetricCard()},
-        requires="generation",
-        path="-",
-    )
+    card = task_card(family=family)
     note = {"id": "n1", "text": "M. Martin.", "entities": [{"text": "Martin", "label": "NOM"}]}
     sample = {
         "doc_id": 0,

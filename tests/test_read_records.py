@@ -32,7 +32,7 @@ def test_json_lines_and_arrays_give_the_same_records(tmp_path: Path) -> None:
         # A line separator inside a string ends the line, as str.splitlines always did.
         ('{"id": 1}\n{"text": "a\u2028b"}\n', r"b\.jsonl line 2: invalid JSON"),
         ('{"id": 1}\n[1]\n', r"b\.jsonl line 2: expected a JSON object"),
-        ('\n[{"id": 1},\n oops]', r"b\.jsonl: invalid JSON line 3"),
+        ('\n[{"id": 1},\n oops]', r"b\.jsonl line 3: invalid JSON"),
     ],
 )
 def test_errors_name_the_line(tmp_path: Path, content: str, message: str) -> None:

@@ -37,8 +37,8 @@ from typing import Any
 
 from common import REPO
 
+from partages_bench.families.pseudonymisation_offline import rule_baseline_predictions
 from partages_bench.generator import generate_notes, write_jsonl
-from partages_bench.scoring import rule_baseline_predictions
 
 SURROGATES = ["Durand", "Anne", "06 12 34 56 78", "12/03/2021", "Lyon", "69003", "[NOM]", ""]
 
@@ -46,7 +46,10 @@ SURROGATES = ["Durand", "Anne", "06 12 34 56 78", "12/03/2021", "Lyon", "69003",
 _SCORE = r"""
 import json, sys
 from pathlib import Path
-from partages_bench import scoring
+try:  # where offline pseudonymisation scoring lives since issue 19, and before
+    from partages_bench.families import pseudonymisation_offline as scoring
+except ImportError:
+    from partages_bench import scoring
 from partages_bench.families.pseudonymisation import canonical_label, ground, score_detect
 from partages_bench.families.pseudonymisation import score_rewrite, Span
 

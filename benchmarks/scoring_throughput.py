@@ -69,10 +69,11 @@ from typing import Any
 from common import BIN, DATA_DIR, Figure, load_average, median, offline_env
 
 from partages_bench.data import load_splits
-from partages_bench.families.ner import split_passages
+from partages_bench.families.ner.offline import nest_ner_metrics, score_ner
+from partages_bench.families.ner.scoring import split_passages
+from partages_bench.families.pseudonymisation_offline import score_pseudonymisation
+from partages_bench.names import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 from partages_bench.schema import UMLS_GROUPS
-from partages_bench.scoring import nest_ner_metrics, score_ner, score_pseudonymisation
-from partages_bench.stats import DEFAULT_BOOTSTRAP, DEFAULT_BOOTSTRAP_SEED
 
 SIZES = (1_000, 10_000, 100_000)
 TARGET_SIZE = 10_000
@@ -200,11 +201,11 @@ def ner_inputs(folder: Path, sizes: Sequence[int], seed: int) -> dict[int, tuple
 
 
 def _score_pseudonymisation(gold: Path, predictions: Path) -> Any:
-    return score_pseudonymisation(gold, predictions, DEFAULT_BOOTSTRAP, DEFAULT_BOOTSTRAP_SEED)
+    return score_pseudonymisation(gold, predictions, DEFAULT_BOOTSTRAP, DEFAULT_SEED)
 
 
 def _score_ner(gold: Path, predictions: Path) -> Any:
-    _, metrics = score_ner(gold, predictions, DEFAULT_BOOTSTRAP, DEFAULT_BOOTSTRAP_SEED)
+    _, metrics = score_ner(gold, predictions, DEFAULT_BOOTSTRAP, DEFAULT_SEED)
     return nest_ner_metrics(metrics)
 
 

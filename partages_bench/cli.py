@@ -9,27 +9,36 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Collection
-from functools import cache
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
+import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from . import option_types as checked
+from .cli_common import (
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_SEED,
+    BertScoreLayers,
+    BertScoreModel,
+    Bootstrap,
+    BootstrapSeed,
+    console,
+    table,
+    text,
+)
 from .errors import RunInterrupted, UserError
-from .inputs import strict_json
 from .listing import plain_arguments, run_plainly
-from .names import DEFAULT_SUITE, FAMILIES, QUICK_LIMIT, QUICK_SUITE
+from .names import DEFAULT_SUITE, QUICK_LIMIT, QUICK_SUITE
 from .option_types import split_list as _split_list
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.table import Table
     from typer._click import HelpFormatter
 
-    from .schema import MetricValue, Report, TaskResult
+    from .schema import Report, TaskResult
 
 
 class _PlainGroup(TyperGroup):
@@ -47,12 +56,10 @@ class _PlainGroup(TyperGroup):
                 formatter.write_dl(rows)
 
 
-def _typer(help: str, **settings: bool) -> typer.Typer:
+def _typer(help: str, cls: type[TyperGroup] = _PlainGroup, **settings: bool) -> typer.Typer:
     """A command group with click's plain help: typer's rich help imports rich's markdown and
     traceback renderers (about 60 ms, a third of ``--help``)."""
-    return typer.Typer(
-        help=help, no_args_is_help=True, rich_markup_mode=None, cls=_PlainGroup, **settings
-    )
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None, cls=cls, **settings)
 
 
 class _PanelledCommand(TyperCommand):
@@ -72,6 +79,55 @@ class _PanelledCommand(TyperCommand):
                 formatter.write_dl(records)
 
 
+def _command(name: str, function: Callable[..., None]) -> click.Command:
+    """A family's typer function as the click command ``name`` (plain help, like ours)."""
+    single = typer.Typer(rich_markup_mode=None)
+    single.command(name)(function)
+    return typer.main.get_command(single)
+
+
+class _FamilyCommands(_PlainGroup):
+    """A group whose commands come from the registry of families, found when the group is
+    listed or called (``score`` and ``baseline``: a family added by a package brings its own,
+    with no edit here), after the group's own commands."""
+
+    def family_commands(self) -> dict[str, Callable[..., None]]:
+        raise NotImplementedError
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *self.family_commands()]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        function = self.family_commands().get(name)
+        return None if function is None else _command(name, function)
+
+
+class _ScoreCommands(_FamilyCommands):
+    def family_commands(self) -> dict[str, Callable[..., None]]:
+        from .families import families
+
+        return {
+            name: command
+            for name, family in families().items()
+            if (command := family.score_command()) is not None
+        }
+
+
+class _BaselineCommands(_FamilyCommands):
+    def family_commands(self) -> dict[str, Callable[..., None]]:
+        from .families import families
+
+        return {
+            name: baseline.offline
+            for family in families().values()
+            for name, baseline in family.baselines().items()
+            if baseline.offline is not None
+        }
+
+
 app = _typer(
     "Benchmark suite and evaluation harness for French medical language models.",
     add_completion=False,
@@ -80,8 +136,8 @@ app = _typer(
 tasks_app = _typer("List, show and validate tasks.")
 data_app = _typer("Datasets: list, pull.")
 report_app = _typer("Read and merge score reports.")
-score_app = _typer("Score outputs produced elsewhere (any system).")
-baseline_app = _typer("Reference systems to compare models with.")
+score_app = _typer("Score outputs produced elsewhere (any system).", cls=_ScoreCommands)
+baseline_app = _typer("Reference systems to compare models with.", cls=_BaselineCommands)
 leaderboard_app = _typer("The leaderboard as a static site.")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(data_app, name="data")
@@ -93,62 +149,6 @@ app.add_typer(leaderboard_app, name="leaderboard")
 _state = {"debug": False, "verbose": False}
 
 
-@cache
-def _console() -> Console:
-    """The console, made on first use: ``--help`` needs none (rich.console costs ~20 ms)."""
-    from rich.console import Console
-
-    return Console()
-
-
-def _text(value: object) -> str:
-    """A user's string (a name, a path, a reason) as rich prints it literally: ``[/x]`` in a
-    model name must neither crash the table nor ``[red]`` recolour it."""
-    from rich.markup import escape
-
-    return escape(str(value))
-
-
-def _table(*columns: str, ids: Collection[str] = (), **settings: Any) -> Table:
-    """A table that never cuts what a user copies (a task, a dataset, a metric, a command):
-    those columns never wrap, and the others fold, never cut, to make room."""
-    from rich.table import Table
-
-    table = Table(**settings)
-    for column in columns:
-        if column in ids:
-            table.add_column(column, no_wrap=True)
-        else:
-            table.add_column(column, overflow="fold")
-    return table
-
-
-BertScoreModel = Annotated[
-    str | None,
-    typer.Option(
-        help="BERTScore model: hub id or local folder (default: bert_score's French model, "
-        "bert-base-multilingual-cased, which needs the hub or its cache).",
-        envvar="PARTAGES_BENCH_BERTSCORE_MODEL",
-    ),
-]
-BertScoreLayers = Annotated[
-    int | None,
-    typer.Option(
-        help="BERTScore layer, required for a model bert_score has no default for.",
-        callback=checked.POSITIVE,
-    ),
-]
-Bootstrap = Annotated[
-    int,
-    typer.Option(
-        help=f"Bootstrap resamples for the 95 % CIs (1 to {checked.MAX_BOOTSTRAP}).",
-        callback=checked.BOOTSTRAP,
-    ),
-]
-BootstrapSeed = Annotated[
-    int, typer.Option(help=f"Bootstrap seed (0 to {checked.MAX_SEED}).", callback=checked.SEED)
-]
-MODEL_FREE_SUMMARY_METRICS = ("rouge", "facts", "unsupported", "length")
 IncludePaths = Annotated[
     list[Path] | None,
     typer.Option("--include-path", help="Extra folder of task YAML (repeatable)."),
@@ -202,13 +202,13 @@ def run(
     ] = None,
     model: Annotated[
         str,
-        typer.Option(help="default | hf | vllm | openai-completions | openai-chat"),
+        typer.Option(help="default | hf | vllm | openai-completions | openai-chat | replay"),
     ] = "default",
     model_args: Annotated[str, typer.Option(help="Backend arguments: k=v,k=v.")] = "",
     tasks: Annotated[
         list[str] | None,
         typer.Option(
-            help=f"Task names, families ({', '.join(FAMILIES)}), or a suite: '{DEFAULT_SUITE}' "
+            help=f"Task names, family names (tasks list), or a suite: '{DEFAULT_SUITE}' "
             f"(every task, the default) or '{QUICK_SUITE}' (the demo: one task per family, "
             f"{QUICK_LIMIT} documents each).",
             callback=checked.task_selectors,
@@ -234,8 +234,8 @@ def run(
     ] = None,
     seed: Annotated[
         int, typer.Option(help="Seed for lm-eval, few-shot and bootstrap.", callback=checked.SEED)
-    ] = 1234,
-    bootstrap: Bootstrap = 1000,
+    ] = DEFAULT_SEED,
+    bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
     apply_chat_template: Annotated[
         bool, typer.Option(help="Format prompts with the model's chat template.")
     ] = False,
@@ -410,7 +410,7 @@ def run(
             shard=shard,
             overwrite=overwrite,
         )
-    report = run_tasks(options, _console())
+    report = run_tasks(options, console())
     _print_report(report)
     print(f"report written to {options.output / 'report.json'} and report.md")
     print(f"every metric: partages-bench report show {options.output} --all")
@@ -425,8 +425,10 @@ def tasks_list(
     """List the tasks with their cards."""
     from .listing import listed_cards
 
-    if family is not None and family not in FAMILIES:
-        raise UserError(f"--family: unknown family '{family}'; choose one of {', '.join(FAMILIES)}")
+    if family is not None:
+        from .families import get_family
+
+        get_family(family)
     cards = [
         card
         for card in listed_cards(include_path or [])
@@ -435,7 +437,7 @@ def tasks_list(
     if as_json:
         print(json.dumps(cards, indent=2, ensure_ascii=False))
         return
-    table = _table(
+    shown = table(
         "task",
         "family",
         "dataset",
@@ -446,9 +448,9 @@ def tasks_list(
         ids=("task", "dataset"),
     )
     for card in cards:
-        table.add_row(
+        shown.add_row(
             *map(
-                _text,
+                text,
                 (
                     card["name"],
                     card["family"],
@@ -460,7 +462,7 @@ def tasks_list(
                 ),
             )
         )
-    _console().print(table)
+    console().print(shown)
 
 
 @tasks_app.command("show")
@@ -469,7 +471,7 @@ def tasks_show(name: str, include_path: IncludePaths = None) -> None:
     from .registry import Registry
 
     card = Registry.discover(include_path or []).card(name)
-    _console().print_json(card.model_dump_json())
+    console().print_json(card.model_dump_json())
 
 
 @tasks_app.command("validate")
@@ -484,7 +486,7 @@ def tasks_validate(
         cards = list(registry.cards.values())
     else:
         cards = validate_path(path)
-    _console().print(f"[green]ok[/] {len(cards)} task(s): {', '.join(c.name for c in cards)}")
+    console().print(f"[green]ok[/] {len(cards)} task(s): {', '.join(c.name for c in cards)}")
 
 
 @data_app.command("list")
@@ -513,17 +515,17 @@ def data_list(
         print(json.dumps(datasets, indent=2, ensure_ascii=False))
         return
     columns = ("dataset", "title", "licence", "pinned by", "available", "location")
-    table = _table(*columns, ids=("dataset",))
+    shown = table(*columns, ids=("dataset",))
     for dataset in datasets:
-        table.add_row(
+        shown.add_row(
             dataset["name"],
-            _text(dataset["title"]),
+            text(dataset["title"]),
             dataset["licence"],
             dataset["pinned_by"],
             "[green]yes[/]" if dataset["available"] else "[red]no[/]",
-            _text(dataset["location"] or "-"),
+            text(dataset["location"] or "-"),
         )
-    _console().print(table)
+    console().print(shown)
     missing = [dataset["pull"] for dataset in datasets if not dataset["available"]]
     if missing:
         # Plain lines, never wrapped: commands to copy.
@@ -541,8 +543,8 @@ def data_pull(
 
     from .data import pull
 
-    with Progress(console=_console()) as progress:
-        bar = progress.add_task(f"pull {_text(name)}", total=None)
+    with Progress(console=console()) as progress:
+        bar = progress.add_task(f"pull {text(name)}", total=None)
         folder = pull(
             name,
             to=to,
@@ -551,167 +553,15 @@ def data_pull(
     from .data import get_dataset
 
     if get_dataset(name).pinned_by_sha256:
-        _console().print(
-            f"[green]ok[/] {_text(name)} in {_text(folder)}: every file matches its pinned sha256"
+        console().print(
+            f"[green]ok[/] {text(name)} in {text(folder)}: every file matches its pinned sha256"
         )
     else:
-        _console().print(
-            f"[green]ok[/] {_text(name)} in {_text(folder)}: pinned by revision only; the "
-            f"sha256 of what was received is recorded in {_text(folder / 'SHA256SUMS')} and "
+        console().print(
+            f"[green]ok[/] {text(name)} in {text(folder)}: pinned by revision only; the "
+            f"sha256 of what was received is recorded in {text(folder / 'SHA256SUMS')} and "
             "checked from now on"
         )
-
-
-@score_app.command("qa")
-def score_qa(
-    gold: Annotated[
-        Path, typer.Option(help="Gold questions: FrenchMedMCQA schema, JSON or JSONL.")
-    ],
-    predictions: Annotated[Path, typer.Option(help="JSONL of {id, output} (raw model text).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
-    bootstrap: Bootstrap = 1000,
-    seed: BootstrapSeed = 1234,
-) -> None:
-    """Score multiple-choice answers exactly as the frenchmedmcqa task does (EMR, Hamming…)."""
-    from .scoring import score_qa as score
-
-    card, metrics = score(gold, predictions, bootstrap, seed)
-    _print_scores({card.name: metrics}, as_json)
-
-
-@score_app.command("pseudonymisation")
-def score_pseudonymisation(
-    gold: Annotated[Path, typer.Option(help="Gold notes JSONL {note_id, text, entities}.")],
-    predictions: Annotated[
-        Path,
-        typer.Option(help="JSONL {note_id, entities} (detect) and/or {note_id, text} (rewrite)."),
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
-    bootstrap: Bootstrap = 1000,
-    seed: BootstrapSeed = 1234,
-) -> None:
-    """Score any pseudonymisation system (LLM or not): leak rate first, per mode present."""
-    from .scoring import score_pseudonymisation as score
-
-    results = score(gold, predictions, bootstrap, seed)
-    _print_scores({mode: metrics for mode, (_, metrics) in results.items()}, as_json)
-
-
-@score_app.command("ner")
-def score_ner(
-    gold: Annotated[
-        Path, typer.Option(help="Gold JSONL {doc_id, text, entities: [{start, end, label}]}.")
-    ],
-    predictions: Annotated[
-        Path,
-        typer.Option(
-            help="JSONL {doc_id, entities: [{start, end, label}]} or [{text, label}] (grounded)."
-        ),
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
-    bootstrap: Bootstrap = 1000,
-    seed: BootstrapSeed = 1234,
-) -> None:
-    """Score any entity extractor on spans: strict, exact, partial and type P/R/F1 (nervaluate's
-    schemas), micro, macro and per label. JSON: {schema: {precision|recall|f1: {micro, macro,
-    LABEL}}}."""
-    from .scoring import nest_ner_metrics
-    from .scoring import score_ner as score
-
-    _, metrics = score(gold, predictions, bootstrap, seed)
-    if as_json:
-        print(strict_json(nest_ner_metrics(metrics), indent=2))
-    else:
-        _print_scores({"ner": metrics}, as_json=False)
-
-
-@score_app.command("summarisation")
-def score_summarisation(
-    gold: Annotated[Path, typer.Option(help="Gold JSONL {id, reference, source?, key_facts?}.")],
-    predictions: Annotated[Path, typer.Option(help="JSONL of {id, output}.")],
-    metrics: Annotated[
-        str,
-        typer.Option(help="Comma-separated: rouge, facts, unsupported, length, bertscore."),
-    ] = ",".join(MODEL_FREE_SUMMARY_METRICS),
-    bertscore_model: BertScoreModel = None,
-    bertscore_layers: BertScoreLayers = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.")] = False,
-    bootstrap: Bootstrap = 1000,
-    seed: BootstrapSeed = 1234,
-) -> None:
-    """Score summaries: key-fact recall, unsupported content, French ROUGE, lengths (no model
-    needed) and BERTScore on request; JSON keyed rouge1, rougeL, key_fact_recall, bertscore_f1…"""
-    from .scoring import score_summarisation as score
-
-    chosen = _split_list([metrics])
-    scorer: object = None
-    if "bertscore" in chosen:
-        from .families.summarisation import load_bertscorer
-
-        options = {} if bertscore_layers is None else {"num_layers": bertscore_layers}
-        scorer = load_bertscorer(bertscore_model, **options)
-    values, notes = score(gold, predictions, chosen, scorer, bootstrap, seed)
-    if as_json:
-        payload = {name: metric.model_dump() for name, metric in values.items()}
-        print(strict_json(payload | {"notes": notes}, indent=2, ensure_ascii=False))
-        return
-    _print_scores({"summarisation": values}, as_json=False)
-    for note in notes:
-        _console().print(f"[yellow]{_text(note)}[/]")
-
-
-@baseline_app.command("qa-random")
-def baseline_qa_random(
-    gold: Annotated[Path, typer.Option(help="Gold questions: FrenchMedMCQA schema.")],
-    output: Annotated[Path, typer.Option(help="Where to write the {id, output} JSONL.")],
-    seed: Annotated[
-        int, typer.Option(help="Seed of the random answers.", callback=checked.SEED)
-    ] = 0,
-) -> None:
-    """Chance level: a uniformly random non-empty answer set per question."""
-    from .generator import write_jsonl
-    from .scoring import random_qa_predictions
-
-    answers = random_qa_predictions(gold, seed)
-    write_jsonl(answers, output)
-    _console().print(f"{len(answers)} random answers written to {_text(output)}")
-
-
-@baseline_app.command("pseudo-rules")
-def baseline_pseudo_rules(
-    gold: Annotated[Path, typer.Option(help="Notes JSONL {note_id, text, entities}.")],
-    output: Annotated[Path, typer.Option(help="Where to write the predictions JSONL.")],
-) -> None:
-    """Regexes for phones, NIR, dates, e-mails, postcodes, IPP/NDA (no names), in both modes."""
-    from .generator import write_jsonl
-    from .scoring import rule_baseline_predictions
-
-    predictions = rule_baseline_predictions(gold)
-    write_jsonl(predictions, output)
-    _console().print(
-        f"{len(predictions)} notes written to {_text(output)} (entities and rewritten text)"
-    )
-
-
-def _print_scores(results: dict[str, dict[str, MetricValue]], as_json: bool) -> None:
-    """Metrics per task (or mode): JSON ``{task: {metric: {value, ci_low, …}}}`` or tables."""
-    if as_json:
-        payload = {
-            task: {name: metric.model_dump() for name, metric in metrics.items()}
-            for task, metrics in results.items()
-        }
-        print(strict_json(payload, indent=2))
-        return
-    from rich.table import Table
-
-    from .report import format_metric
-
-    for task, metrics in results.items():
-        table = Table("metric", "value [95 % CI]", "better", title=task)
-        for name, metric in metrics.items():
-            better = "higher" if metric.higher_is_better else "lower"
-            table.add_row(_text(name), format_metric(metric), better)
-        _console().print(table)
 
 
 @data_app.command("generate-pseudo")
@@ -729,7 +579,7 @@ def data_generate_pseudo(
     if split not in ("dev", "test"):
         raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
     write_jsonl(generate_notes(n, seed, split), out)
-    _console().print(f"{n} {split} notes (seed {seed}) written to {_text(out)}")
+    console().print(f"{n} {split} notes (seed {seed}) written to {text(out)}")
 
 
 @data_app.command("generate-records")
@@ -749,7 +599,7 @@ def data_generate_records(
     if split not in ("dev", "test"):
         raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
     write_jsonl(generate_records(n, seed, split), out)
-    _console().print(f"{n} {split} records (seed {seed}) written to {_text(out)}")
+    console().print(f"{n} {split} records (seed {seed}) written to {text(out)}")
 
 
 @report_app.command("show")
@@ -788,7 +638,7 @@ def report_merge(
     report, samples = merge_reports(runs, Registry.discover(include_path or []))
     write_merged(output, report, samples, overwrite)
     _print_report(report)
-    _console().print(f"report written to [bold]{_text(output / 'report.json')}[/]")
+    console().print(f"report written to [bold]{text(output / 'report.json')}[/]")
 
 
 @app.command()
@@ -817,8 +667,8 @@ def compare(
     ] = False,
     bootstrap: Annotated[
         int, typer.Option(help="Paired bootstrap resamples.", callback=checked.BOOTSTRAP)
-    ] = 1000,
-    seed: BootstrapSeed = 1234,
+    ] = DEFAULT_BOOTSTRAP,
+    seed: BootstrapSeed = DEFAULT_SEED,
     include_path: IncludePaths = None,
 ) -> None:
     """Compare a candidate run with a baseline, paired by document: deltas, paired-bootstrap CIs,
@@ -849,14 +699,14 @@ def compare(
     elif output_format == "markdown":
         print(render_markdown(comparison))
     else:
-        table = Table(
+        shown = Table(
             "task", "metric", "n", "baseline", "candidate", "Δ [95 % CI]", "p (Holm)", "verdict"
         )
         for m in comparison.metrics:
             style = "red" if m.verdict == "regression" else ""
-            table.add_row(
-                _text(m.task + ("" if m.blocking else " (non-blocking)")),
-                _text(m.metric),
+            shown.add_row(
+                text(m.task + ("" if m.blocking else " (non-blocking)")),
+                text(m.metric),
                 str(m.n_shared),
                 f"{m.baseline:.4f}",
                 f"{m.candidate:.4f}",
@@ -864,9 +714,9 @@ def compare(
                 f"{m.p_value:.4f} ({m.p_adjusted:.4f})",
                 f"[{style}]{m.verdict}[/]" if style else m.verdict,
             )
-        _console().print(table)
+        console().print(shown)
         for line in footnotes(comparison):
-            _console().print(line, markup=False)
+            console().print(line, markup=False)
     if comparison.regressions:
         sys.exit(1)
 
@@ -895,13 +745,13 @@ def rerun(
     from .rerun import rerun as repeat
     from .rerun import verdict_table
 
-    old, _, found = repeat(folder, output, data_dir, allow_other_software, _console(), overwrite)
-    _console().print(verdict_table(old, found))
+    old, _, found = repeat(folder, output, data_dir, allow_other_software, console(), overwrite)
+    console().print(verdict_table(old, found))
     for difference in found:
         print(f"differs: {difference}")  # plain: one line each, never wrapped
     if found:
         sys.exit(1)
-    _console().print(f"[green]same[/] scores and hashes as {_text(folder / 'report.json')}")
+    console().print(f"[green]same[/] scores and hashes as {text(folder / 'report.json')}")
 
 
 @leaderboard_app.command("build")
@@ -932,9 +782,9 @@ def leaderboard_build(
     cards = Registry.discover(include_path or []).cards
     board = build_leaderboard(runs, cards, title, all_runs=all_runs, skipped=skipped)
     write_site(board, out, compared_runs=compare_runs)
-    _console().print(
+    console().print(
         f"{len(board.rows)} runs, {len(board.variants)} tasks: site written to "
-        f"[bold]{_text(out / 'index.html')}[/]"
+        f"[bold]{text(out / 'index.html')}[/]"
     )
 
 
@@ -950,32 +800,32 @@ def _print_report(report: Report, all_metrics: bool = False) -> None:
     from .models import describe
     from .report import format_metric
 
-    console = _console()
-    summary = _table(
+    out = console()
+    summary = table(
         "task",
         "n",
         "primary metric",
         "value [95 % CI]",
         "status",
         ids=("task",),
-        title=_text(describe(report.model)),
+        title=text(describe(report.model)),
     )
     for task in report.tasks.values():
         status = _status(task)
         if task.skipped is not None:
-            summary.add_row(task.name, "-", task.primary_metric, "-", f"[yellow]{_text(status)}[/]")
+            summary.add_row(task.name, "-", task.primary_metric, "-", f"[yellow]{text(status)}[/]")
             continue
         value = format_metric(task.metrics[task.primary_metric])
-        summary.add_row(task.name, str(task.n_samples), task.primary_metric, value, _text(status))
-    console.print(summary)
+        summary.add_row(task.name, str(task.n_samples), task.primary_metric, value, text(status))
+    out.print(summary)
     skipped = [task for task in report.tasks.values() if task.skipped is not None]
     if skipped:
-        console.print(_skipped_table(skipped, console.width))
+        out.print(_skipped_table(skipped, out.width))
     if all_metrics:
         for task in report.tasks.values():
             if task.skipped is not None:
                 continue
-            table = _table(
+            shown = table(
                 "metric",
                 "value [95 % CI]",
                 "better",
@@ -983,12 +833,12 @@ def _print_report(report: Report, all_metrics: bool = False) -> None:
                 title=f"{task.name} (n = {task.n_samples})",
             )
             for name, metric in task.metrics.items():
-                label = f"[bold]{_text(name)}[/]" if name == task.primary_metric else _text(name)
+                label = f"[bold]{text(name)}[/]" if name == task.primary_metric else text(name)
                 better = "higher" if metric.higher_is_better else "lower"
-                table.add_row(label, format_metric(metric), better)
-            console.print(table)
+                shown.add_row(label, format_metric(metric), better)
+            out.print(shown)
             for note in task.notes:
-                console.print(f"[dim]{_text(note)}[/]", highlight=False)
+                out.print(f"[dim]{text(note)}[/]", highlight=False)
 
 
 def _skipped_table(skipped: list[TaskResult], width: int) -> Table:
@@ -996,7 +846,7 @@ def _skipped_table(skipped: list[TaskResult], width: int) -> Table:
     all of them whole, the dataset column goes (the command names the dataset)."""
     columns = ["task", "dataset", "reason", "get it with"]
     rows = [
-        [task.name, task.dataset or "-", _text(task.skipped or ""), _text(task.remedy or "-")]
+        [task.name, task.dataset or "-", text(task.skipped or ""), text(task.remedy or "-")]
         for task in skipped
     ]
     whole = [0, 1, 3]  # columns never cut
@@ -1005,10 +855,10 @@ def _skipped_table(skipped: list[TaskResult], width: int) -> Table:
     if needed + 3 * len(columns) + 1 + 16 > width:
         columns.pop(1)
         rows = [row[:1] + row[2:] for row in rows]
-    table = _table(*columns, ids=("task", "dataset", "get it with"), title="Skipped tasks")
+    shown = table(*columns, ids=("task", "dataset", "get it with"), title="Skipped tasks")
     for row in rows:
-        table.add_row(*row)
-    return table
+        shown.add_row(*row)
+    return shown
 
 
 def _usage_error(exc: typer.TyperException) -> str | None:

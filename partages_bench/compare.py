@@ -42,7 +42,7 @@ from .stats import (
     AGGREGATIONS,
     CONFIDENCE,
     DEFAULT_BOOTSTRAP,
-    DEFAULT_BOOTSTRAP_SEED,
+    DEFAULT_SEED,
     MetricSpec,
     bootstrap_indices,
     replicates,
@@ -250,7 +250,7 @@ def compare_runs(
     max_drop: float | None = None,
     alpha: float = DEFAULT_ALPHA,
     iterations: int = DEFAULT_BOOTSTRAP,
-    seed: int = DEFAULT_BOOTSTRAP_SEED,
+    seed: int = DEFAULT_SEED,
     allow_mismatch: bool = False,
 ) -> Comparison:
     """Every task both runs evaluated: primary metric, ``metrics`` and the policy's, compared."""

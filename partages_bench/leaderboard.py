@@ -20,12 +20,12 @@ from pathlib import Path
 
 from . import __version__
 from .errors import UserError
+from .families import family_names
 from .models import identity_key
 from .outputs import inside
 from .privacy import identifiers_in_clear
 from .report import REPORT_JSON, load_report
 from .schema import (
-    FAMILIES,
     Leaderboard,
     LeaderboardCell,
     LeaderboardColumn,
@@ -269,7 +269,7 @@ def build_leaderboard(
             if result.skipped is None:
                 ran[name][slug] = result
                 family_of[name] = result.family
-    families = [f for f in FAMILIES if f in family_of.values()]
+    families = [f for f in family_names() if f in family_of.values()]
     families += sorted(set(family_of.values()) - set(families))
     task_names = sorted(ran, key=lambda name: (families.index(family_of[name]), name))
     variants = {name: _variants(name, ran[name], started) for name in task_names}

@@ -32,6 +32,7 @@ BACKENDS: dict[str, str] = {
     "vllm": "vllm",
     "openai-completions": "local-completions",
     "openai-chat": "local-chat-completions",
+    "replay": "replay",  # answers read from a file or given by a baseline (partages_bench.replay)
 }
 DEFAULT_HF_BATCH_SIZE = "8"
 # "token" but not "tokenizer" / "tokenized_requests".
@@ -227,8 +228,8 @@ _APPLIES_TO: dict[str, tuple[str, ...]] = {
     "max_retries": ENDPOINTS,
     "timeout": ENDPOINTS,
     "extra_body": ENDPOINTS,
-    "tokenizer": tuple(BACKENDS),
-    "max_length": tuple(BACKENDS),
+    "tokenizer": tuple(b for b in BACKENDS if b != "replay"),
+    "max_length": tuple(b for b in BACKENDS if b != "replay"),
     "tensor_parallel_size": ("vllm",),
     "data_parallel_size": ("vllm",),
     "gpu_memory_utilization": ("vllm",),
@@ -323,6 +324,8 @@ class Backend:
         if name not in BACKENDS:
             raise UserError(f"unknown backend '{name}'; choose one of: {', '.join(BACKENDS)}")
         args = parse_model_args(model_args)
+        if name == "replay":
+            return cls._replay(args, options)
         if name == "default":
             args = {
                 "pretrained": str(default_model_dir()),
@@ -350,6 +353,16 @@ class Backend:
             backend.extra_body = _extra_body(options.extra_body)
             backend._connect(options, needs_loglikelihood)
         return backend
+
+    @classmethod
+    def _replay(cls, args: dict[str, str], options: BackendOptions) -> Backend:
+        from . import replay
+
+        given = sorted(options.given())
+        if given:
+            raise UserError(f"{_flag(given[0])}: does not apply to --model replay")
+        replay.check_args(args)
+        return cls("replay", args, unsupported=dict(replay.UNSUPPORTED))
 
     def _connect(self, options: BackendOptions, needs_loglikelihood: bool) -> None:
         """Reach the server, pick the served model and context length, choose the tokenizer
@@ -420,6 +433,10 @@ class Backend:
             args["device"] = "cuda" if torch.cuda.is_available() else "cpu"
         # Through the arg string so that lm-eval converts "8" or "true" to the right types.
         arg_string = ",".join(f"{key}={value}" for key, value in args.items())
+        if self.name == "replay":
+            from .replay import replay_model
+
+            return replay_model(args)
         if self.name not in ENDPOINTS:
             from lm_eval.api.registry import get_model
 
@@ -459,6 +476,18 @@ class Backend:
         return recorded
 
     def identity(self, chat_template: bool = False) -> ModelIdentity:
+        if self.name == "replay":
+            from .replay import identity_fields
+
+            replayed = identity_fields(self.args)
+            return ModelIdentity(
+                backend=self.name,
+                lm_eval_model=self.lm_eval_model,
+                name=replayed["name"],
+                args=redact(replayed["args"]),
+                weights_sha256=replayed.get("weights"),
+                chat_template=chat_template,
+            )
         weights = _local_weights(self.args)
         if self.name == "default":
             display = DEFAULT_MODEL_NAME

@@ -15,14 +15,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import UserError
 
@@ -90,6 +91,11 @@ def write_text(target: Path, text: str) -> None:
 def write_lines(target: Path, lines: Iterable[str]) -> None:
     """A text file of ``lines`` (each ending with its newline: JSONL), UTF-8, atomically."""
     write_chunks(target, (line.encode("utf-8") for line in lines))
+
+
+def write_jsonl(records: Iterable[Mapping[str, Any]], target: Path) -> None:
+    """One JSON object a line, UTF-8 and unescaped so that French stays readable; atomic."""
+    write_lines(target, (json.dumps(record, ensure_ascii=False) + "\n" for record in records))
 
 
 def copy_file(source: Path, target: Path) -> None:

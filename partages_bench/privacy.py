@@ -1,5 +1,6 @@
-"""Identifiers out of the logs: per-sample logs of the pseudonymisation family show a label and a
-salted hash where an identifier was, unless the user asks for them in clear (``--log-phi``).
+"""Identifiers out of the logs: per-sample logs of a family whose documents hold identifiers
+(``Family.holds_identifiers``) show a label and a salted hash where an identifier was, unless
+the user asks for them in clear (``--log-phi``).
 
 The hash links mentions of one identifier across the log (and across runs of the same task,
 shards of one run included, since the default salt is derived from the task hash); it is not a
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
     from .schema import TaskResult
 
 _MIN_DIGITS_FOR_SPELLINGS = 4
-# Families whose documents hold identifiers: their sample logs are masked unless --log-phi.
-IDENTIFIER_FAMILIES = ("pseudonymisation",)
 
 
 def combined_in_clear(values: Iterable[bool | None]) -> bool | None:
@@ -34,13 +33,22 @@ def combined_in_clear(values: Iterable[bool | None]) -> bool | None:
     return None if None in values else False
 
 
+def holds_identifiers(family_name: str) -> bool:
+    """Whether a family's documents hold identifiers (its sample logs are masked unless
+    ``--log-phi``); a family not installed here is taken to hold some."""
+    from .families import find_family
+
+    family = find_family(family_name)
+    return True if family is None else family.holds_identifiers
+
+
 def identifiers_in_clear(result: TaskResult) -> bool:
     """Whether a task's sample log may show identifiers in clear, so must not be published: as
     the report records it (``samples_in_clear``), and where it does not (older reports), for
     every task of a family whose documents hold identifiers."""
     if result.samples_in_clear is not None:
         return result.samples_in_clear
-    return result.family in IDENTIFIER_FAMILIES
+    return holds_identifiers(result.family)
 
 
 def _normalise(text: str) -> str:

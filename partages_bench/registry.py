@@ -34,10 +34,11 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import TaskCardError, UnknownTaskError
+from .families import families, find_family
 from .inputs import InputFileError, read_text, read_yaml
 from .names import DEFAULT_SUITE as DEFAULT_SUITE
 from .names import QUICK_SUITE, QUICK_TASKS
-from .schema import FAMILIES, TaskCard
+from .schema import TaskCard
 from .taskfiles import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
 from .taskfiles import builtin_tasks_dir as builtin_tasks_dir
 from .taskfiles import entry_point_folders, include_dirs, task_files
@@ -212,8 +213,36 @@ def read_card(path: Path) -> TaskCard | None:
         raise TaskCardError(
             f"{path}: metadata.primary_metric: '{card.primary_metric}' is not in metadata.metrics"
         )
+    _check_family(path, card)
     _check_function_refs(path, config)
     return card
+
+
+def _check_family(path: Path, card: TaskCard) -> None:
+    """The card's family is known, and what the family owns in the card is its own: a
+    ``combine`` among its combiners, ``family_fields`` as its ``card_fields`` declares."""
+    family = find_family(card.family)
+    if family is None:
+        known = ", ".join(families())
+        raise TaskCardError(f"{path}: metadata.family: unknown family '{card.family}' ({known})")
+    if card.combine is not None and card.combine not in family.combiners:
+        known = ", ".join(family.combiners) or "none"
+        raise TaskCardError(
+            f"{path}: metadata.combine: '{card.combine}' is not a combiner of family "
+            f"{family.name} ({known})"
+        )
+    if family.card_fields is None:
+        if card.family_fields:
+            raise TaskCardError(
+                f"{path}: metadata.family_fields: family {family.name} adds no card field"
+            )
+        return
+    try:
+        family.card_fields.model_validate(card.family_fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise TaskCardError(f"{path}: metadata.family_fields.{field}: {error['msg']}") from None
 
 
 @dataclass
@@ -251,15 +280,17 @@ class Registry:
         return self.cards[name]
 
     def select(self, selectors: Sequence[str]) -> list[TaskCard]:
-        """Expand task names, family names and the suites (``default``: every task; ``quick``:
-        the demo's), keeping the given order."""
+        """Expand task names, family names and the suites (``default``: every task of the
+        families that are ``default_in_suite``; ``quick``: the demo's), keeping the given
+        order."""
         chosen: dict[str, TaskCard] = {}
+        known = families()
         for selector in selectors:
             if selector == DEFAULT_SUITE:
-                matched = list(self.cards.values())
+                matched = [c for c in self.cards.values() if known[c.family].default_in_suite]
             elif selector == QUICK_SUITE:
                 matched = [self.card(name) for name in QUICK_TASKS]
-            elif selector in FAMILIES:
+            elif selector in known:
                 matched = [c for c in self.cards.values() if c.family == selector]
             else:
                 matched = [self.card(selector)]

@@ -18,9 +18,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import UserError
+from .families import get_family
 from .inputs import InputFileError, read_json, schema_error
 from .outputs import inside, write_lines, write_text
-from .privacy import IDENTIFIER_FAMILIES, phi_masker, salt_for
+from .privacy import holds_identifiers, phi_masker, salt_for
 from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
 from .stats import MetricSpec, estimate_all
 
@@ -141,8 +142,8 @@ def sample_records(
     """lm-eval's logged samples as our per-sample records (one per document, after the card's
     ``combine`` reduction when several lm-eval documents make one: the combined record keeps
     its first document's ``doc_index``, so that shards of a task sort back into one run's order).
-    With ``phi_salt``, the identifiers of pseudonymisation documents, and ``fewshot_phi`` (those of
-    the notes few-shot examples come from), are masked in the texts."""
+    With ``phi_salt``, the identifiers of the documents (``entities``), and ``fewshot_phi``
+    (those of the notes few-shot examples come from), are masked in the texts."""
     mask_fewshot = phi_masker(fewshot_phi, phi_salt) if phi_salt is not None else None
     records = []
     for sample in sorted(logged, key=lambda s: s["doc_id"]):
@@ -172,13 +173,12 @@ def sample_records(
         )
     if card.combine is None:
         return records
-    from .families import COMBINERS
-
+    combine = get_family(card.family).combiners[card.combine]
     by_document: dict[str, list[SampleRecord]] = {}
     for record in records:
         by_document.setdefault(record.doc_id, []).append(record)
     return [
-        COMBINERS[card.combine](group).model_copy(update={"doc_hash": data_hash(group)})
+        combine(group).model_copy(update={"doc_hash": data_hash(group)})
         for group in by_document.values()
     ]
 
@@ -221,7 +221,8 @@ def score_task(
     logged = sorted(lm_eval_results["samples"][card.name], key=lambda s: s["doc_id"])
     config = lm_eval_results["configs"][card.name]
     hashed = task_hash(config)
-    masked = card.family in IDENTIFIER_FAMILIES and not log_phi
+    identifiers = holds_identifiers(card.family)
+    masked = identifiers and not log_phi
     records = sample_records(card, logged, salt_for(hashed) if masked else None, fewshot_phi)
     hashes = hashed, data_hash(records)
     if enrich is not None:
@@ -237,7 +238,7 @@ def score_task(
         num_fewshot=int(config.get("num_fewshot") or 0),
         task_hash=hashes[0],
         data_hash=hashes[1],
-        samples_in_clear=card.family in IDENTIFIER_FAMILIES and log_phi,
+        samples_in_clear=identifiers and log_phi,
     )
     return result, records
 

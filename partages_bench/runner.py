@@ -44,9 +44,13 @@ from .context import limited_count, plan_context
 from .data import data_dir_from_env, get_dataset, is_available, missing_message, pull
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
+from .families import get_family
+from .family import ModelMetricOptions, ModelMetrics
 from .inputs import InputFileError, read_json, schema_error
 from .models import ENDPOINTS, Backend, BackendOptions, describe, identity_key
+from .names import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 from .outputs import check_output_folder, remove_entries, write_text
+from .privacy import holds_identifiers
 from .quiet import silence_lm_eval, silence_loaded_libraries
 from .registry import DEFAULT_SUITE, Registry
 from .report import (
@@ -65,9 +69,7 @@ from .report import (
 )
 from .schema import Provenance, Report, TaskCard, TaskResult
 from .sharding import EMPTY_SHARD, Shard, select_shard
-from .stats import DEFAULT_BOOTSTRAP
 
-DEFAULT_SEED = 1234
 LIBRARIES = ("lm_eval", "transformers", "torch", "datasets", "numpy")
 # What --resume may change: how to reach the model and how fast, never what is evaluated.
 RESUME_OVERRIDES = ("data_dir", "batch_size")
@@ -500,11 +502,9 @@ def run(options: RunOptions, console: Console) -> Report:
     if options.batch_size is None:
         options = replace(options, batch_size=backend.default_batch_size)
     runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir, backend.unsupported)
-    summaries = any(card.family == "summarisation" for card in runnable)
-    if summaries and options.bertscore_model and options.bertscore_layers is None:
-        from .families.summarisation import check_bertscore_layers
-
-        check_bertscore_layers(options.bertscore_model)
+    model_metrics = _model_metrics(runnable, options)
+    for metrics in model_metrics.values():
+        metrics.check()
     if previous is None:
         what = "a run with the same options (--resume DIR continues a run)"
         check_output_folder(options.output, "--output", _same_run(options), what, options.overwrite)
@@ -558,14 +558,15 @@ def run(options: RunOptions, console: Console) -> Report:
         task_manager = TaskManager(
             include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
         )
-        bertscore = _BertScore(options.bertscore_model, options.bertscore_layers)
         model = _progress_lm(cached, progress, bar)
         try:
             for number, card in enumerate(runnable, start=1):
                 description = f"[{number}/{len(runnable)}] {card.name}"
                 progress.reset(bar, total=None, description=description)
                 try:
-                    result, records = _run_task(card, model, lm, task_manager, options, bertscore)
+                    result, records = _run_task(
+                        card, model, lm, task_manager, options, model_metrics.get(card.family)
+                    )
                 except BaseException as exc:
                     # Keep what finished, say what failed, and let the error reach the user.
                     reason = scrub(f"{type(exc).__name__}: {exc}")
@@ -635,7 +636,7 @@ def _run_task(
     lm: Any,
     task_manager: Any,
     options: RunOptions,
-    bertscore: _BertScore,
+    model_metrics: ModelMetrics | None,
 ) -> tuple[TaskResult, list[Any]]:
     """One task through lm-eval (``model``: the loaded ``lm`` behind its cache and progress
     bar), scored with CIs; prompts that cannot fit are skipped and counted first."""
@@ -643,6 +644,8 @@ def _run_task(
     from lm_eval.tasks import get_task_dict
 
     task = get_task_dict([card.name], task_manager)[card.name]
+    if hasattr(lm, "check_documents"):  # a replay: its answers must be for these documents
+        lm.check_documents(card, task.eval_docs)
     _fewshot_per_document(task, options.seed)
     plan = plan_context(
         task, lm, options.num_fewshot, options.limit, options.apply_chat_template, card.doc_id_field
@@ -673,9 +676,11 @@ def _run_task(
         fewshot_random_seed=options.seed,
     )
     enrich, notes = None, []
-    if card.family == "summarisation":
-        enrich, note = bertscore.for_task()
+    if model_metrics is not None:
+        enrich, note = model_metrics.for_task(card)
         notes.append(note)
+    if hasattr(lm, "take_notes"):
+        notes += lm.take_notes(card.name)
     if hasattr(lm, "take_unreadable"):
         from .endpoints import unreadable_note
 
@@ -684,7 +689,7 @@ def _run_task(
     shots = results["configs"][card.name].get("num_fewshot") or 0
     fewshot_phi = (
         fewshot_mentions(task.fewshot_docs())
-        if card.family == "pseudonymisation" and shots > 0
+        if holds_identifiers(card.family) and shots > 0
         else []
     )
     result, records = score_task(
@@ -700,27 +705,17 @@ def _run_task(
     return result.model_copy(update=update), records
 
 
-@dataclass
-class _BertScore:
-    """BERTScore for the summarisation tasks of a run: the model is loaded once, on first use,
-    and is never skipped or swapped silently: each task's notes name the model and layer, or
-    say why BERTScore was not computed."""
-
-    model: str | None
-    layers: int | None
-    _loaded: Any = None
-
-    def for_task(self) -> tuple[Callable[[list[Any]], list[Any]] | None, str]:
-        from .families.summarisation import add_bertscore, load_bertscorer
-
-        if self._loaded is None:
-            options = {} if self.layers is None else {"num_layers": self.layers}
-            self._loaded = load_bertscorer(self.model, **options)
-        if isinstance(self._loaded, str):
-            return None, f"BERTScore not computed: {self._loaded}"
-        scorer = self._loaded
-        described = ", ".join(f"{key} {value}" for key, value in scorer.description.items())
-        return (lambda records: add_bertscore(records, scorer)), f"BERTScore: {described}"
+def _model_metrics(cards: Sequence[TaskCard], options: RunOptions) -> dict[str, ModelMetrics]:
+    """What computes the model-based statistics of each family of ``cards`` that has some
+    (BERTScore), one per family for the whole run: its model is loaded once, on first use."""
+    settings = ModelMetricOptions(options.bertscore_model, options.bertscore_layers)
+    found = {}
+    for name in dict.fromkeys(card.family for card in cards):
+        family = get_family(name)
+        metrics = family.model_metrics(settings) if family.needs_model_metrics else None
+        if metrics is not None:
+            found[name] = metrics
+    return found
 
 
 def _finish(

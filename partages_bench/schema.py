@@ -20,16 +20,13 @@ from pydantic import (
     model_validator,
 )
 
-from .names import FAMILIES as FAMILIES
-
 SCHEMA_VERSION = 1
 
-Family = Literal["qa", "summarisation", "ner", "pseudonymisation"]
 RequestType = Literal["loglikelihood", "generation"]
 # The 10 UMLS semantic groups, the label set of QUAERO and Mantra GSC.
 UMLS_GROUPS = ("ANAT", "CHEM", "DEVI", "DISO", "GEOG", "LIVB", "OBJC", "PHEN", "PHYS", "PROC")
-# Names of partages_bench.stats.AGGREGATIONS and partages_bench.families.COMBINERS, spelled out
-# here so that reading a card validates them without importing numpy (tests keep them in sync).
+# Names of partages_bench.stats.AGGREGATIONS, spelled out here so that reading a card validates
+# them without importing numpy (a test keeps them in sync).
 AggregationName = Literal[
     "mean",
     "nanmean",
@@ -47,7 +44,6 @@ AggregationName = Literal[
     "span_macro_recall",
     "span_macro_f1",
 ]
-CombinerName = Literal["option_judgements", "passages"]
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.@-]+")
 
 
@@ -102,7 +98,7 @@ class TaskCard(_Record):
     """What a task is, read from the ``metadata`` block of its lm-eval YAML."""
 
     name: SafeName
-    family: Family
+    family: str = Field(description="its family (partages_bench.families; checked when read)")
     language: str = "fr"
     dataset: str | None = Field(description="our dataset id (None: data generated, no download)")
     licence: str
@@ -118,13 +114,19 @@ class TaskCard(_Record):
         description="for a log-likelihood task: the task asking the same by generation, for "
         "backends without log-probabilities (chat endpoints)",
     )
-    combine: CombinerName | None = Field(
+    combine: str | None = Field(
         default=None,
-        description="how lm-eval documents sharing one doc id become one (families.COMBINERS)",
+        description="how lm-eval documents sharing one doc id become one (one of its family's "
+        "combiners; checked when read)",
     )
     breakdown: list[str] = Field(
         default_factory=list,
         description="document fields whose values split every metric (e.g. medical_subject)",
+    )
+    family_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the fields its family adds to a card (the family's card_fields; checked "
+        "when read)",
     )
     path: str = Field(description="the YAML file the card was read from")
 
@@ -171,7 +173,7 @@ class TaskResult(_Record):
         description="whether the task's sample log holds identifiers in clear (a "
         "pseudonymisation run with --log-phi; True if any merged run's does); None: not "
         "recorded (older reports), taken as in clear for a family whose documents hold "
-        "identifiers (privacy.IDENTIFIER_FAMILIES)",
+        "identifiers (its family's holds_identifiers)",
     )
     remedy: str | None = Field(
         default=None,

@@ -33,13 +33,14 @@ from itertools import chain
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .names import DEFAULT_BOOTSTRAP as DEFAULT_BOOTSTRAP
+from .names import DEFAULT_SEED
+
 Columns = Mapping[str, np.ndarray]
 # A total is named by its column, or by a tuple naming a column derived from the columns.
 Key = str | tuple[str, ...]
 Derive = Callable[[Columns], np.ndarray]
 
-DEFAULT_BOOTSTRAP = 1000
-DEFAULT_BOOTSTRAP_SEED = 1234
 CONFIDENCE = 0.95
 # Resamples are drawn and counted in blocks of rows so that memory stays flat for large corpora
 # (a block holds its int64 indices and its float64 draw counts).
@@ -458,7 +459,7 @@ def estimate_all(
     per_sample: Sequence[Mapping[str, float]],
     specs: Sequence[MetricSpec],
     iterations: int = DEFAULT_BOOTSTRAP,
-    seed: int = DEFAULT_BOOTSTRAP_SEED,
+    seed: int = DEFAULT_SEED,
 ) -> dict[str, Estimate]:
     """All metrics of one task with their intervals, every one resampled with the same index
     matrix, whose totals are computed once for all of them."""

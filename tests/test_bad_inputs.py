@@ -680,7 +680,7 @@ def test_an_os_error_with_a_file_is_one_line_naming_it(
 
 
 def test_a_huge_summary_is_scored_on_its_first_characters(tmp_path: Path) -> None:
-    from partages_bench.scoring import MAX_SCORED_CHARS, score_summarisation
+    from partages_bench.families.summarisation.offline import MAX_SCORED_CHARS, score_summarisation
 
     gold = _jsonl(tmp_path / "g.jsonl", _summary_gold("Fièvre traitée par paracétamol."))
     huge = "Fièvre traitée. " * (MAX_SCORED_CHARS // 4)

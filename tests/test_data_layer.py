@@ -320,7 +320,6 @@ def toy(
     spec = DatasetSpec(
         name="toy",
         title="Toy GSC",
-        family_hint="ner",
         licence="GPL-3.0",
         citation="Nobody (2025). Toy.",
         repository=TOY_REPO,

@@ -12,7 +12,7 @@ from nervaluate import Evaluator
 from seqeval.metrics import classification_report
 
 from partages_bench.families.extraction import Span
-from partages_bench.families.ner import (
+from partages_bench.families.ner.scoring import (
     SCHEMAS,
     UNKNOWN_LABEL,
     ground,

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from partages_bench.data import load_splits
-from partages_bench.families.ner import split_passages
+from partages_bench.families.ner.scoring import split_passages
 from partages_bench.registry import Registry, builtin_tasks_dir
 from partages_bench.schema import UMLS_GROUPS
 
@@ -187,7 +187,7 @@ def test_offline_scoring_counts_a_repeated_span_as_nervaluate_does(tmp_path: Pat
     1.0), now spurious as in nervaluate (strict P = 2/3), by offsets or by texts."""
     from nervaluate import Evaluator
 
-    from partages_bench.scoring import score_ner
+    from partages_bench.families.ner.offline import score_ner
 
     reference = Evaluator(
         [[{"label": "DISO", "start": 0, "end": 5}, {"label": "DISO", "start": 10, "end": 13}]],

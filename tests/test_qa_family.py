@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from partages_bench.families.qa import (
+from partages_bench.families.qa.scoring import (
     answer_sets,
     combine_option_judgements,
     format_letters,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from partages_bench.scoring import InputFileError, read_records
+from partages_bench.inputs import InputFileError, read_records
 
 
 def test_json_lines_and_arrays_give_the_same_records(tmp_path: Path) -> None:

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from partages_bench import scoring
 from partages_bench.cli import app
 from partages_bench.errors import UserError
+from partages_bench.families import pseudonymisation_offline as scoring
+from partages_bench.families.pseudonymisation_offline import (
+    rule_baseline_predictions,
+    score_pseudonymisation,
+)
 from partages_bench.generator import generate_notes, write_jsonl
-from partages_bench.scoring import rule_baseline_predictions, score_pseudonymisation
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from partages_bench.cli import app
 from partages_bench.errors import UserError
-from partages_bench.families.qa import format_letters
-from partages_bench.scoring import random_qa_predictions, score_qa
+from partages_bench.families.qa.offline import random_qa_predictions, score_qa
+from partages_bench.families.qa.scoring import format_letters
 
 GOLD = [
     {"id": "q1", "question": "?", "answers": dict.fromkeys("abcde", "x"), "correct_answers": ["a"]},

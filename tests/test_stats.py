@@ -90,15 +90,13 @@ def test_nanmean_averages_the_defined_subset() -> None:
     assert 0.0 <= result.ci_low <= result.value <= result.ci_high <= 1.0
 
 
-def test_card_schema_knows_every_aggregation_and_combiner() -> None:
+def test_card_schema_knows_every_aggregation() -> None:
     from typing import get_args
 
-    from partages_bench.families import COMBINERS
-    from partages_bench.schema import AggregationName, CombinerName
+    from partages_bench.schema import AggregationName
     from partages_bench.stats import AGGREGATIONS
 
     assert set(get_args(AggregationName)) == set(AGGREGATIONS)
-    assert set(get_args(CombinerName)) == set(COMBINERS)
 
 
 def test_pooled_ratio_precision_recall_and_f2() -> None:

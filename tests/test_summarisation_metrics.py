@@ -17,8 +17,8 @@ import huggingface_hub.constants
 import pytest
 from rouge_score import rouge_scorer
 
-from partages_bench.families import summarisation
-from partages_bench.families.summarisation import (
+from partages_bench.families.summarisation import scoring as summarisation
+from partages_bench.families.summarisation.scoring import (
     BERTSCORE_KEYS,
     ROUGE_TYPES,
     BertScorer,

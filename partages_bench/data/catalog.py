@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from partages_bench.data.converters import (
     MEDIQAL_FILES,
@@ -32,7 +32,6 @@ from partages_bench.data.converters import (
 )
 from partages_bench.errors import UnknownDatasetError
 
-Family = Literal["qa", "ner", "pseudonymisation", "summarisation"]
 Converter = Callable[[Path], Splits]
 
 CHECKSUM_DIR = Path(__file__).with_name("checksums")
@@ -86,7 +85,6 @@ class DatasetSpec:
 
     name: str
     title: str
-    family_hint: Family
     licence: str
     citation: str
     repository: str
@@ -174,7 +172,6 @@ def _catalog() -> dict[str, DatasetSpec]:
             "frenchmedmcqa",
             _same_path,
             title="FrenchMedMCQA",
-            family_hint="qa",
             licence="Apache-2.0",
             citation=(
                 "Labrak Y., Bazoge A., Dufour R., Daille B., Gourraud P.-A., Morin E., Rouvier M. "
@@ -192,7 +189,6 @@ def _catalog() -> dict[str, DatasetSpec]:
             "e3c_fr",
             _same_path,
             title="E3C, French layer 1 (+ layer-2 silver IOB)",
-            family_hint="ner",
             licence="CC-BY-NC (version not stated)",
             citation=(
                 "Magnini B., Altuna B., Lavelli A., Speranza M., Zanoli R. (2020). The E3C "
@@ -212,7 +208,6 @@ def _catalog() -> dict[str, DatasetSpec]:
             "quaero_frenchmed",
             _quaero_source,
             title="QUAERO French Medical Corpus (CLEF eHealth BRAT release)",
-            family_hint="ner",
             licence="GFDL-1.3",
             citation=(
                 "Névéol A., Grouin C., Leixa J., Rosset S., Zweigenbaum P. (2014). The QUAERO "
@@ -230,7 +225,6 @@ def _catalog() -> dict[str, DatasetSpec]:
             "mantra_gsc_fr",
             _mantra_source,
             title="Mantra GSC, French part",
-            family_hint="ner",
             licence="GPL-3.0",
             citation=(
                 "Kors J.A., Clematide S., Akhondi S.A., van Mulligen E.M., Rebholz-Schuhmann D. "
@@ -248,7 +242,6 @@ def _catalog() -> dict[str, DatasetSpec]:
             "eds_pseudo_synthetic",
             _eds_source,
             title="AP-HP EDS-Pseudo fictitious data",
-            family_hint="pseudonymisation",
             licence="BSD-3-Clause",
             citation=(
                 "Tannier X., Wajsbürt P., Calliger A., Dura B., Mouchet A., Hilka M., Bey R. "
@@ -267,7 +260,6 @@ def _catalog() -> dict[str, DatasetSpec]:
             "refomed_fr",
             _same_path,
             title="RefoMed-FR (term → reformulation pairs)",
-            family_hint="summarisation",
             licence="CC-BY-NC-4.0",
             citation=(
                 "Buhnila I. (2023). Une méthode automatique de construction de corpus de "
@@ -284,7 +276,6 @@ def _catalog() -> dict[str, DatasetSpec]:
         DatasetSpec(
             name="mediqal",
             title="MediQAl",
-            family_hint="qa",
             licence="CC-BY-4.0",
             citation=(
                 "Bazoge A. et al. (2025). MediQAl: A French Medical Question Answering Dataset "

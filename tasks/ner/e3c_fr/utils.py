@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from partages_bench.data import load_splits
-from partages_bench.families.ner import passage_datasets, results_processor
+from partages_bench.families.ner.scoring import passage_datasets, results_processor
 
 LABELS = ("CLINENTITY",)
 PASSAGE_CHARS = 400

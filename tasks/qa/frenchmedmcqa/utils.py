@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from partages_bench.data import load_splits
-from partages_bench.families.qa import (
+from partages_bench.families.qa.scoring import (
     JUDGEMENTS,
     OPTION_LETTERS,
     format_letters,

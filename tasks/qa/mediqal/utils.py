@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from partages_bench.data import load_splits
-from partages_bench.families.qa import format_letters, format_question, parse_letters, score_answer
+from partages_bench.families.qa.scoring import (
+    format_letters,
+    format_question,
+    parse_letters,
+    score_answer,
+)
 
 # Per-question statistics each task lists in its metric_list (lm-eval warns on any other key).
 _MCQU_STATS = ("emr", "unparsable")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from partages_bench.families.summarisation import DrugLexicon, summary_stats
+from partages_bench.families.summarisation.scoring import DrugLexicon, summary_stats
 from partages_bench.generator import KEY_FACT_TYPES, drug_lexicon, generate_records
 
 # The benchmark: 100 test records (test templates) and 10 example records (dev templates).

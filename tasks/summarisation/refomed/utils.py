@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from partages_bench.data import load_splits
-from partages_bench.families.summarisation import summary_stats
+from partages_bench.families.summarisation.scoring import summary_stats
 
 
 def load_dataset(**_metadata: Any) -> dict[str, Any]:

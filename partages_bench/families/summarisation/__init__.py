@@ -1,0 +1,62 @@
+"""The summarisation family: French ROUGE, key-fact recall, unsupported content, lengths, and
+BERTScore (a model of its own, loaded once a run). Scoring: ``scoring``; offline scoring:
+``offline``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from partages_bench.family import Enrich, Family, ModelMetricOptions
+
+if TYPE_CHECKING:
+    from partages_bench.schema import TaskCard
+
+
+@dataclass
+class BertScoreMetrics:
+    """BERTScore for the summarisation tasks of a run: the model is loaded once, on first use,
+    and is never skipped or swapped silently: each task's notes name the model and layer, or
+    say why BERTScore was not computed."""
+
+    options: ModelMetricOptions
+    _loaded: Any = None
+
+    def check(self) -> None:
+        """A model outside bert_score's table of tuned layers needs ``--bertscore-layers``."""
+        if self.options.model and self.options.layers is None:
+            from .scoring import check_bertscore_layers
+
+            check_bertscore_layers(self.options.model)
+
+    def for_task(self, card: TaskCard) -> tuple[Enrich | None, str]:
+        from .scoring import add_bertscore, load_bertscorer
+
+        if self._loaded is None:
+            layers = self.options.layers
+            self._loaded = load_bertscorer(
+                self.options.model, **({} if layers is None else {"num_layers": layers})
+            )
+        if isinstance(self._loaded, str):
+            return None, f"BERTScore not computed: {self._loaded}"
+        scorer = self._loaded
+        described = ", ".join(f"{key} {value}" for key, value in scorer.description.items())
+        return (lambda records: add_bertscore(records, scorer)), f"BERTScore: {described}"
+
+
+class SummarisationFamily(Family):
+    name = "summarisation"
+    description = "Summaries of records: key facts, unsupported content, ROUGE, BERTScore."
+    needs_model_metrics = True
+
+    def score_command(self) -> Callable[..., None]:
+        from .offline import score_command
+
+        return score_command
+
+    def model_metrics(self, options: ModelMetricOptions) -> BertScoreMetrics:
+        return BertScoreMetrics(options)
+
+
+FAMILY = SummarisationFamily()

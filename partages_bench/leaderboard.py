@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 from . import __version__
 from .errors import UserError
@@ -24,6 +25,7 @@ from .families import family_names
 from .models import identity_key
 from .outputs import inside
 from .privacy import identifiers_in_clear
+from .replay import REPLAY, is_baseline
 from .report import REPORT_JSON, load_report
 from .schema import (
     Leaderboard,
@@ -163,7 +165,17 @@ def display_name(run: LoadedRun) -> str:
     chat template says so: it is another row than the same model without."""
     model = run.report.model
     name = Path(model.name).name if Path(model.name).is_absolute() else model.name
+    if run_kind(run) == "baseline":
+        return f"{name} (baseline)"
     return f"{name} (chat template)" if model.chat_template else name
+
+
+def run_kind(run: LoadedRun) -> Literal["model", "system", "baseline"]:
+    """A model, a system whose outputs were replayed, or a built-in baseline replayed."""
+    model = run.report.model
+    if is_baseline(model.args, model.backend):
+        return "baseline"
+    return "system" if model.backend == REPLAY else "model"
 
 
 def _slug(run: LoadedRun, all_runs: bool) -> str:
@@ -326,6 +338,7 @@ def build_leaderboard(
         LeaderboardRow(
             slug=slug,
             label=display_name(run) + (f" ({started[slug]})" if all_runs else ""),
+            kind=run_kind(run),
             model=run.report.model,
             provenance=run.report.provenance,
             source=str(run.folder),

@@ -413,6 +413,11 @@ class LeaderboardRow(_Record):
 
     slug: str = Field(description="file-name-safe id: models/<slug>.html, reports/<slug>/")
     label: str
+    kind: Literal["model", "system", "baseline"] = Field(
+        default="model",
+        description="a model run through lm-eval, a system's outputs replayed (--model replay "
+        "path=…), or a built-in baseline replayed (baseline=…)",
+    )
     model: ModelIdentity
     provenance: Provenance
     source: str = Field(description="the run folder the report was read from")

@@ -74,14 +74,19 @@ import numpy as np
 from stdnum.fr import nir
 
 from partages_bench.families.eds_scores import eds_counts
-from partages_bench.families.extraction import (
-    ParsedEntities,
-    Span,
+from partages_bench.families.extraction import ParsedEntities, Span, parse_entity_list
+from partages_bench.stats import as_statistic
+from partages_bench.text import (
+    EMAIL,
+    FRENCH_PHONE,
+    YEAR,
+    Date,
+    find_dates,
+    fold,
     fold_char,
-    parse_entity_list,
+    same_date,
     strip_thinking,
 )
-from partages_bench.stats import as_statistic
 
 LABELS = (
     "NOM",
@@ -139,7 +144,6 @@ STAT_KEYS = _PLAIN_STATS + tuple(
 )
 
 Note = Mapping[str, Any]
-Date = tuple[int, int, int]
 EntityKey = tuple[str, str | int]
 
 
@@ -153,23 +157,6 @@ _SHORT_MENTION = 2
 
 
 _TOKEN_OR_GAP = re.compile(f"({_TOKEN.pattern})")
-
-
-class _FoldTable(dict[int, str]):
-    """``extraction.fold_char`` of each character code met, for ``str.translate``."""
-
-    def __missing__(self, code: int) -> str:
-        self[code] = folded = fold_char(chr(code))
-        return folded
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-def _fold(text: str) -> str:
-    """``extraction.fold(text)`` in one ``str.translate``: each note and output is folded several
-    times, and calling ``fold_char`` once per character was a large part of scoring one."""
-    return text.translate(_FOLD_TABLE)
 
 
 @dataclass(frozen=True)
@@ -193,7 +180,7 @@ class _Tokens:
 def normalise(text: str) -> str:
     """The tokens of ``text`` joined by single spaces: ``"M. DUPONT-Léa, 12/03"`` →
     ``"m dupont lea 12 03"``; punctuation is only a separator."""
-    return " ".join(_TOKEN.findall(_fold(text)))
+    return " ".join(_TOKEN.findall(fold(text)))
 
 
 @functools.lru_cache(maxsize=8)  # both modes of a note tokenise its text (scoring._note_stats)
@@ -201,7 +188,7 @@ def _tokens(text: str) -> _Tokens:
     """Normalised tokens with their character offsets in ``text``: split of the folded text
     into gaps and tokens, offsets the running sum of their lengths, mapped back to ``text``
     only where a character folds to more or less than one ("œ" → "oe")."""
-    parts = _TOKEN_OR_GAP.split(_fold(text))  # gap, token, gap, …, token, gap
+    parts = _TOKEN_OR_GAP.split(fold(text))  # gap, token, gap, …, token, gap
     offsets = list(accumulate(map(len, parts), initial=0))
     starts, ends = offsets[1:-1:2], offsets[2::2]
     if any(len(fold_char(char)) != 1 for char in set(text)):
@@ -213,76 +200,7 @@ def _tokens(text: str) -> _Tokens:
 
 
 def _digits(text: str) -> str:
-    return "".join(_DIGIT.findall(_fold(text)))
-
-
-# --- formats (also used by the rule-based baseline) ---------------------------------------
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Ten digits 0X… in any grouping, or +33/0033/(33) then an optional (0) or 0 and nine digits;
-# one space, dot or dash at most between digits, and never a piece of a longer number.
-FRENCH_PHONE = re.compile(
-    r"(?<![\d+])(?<!\d[ .-])"
-    r"(?:\(?(?:\+|00)?33\)?[ .-]?(?:\(0\)|0)?[ .-]?|0[ .-]?)[1-9](?:[ .-]?\d){8}"
-    r"(?![ .-]?\d)"
-)
-MONTH = (
-    r"(?:janv(?:ier)?|f[ée]v(?:r(?:ier)?)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t"
-    r"|sept(?:embre)?|oct(?:obre)?|nov(?:embre)?|d[ée]c(?:embre)?)\b\.?"
-)
-_MONTH_PREFIXES = (
-    ("jan", 1),
-    ("fev", 2),
-    ("mar", 3),
-    ("avr", 4),
-    ("mai", 5),
-    ("juin", 6),
-    ("juil", 7),
-    ("aou", 8),
-    ("sep", 9),
-    ("oct", 10),
-    ("nov", 11),
-    ("dec", 12),
-)
-# Each date pattern starts with its first digit and checks what precedes the date after it
-# ("(?<!\d\d)" after the first digit is "(?<!\d)" before it): a pattern that starts with a
-# lookbehind is tried at every character of a note, which tripled the cost of ``find_dates``.
-_NUMERIC_DATE = re.compile(
-    r"(?P<d>\d(?<!\d\d)(?<!\d[./|-]\d)\d?)(?P<sep>[./|-])(?P<m>\d{1,2})(?P=sep)"
-    r"(?P<y>\d{4}|\d{2})(?![./|-]?\d)"
-)
-_ISO_DATE = re.compile(r"(?P<y>\d(?<![\d./|-]\d)\d{3})-(?P<m>\d{2})-(?P<d>\d{2})(?!-?\d)")
-_NAMED_DATE = re.compile(
-    rf"(?P<d>\d(?<!\d\d)\d?)(?:er)?\s+(?P<month>{MONTH})\s+(?P<y>\d{{4}}|\d{{2}})(?!\d)",
-    re.IGNORECASE,
-)
-_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)")
-
-
-def find_dates(text: str) -> list[tuple[int, int, Date]]:
-    """Full dates written the French way, with their offsets: ``12/03/2021`` (or with ``.``,
-    ``-``, ``|``; two-digit years), ``2021-03-12``, ``12 mars 2021`` (``1er``, abbreviations,
-    any case and accents). Day-month order only; a day above 31 or a month above 12 is no date."""
-    found = []
-    for pattern in (_NUMERIC_DATE, _ISO_DATE, _NAMED_DATE):
-        for match in pattern.finditer(text):
-            parts = match.groupdict()
-            month = int(parts["m"]) if "m" in parts else _month_number(parts["month"])
-            day, year = int(parts["d"]), int(parts["y"])
-            if 1 <= day <= 31 and 1 <= month <= 12:
-                found.append((match.start(), match.end(), (day, month, year)))
-    return sorted(found)
-
-
-def _month_number(name: str) -> int:
-    folded = _fold(name)
-    return next(number for prefix, number in _MONTH_PREFIXES if folded.startswith(prefix))
-
-
-def same_date(a: Date, b: Date) -> bool:
-    """Same day and month, and same year — a two-digit year equals any year with its last two
-    digits (``12/03/21`` is ``12 mars 2021``)."""
-    return a[:2] == b[:2] and (a[2] == b[2] or (min(a[2], b[2]) < 100 and a[2] % 100 == b[2] % 100))
+    return "".join(_DIGIT.findall(fold(text)))
 
 
 # --- leaks --------------------------------------------------------------------------------
@@ -304,7 +222,7 @@ class _Published:
 
 
 def _published(output: str) -> _Published:
-    folded = _fold(output)
+    folded = fold(output)
     runs = [_DIGIT_GROUP.findall(m.group()) for m in _DIGIT_RUN.finditer(folded)]
     return _Published(
         tokens=f" {' '.join(_TOKEN.findall(folded))} ",
@@ -357,7 +275,7 @@ def _leaked(mention: str, label: str, published: _Published, kept: bool) -> bool
     The test is on the whole output: a mention whose text also occurs outside identifiers
     counts as leaked, since the reader cannot tell which occurrence was the identifier.
     """
-    folded = _fold(mention)
+    folded = fold(mention)
     tokens = _TOKEN.findall(folded)
     if kept or sum(map(len, tokens)) <= _SHORT_MENTION:
         return kept
@@ -650,7 +568,7 @@ def _valid_phone(replacement: str, original: str) -> bool:
 def _valid_date(replacement: str, original: str) -> bool:
     """DATE, DATE_NAISSANCE: holds a full date (``find_dates``) or a year (1800–2099), so a year
     or a month and year may replace their kind."""
-    return bool(find_dates(replacement)) or _YEAR.search(replacement) is not None
+    return bool(find_dates(replacement)) or YEAR.search(replacement) is not None
 
 
 def _valid_zip(replacement: str, original: str) -> bool:
@@ -936,7 +854,7 @@ _LABEL_ALIASES = {
 def canonical_label(raw: str) -> str | None:
     """One of ``LABELS`` whatever the case, accents, separators or language (NAME → NOM, PHONE →
     TEL, NIR → SECU…); None for an unknown label."""
-    key = "_".join(_TOKEN.findall(_fold(raw))).upper()
+    key = "_".join(_TOKEN.findall(fold(raw))).upper()
     return key if key in LABELS else _LABEL_ALIASES.get(key)
 
 

@@ -71,7 +71,8 @@ from unittest import mock
 from common import Figure
 from rich.console import Console
 
-from partages_bench.models import Backend, BackendOptions, default_gguf
+from partages_bench.default_model import default_gguf
+from partages_bench.models import Backend, BackendOptions
 from partages_bench.registry import Registry
 from partages_bench.report import REPORT_JSON, SAMPLES_DIR, load_report
 from partages_bench.runner import RunOptions, run
@@ -450,7 +451,7 @@ def _prepare() -> None:
     for name in ("PARTAGES_BENCH_OFFLINE", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ[name] = "1"
     _quiet_libraries()
-    from partages_bench.endpoints import resolve_tokenizer
+    from partages_bench.tokenizers import resolve_tokenizer
 
     resolve_tokenizer("default")
 

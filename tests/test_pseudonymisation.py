@@ -16,7 +16,6 @@ from partages_bench.families.pseudonymisation import (
     LABELS,
     STAT_KEYS,
     Span,
-    find_dates,
     ground,
     ground_listing,
     normalise,
@@ -26,6 +25,7 @@ from partages_bench.families.pseudonymisation import (
     score_rewrite,
 )
 from partages_bench.stats import MetricSpec, estimate_all
+from partages_bench.text import find_dates
 
 Mention = tuple[str, str] | tuple[str, str, str]
 

@@ -15,14 +15,8 @@ from collections.abc import Callable, Iterator
 
 from stdnum.fr import nir
 
-from partages_bench.families.pseudonymisation import (
-    EMAIL,
-    FRENCH_PHONE,
-    MONTH,
-    Span,
-    find_dates,
-    redact,
-)
+from partages_bench.families.pseudonymisation import Span, redact
+from partages_bench.text import EMAIL, FRENCH_PHONE, MONTH, find_dates
 
 # Every place where 15 characters (digits, or 2A/2B for Corsica) separated by at most one space
 # or dot each could start; the NIR key decides.

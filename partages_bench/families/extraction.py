@@ -1,4 +1,4 @@
-"""Entity lists written by generative models: folding, parsing and span records.
+"""Entity lists written by generative models: parsing and span records.
 
 Shared by the families where a model lists what it found as JSON ``[{"text": …, "label": …}]``
 (NER, pseudonymisation detect mode). Parsing never fails: code fences, prose around the list,
@@ -12,12 +12,12 @@ from __future__ import annotations
 import ast
 import json
 import re
-import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
+
+from partages_bench.text import strip_thinking
 
 
 @dataclass(frozen=True, order=True)
@@ -40,33 +40,10 @@ class ParsedEntities:
     unknown_labels: int
 
 
-# French ligatures that NFKC keeps: "Œdème" and "Oedeme" are one word.
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
-
-
-@lru_cache(maxsize=65536)
-def fold_char(char: str) -> str:
-    folded = unicodedata.normalize("NFKC", char).casefold().translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def fold(text: str) -> str:
-    """NFKC, case folding, œ/æ spelt out, accents stripped (character by character, so that
-    offsets map back)."""
-    return "".join(map(fold_char, text))
-
-
-_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 _EMPTY_LIST = re.compile(r"\[\s*\]")
 _TEXT_KEYS = ("text", "texte", "mention", "value", "valeur")
 _LABEL_KEYS = ("label", "type", "category", "categorie", "catégorie", "entity_type", "étiquette")
 _PARSE_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
-
-
-def strip_thinking(output: str | None) -> str:
-    """The answer without ``<think>…</think>`` reasoning (an unclosed one runs to the end)."""
-    return _THINKING.sub("", output or "")
 
 
 def _literal(source: str) -> Any:

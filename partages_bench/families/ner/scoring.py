@@ -39,9 +39,10 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from partages_bench.families.extraction import Span, fold, fold_char, parse_entity_list
+from partages_bench.families.extraction import Span, parse_entity_list
 from partages_bench.schema import SampleRecord
 from partages_bench.stats import as_statistic
+from partages_bench.text import fold, fold_char
 
 CATEGORIES = ("cor", "inc", "par", "mis", "spu")
 _COR, _MIS, _SPU = (CATEGORIES.index(category) for category in ("cor", "mis", "spu"))
@@ -202,7 +203,7 @@ _PIECE = re.compile(r"\w+|[^\w\s]")
 
 @lru_cache(maxsize=64)
 def _folded(text: str) -> tuple[str, tuple[int, ...]]:
-    """``text`` folded (``extraction.fold``) and, per folded character, its original index."""
+    """``text`` folded (``text.fold``) and, per folded character, its original index."""
     pieces = [fold_char(char) for char in text]
     origin = tuple(index for index, piece in enumerate(pieces) for _ in piece)
     return "".join(pieces), origin

@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from partages_bench.schema import SampleRecord
+from partages_bench.text import strip_thinking
 
 OPTION_LETTERS = "abcde"
 
@@ -49,7 +50,6 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _OPTION_LINE = re.compile(r"^\s*\(?([A-E])[.)]\s")
-_THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 _SINGLE_LETTER = re.compile(r"\b([A-Ea-e])\b")
 _OPENING_PUNCTUATION = " \t*_[{\"'«“"
 
@@ -84,7 +84,7 @@ def parse_letters(output: str | None) -> frozenset[str]:
     """Read the set of option letters (lower case) a model wrote; empty if none can be read."""
     if not output:
         return frozenset()
-    text = _THINKING.sub("", unicodedata.normalize("NFKC", output)).replace("*", "")
+    text = strip_thinking(unicodedata.normalize("NFKC", output)).replace("*", "")
     listed = _option_lines(text)
     if listed is not None:
         return listed
@@ -107,7 +107,7 @@ def parse_count(output: str | None) -> int | None:
     header, else on the first line; ``None`` if no number can be read."""
     if not output:
         return None
-    text = _THINKING.sub("", unicodedata.normalize("NFKC", output)).replace("*", "")
+    text = strip_thinking(unicodedata.normalize("NFKC", output)).replace("*", "")
     match = _COUNT.search(_answer_segment(text))
     if match is None:
         return None

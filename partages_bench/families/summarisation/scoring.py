@@ -40,15 +40,13 @@ from typing import Any
 from rouge_score import rouge_scorer
 
 from partages_bench.errors import UserError
-from partages_bench.families.extraction import fold, strip_thinking
-from partages_bench.families.pseudonymisation import Date, find_dates, same_date
 from partages_bench.schema import SampleRecord
+from partages_bench.text import LIGATURES, Date, find_dates, fold, same_date, strip_thinking
 
 # --- ROUGE ----------------------------------------------------------------------------------
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 _WORD = re.compile(r"[^\W_]+")
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
 
 class FrenchTokenizer:
@@ -59,7 +57,7 @@ class FrenchTokenizer:
         """NFKC, lower case, œ/æ spelt out, accents kept ("été" ≠ "ete"); tokens are the runs
         of letters and digits, so an elision splits ("l'artère" → "l", "artère") and "5mg" is
         one token, as in rouge-score; no stemming."""
-        return _WORD.findall(unicodedata.normalize("NFKC", text).lower().translate(_LIGATURES))
+        return _WORD.findall(unicodedata.normalize("NFKC", text).lower().translate(LIGATURES))
 
 
 _FRENCH = FrenchTokenizer()
@@ -262,7 +260,7 @@ _SENTENCE_BREAK = re.compile(r"[;\n]|\.(?!\d)|(?<!\d)\.")
 
 
 def _prepared(text: str) -> str:
-    """``text`` folded (``extraction.fold``: NFKC, case, accents, œ/æ; non-breaking spaces are
+    """``text`` folded (``text.fold``: NFKC, case, accents, œ/æ; non-breaking spaces are
     spaces), thousands spaces removed ("1 000" → "1000"), decimal commas made points ("1,5" →
     "1.5")."""
     joined = _THOUSANDS.sub(lambda m: m.group().replace(" ", ""), fold(text))

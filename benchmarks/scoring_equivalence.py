@@ -37,7 +37,7 @@ from typing import Any
 
 from common import REPO
 
-from partages_bench.families.pseudonymisation_offline import rule_baseline_predictions
+from partages_bench.families.pseudonymisation.offline import rule_baseline_predictions
 from partages_bench.generator import generate_notes, write_jsonl
 
 SURROGATES = ["Durand", "Anne", "06 12 34 56 78", "12/03/2021", "Lyon", "69003", "[NOM]", ""]
@@ -46,12 +46,14 @@ SURROGATES = ["Durand", "Anne", "06 12 34 56 78", "12/03/2021", "Lyon", "69003",
 _SCORE = r"""
 import json, sys
 from pathlib import Path
-try:  # where offline pseudonymisation scoring lives since issue 19, and before
-    from partages_bench.families import pseudonymisation_offline as scoring
+try:  # where pseudonymisation scoring lives since issue 19, and before
+    from partages_bench.families.pseudonymisation import offline as scoring
+    from partages_bench.families.pseudonymisation import scoring as per_note
 except ImportError:
     from partages_bench import scoring
-from partages_bench.families.pseudonymisation import canonical_label, ground, score_detect
-from partages_bench.families.pseudonymisation import score_rewrite, Span
+    from partages_bench.families import pseudonymisation as per_note
+canonical_label, ground, Span = per_note.canonical_label, per_note.ground, per_note.Span
+score_detect, score_rewrite = per_note.score_detect, per_note.score_rewrite
 
 folder = Path(sys.argv[1])
 gold_path = folder / "gold.jsonl"

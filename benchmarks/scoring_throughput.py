@@ -71,7 +71,7 @@ from common import BIN, DATA_DIR, Figure, load_average, median, offline_env
 from partages_bench.data import load_splits
 from partages_bench.families.ner.offline import nest_ner_metrics, score_ner
 from partages_bench.families.ner.scoring import split_passages
-from partages_bench.families.pseudonymisation_offline import score_pseudonymisation
+from partages_bench.families.pseudonymisation.offline import score_pseudonymisation
 from partages_bench.names import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 from partages_bench.schema import UMLS_GROUPS
 

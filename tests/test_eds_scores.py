@@ -12,7 +12,7 @@ import pytest
 from partages_bench.data import load_splits
 from partages_bench.families.eds_scores import eds_counts, eds_tokens
 from partages_bench.families.extraction import Span
-from partages_bench.families.pseudonymisation import LABELS, score_detect
+from partages_bench.families.pseudonymisation.scoring import LABELS, score_detect
 from partages_bench.stats import AGGREGATIONS, to_columns
 
 

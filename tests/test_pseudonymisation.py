@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partages_bench.data import load_splits
-from partages_bench.families.pseudonymisation import (
+from partages_bench.families.pseudonymisation.scoring import (
     LABELS,
     STAT_KEYS,
     Span,

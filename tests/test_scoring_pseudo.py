@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from partages_bench.cli import app
 from partages_bench.errors import UserError
-from partages_bench.families import pseudonymisation_offline as scoring
-from partages_bench.families.pseudonymisation_offline import (
+from partages_bench.families.pseudonymisation import offline as scoring
+from partages_bench.families.pseudonymisation.offline import (
     rule_baseline_predictions,
     score_pseudonymisation,
 )

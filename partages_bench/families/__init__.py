@@ -24,7 +24,7 @@ BUILTIN = (
     "partages_bench.families.qa",
     "partages_bench.families.summarisation",
     "partages_bench.families.ner",
-    "partages_bench.families.pseudonymisation_family",
+    "partages_bench.families.pseudonymisation",
 )
 
 

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from partages_bench.data import load_splits
-from partages_bench.families.pseudonymisation import (
+from partages_bench.families.pseudonymisation.scoring import (
     ground_listing,
     parse_detected,
     score_detect,

@@ -200,7 +200,7 @@ def load_bertscorer(model: str | None = None, **options: Any) -> BertScorer | st
     from bert_score.utils import lang2model
     from huggingface_hub import is_offline_mode
 
-    from ..quiet import silence_loaded_libraries
+    from ...quiet import silence_loaded_libraries
 
     silence_loaded_libraries()
     model_type = model or lang2model[FRENCH]
@@ -225,7 +225,7 @@ def _unreachable(model_type: str) -> str | None:
     or when the hub answers one request (then loading may download it)."""
     from huggingface_hub import constants, get_session, is_offline_mode, try_to_load_from_cache
 
-    from ..data.pull import OFFLINE_ENV, is_offline
+    from ...data.pull import OFFLINE_ENV, is_offline
 
     if os.path.isdir(model_type):
         return None

@@ -1,6 +1,6 @@
 """Pseudonymisation outside a run: ``partages-bench score pseudonymisation`` (any system's
 detections or rewritten notes, scored as the pseudonymisation tasks score a model's, leak rate
-first) and the rule baseline ``pseudo-rules`` (``partages_bench.baselines.pseudo_rules``).
+first) and the rule baseline ``pseudo-rules`` (``rules``).
 
 Gold, one note a line (eds-pseudo's ``note_text`` is read as ``text``)::
 
@@ -25,7 +25,6 @@ from typing import Annotated, Any
 
 import typer
 
-from partages_bench.baselines import pseudo_rules
 from partages_bench.cli_common import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_SEED,
@@ -38,7 +37,7 @@ from partages_bench.cli_common import (
     print_scores,
     text,
 )
-from partages_bench.families.pseudonymisation import (
+from partages_bench.families.pseudonymisation.scoring import (
     LABELS,
     Span,
     canonical_label,
@@ -49,6 +48,8 @@ from partages_bench.families.pseudonymisation import (
 from partages_bench.inputs import InputFileError
 from partages_bench.schema import MetricValue, SampleRecord, TaskCard
 from partages_bench.scoring import by_id, entity_list, pair_predictions
+
+from . import rules as pseudo_rules
 
 # The cards whose metrics offline scoring reports, per mode.
 SCORED_LIKE = {"detect": "pseudo_detect_eds", "rewrite": "pseudo_rewrite_eds"}

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 from stdnum.fr import nir
 
-from partages_bench.families.pseudonymisation import Span, redact
+from partages_bench.families.pseudonymisation.scoring import Span, redact
 from partages_bench.text import EMAIL, FRENCH_PHONE, MONTH, find_dates
 
 # Every place where 15 characters (digits, or 2A/2B for Corsica) separated by at most one space

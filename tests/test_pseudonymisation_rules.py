@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from partages_bench.baselines.pseudo_rules import detect, rewrite
-from partages_bench.families.pseudonymisation import score_detect, score_rewrite
+from partages_bench.families.pseudonymisation.rules import detect, rewrite
+from partages_bench.families.pseudonymisation.scoring import score_detect, score_rewrite
 
 
 def found(text: str) -> list[tuple[str, str]]:

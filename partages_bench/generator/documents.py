@@ -44,6 +44,7 @@ from typing import Any, Literal
 from partages_bench.errors import UserError
 from partages_bench.generator import identities as ids
 from partages_bench.generator.clinical import (
+    POSSESSIVE,
     CareTeam,
     ClinicalCase,
     Drug,
@@ -194,12 +195,6 @@ _AGREEMENT = {
     "confrere": ("Cher confrère", "Chère consœur"),
 }
 _CIVILITIES = {"M": ("M.", "M.", "Monsieur", "Mr"), "F": ("Mme", "Mme", "Madame")}
-_POSSESSIVE = {
-    "époux": "son époux", "épouse": "son épouse", "conjoint": "son conjoint",
-    "conjointe": "sa conjointe", "compagnon": "son compagnon", "compagne": "sa compagne",
-    "frère": "son frère", "sœur": "sa sœur", "fils": "son fils", "fille": "sa fille",
-    "mère": "sa mère", "père": "son père",
-}  # fmt: skip
 _TEAM_ROLES = tuple(role.name for role in fields(CareTeam))
 _ROLES = ("patient", "proche", "proche2", *_TEAM_ROLES)
 _POSTOP_DRUGS = (
@@ -286,7 +281,7 @@ class _Renderer:
         if spec in _AGREEMENT:
             self.b.add(_AGREEMENT[spec][person.sex == "F"])
         elif spec == "lien":
-            self.b.add(_POSSESSIVE[self.case.relatives[role == "proche2"].relation])
+            self.b.add(POSSESSIVE[self.case.relatives[role == "proche2"].relation])
         else:
             _PERSON_SPECS[spec](self, role, person)
 

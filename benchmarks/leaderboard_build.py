@@ -5,7 +5,7 @@ Why: the site is rebuilt on every published run, by CI, from every report ever p
 build must stay fast as the number of models grows, and this says when it does not.
 
 What it does, offline, in a temporary folder: writes ``--models`` × ``--tasks`` fake but
-schema-valid run folders (``partages_bench.generator.reports``; reports only unless
+schema-valid run folders (``partages_bench.testing.fake_runs``; reports only unless
 ``--samples N`` adds N samples per task), then builds the site ``--repeats`` times in two ways,
 each into a fresh output folder:
 
@@ -48,7 +48,7 @@ from typing import Any
 from common import Figure
 
 from partages_bench.cli import app
-from partages_bench.generator.reports import write_generated_reports
+from partages_bench.testing.fake_runs import write_generated_reports
 
 TARGET_SECONDS = 3.0
 

@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from partages_bench.cli import app
-from partages_bench.generator.reports import write_generated_reports
 from partages_bench.schema import Leaderboard
+from partages_bench.testing.fake_runs import write_generated_reports
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

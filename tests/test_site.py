@@ -14,7 +14,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from partages_bench.errors import UserError
-from partages_bench.generator.reports import write_generated_reports
 from partages_bench.leaderboard import build_leaderboard, load_runs
 from partages_bench.schema import (
     Leaderboard,
@@ -35,6 +34,7 @@ from partages_bench.site import (
     sample_stat,
     write_site,
 )
+from partages_bench.testing.fake_runs import write_generated_reports
 
 N_MODELS, N_TASKS, N_DOCS = 4, 4, 60
 PSEUDO_TASK = "gen_pseudonymisation_01"

@@ -1,7 +1,10 @@
 """French clinical documents rendered from a ClinicalCase, with exact PHI and keep spans.
 
 Templates are French text with typed slots (``{patient:civ}``, ``{date:admission}``,
-``{clin:biologie}``) and inline keep markup (``[drug:paracétamol]``). Rendering goes through one
+``{clin:biologie}``) and inline keep markup (``[drug:paracétamol]``), read with the words every
+document may write (agreement, civilities, nursing and post-operative lines) from ``content/``
+(``templates/<doc_type>.yaml``, ``documents.yaml``) and checked when this module is imported: a
+misspelt slot is an error naming the file and the template. Rendering goes through one
 ``NoteBuilder`` that appends pieces and records each span as it writes it, so no template
 computes an offset and ``text[start:end] == entity["text"]`` holds by construction.
 
@@ -44,13 +47,18 @@ from typing import Any, Literal
 from partages_bench.errors import UserError
 from partages_bench.generator import identities as ids
 from partages_bench.generator.clinical import (
+    DRUG,
+    MARKUP,
+    POSSESSIVE,
     CareTeam,
     ClinicalCase,
     Drug,
     Marked,
     Timeline,
     marked,
+    parse_drug,
 )
+from partages_bench.generator.contentfiles import at_least, content_error, load, one_of
 from partages_bench.generator.identities import Address, City, Person
 
 LABELS = (
@@ -182,48 +190,23 @@ class Template:
         object.__setattr__(self, "parts", parts)
 
 
+_DOCUMENTS = load(
+    "documents.yaml",
+    {
+        "agreement": {str: (str, str)},
+        "civilities": {"M": [str], "F": [str]},
+        "postop_drugs": [DRUG],
+        "nursing": [MARKUP],
+    },
+)
 # Grammatical agreement with the person's sex: (masculine, feminine).
-_AGREEMENT = {
-    "e": ("", "e"),
-    "il": ("il", "elle"),
-    "Il": ("Il", "Elle"),
-    "le": ("le", "la"),
-    "Le": ("Le patient", "La patiente"),
-    "patient": ("patient", "patiente"),
-    "civilite": ("Monsieur", "Madame"),
-    "confrere": ("Cher confrère", "Chère consœur"),
-}
-_CIVILITIES = {"M": ("M.", "M.", "Monsieur", "Mr"), "F": ("Mme", "Mme", "Madame")}
-_POSSESSIVE = {
-    "époux": "son époux", "épouse": "son épouse", "conjoint": "son conjoint",
-    "conjointe": "sa conjointe", "compagnon": "son compagnon", "compagne": "sa compagne",
-    "frère": "son frère", "sœur": "sa sœur", "fils": "son fils", "fille": "sa fille",
-    "mère": "sa mère", "père": "son père",
-}  # fmt: skip
+_AGREEMENT = {spec: tuple(forms) for spec, forms in _DOCUMENTS["agreement"].items()}
+_CIVILITIES = {sex: tuple(forms) for sex, forms in _DOCUMENTS["civilities"].items()}
 _TEAM_ROLES = tuple(role.name for role in fields(CareTeam))
 _ROLES = ("patient", "proche", "proche2", *_TEAM_ROLES)
-_POSTOP_DRUGS = (
-    Drug("paracétamol", "1 g", "1 comprimé toutes les 6 heures si douleur"),
-    Drug("néfopam", "20 mg", "1 ampoule sur un sucre jusqu'à 4 fois par jour si besoin"),
-    Drug("énoxaparine", "4000 UI", "1 injection sous-cutanée par jour pendant 10 jours"),
-    Drug("ondansétron", "4 mg", "1 comprimé si nausées, jusqu'à 2 fois par jour"),
-)
-_GENERIC_NURSING = tuple(
-    marked(line)
-    for line in (
-        "Constantes stables.",
-        "Douleur évaluée à [number:3/10] sur l'EVA, [drug:paracétamol] [dose:1 g] administré "
-        "à 14 h avec bon effet.",
-        "Douleur évaluée à [number:5/10], [drug:tramadol] [dose:50 mg] donné selon la "
-        "prescription, réévaluée à [number:2/10] une heure après.",
-        "Repas pris en totalité.",
-        "Mange peu, a refusé le plateau de midi.",
-        "Lever au fauteuil avec l'aide d'une personne.",
-        "Marche dans le couloir sans aide.",
-        "Voie veineuse périphérique au bras gauche, site propre.",
-        "Toilette faite au lavabo avec aide partielle.",
-        "Nuit agitée, réveils fréquents.",
-    )
+_POSTOP_DRUGS = tuple(parse_drug(line) for line in _DOCUMENTS["postop_drugs"])
+_GENERIC_NURSING = at_least(  # {clin:transmission} draws three
+    tuple(marked(line) for line in _DOCUMENTS["nursing"]), 3, "documents.yaml", "nursing"
 )
 
 
@@ -286,7 +269,7 @@ class _Renderer:
         if spec in _AGREEMENT:
             self.b.add(_AGREEMENT[spec][person.sex == "F"])
         elif spec == "lien":
-            self.b.add(_POSSESSIVE[self.case.relatives[role == "proche2"].relation])
+            self.b.add(POSSESSIVE[self.case.relatives[role == "proche2"].relation])
         else:
             _PERSON_SPECS[spec](self, role, person)
 
@@ -645,1246 +628,15 @@ _CLINICAL: dict[str, Callable[[_Renderer], None]] = {
 
 
 # -- templates --------------------------------------------------------------------------------
-# Slots: a person role (patient, proche, proche2, senior, interne, chirurgien, anesthesiste, ide,
-# medecin_traitant, oncologue, radiologue, pathologiste, radiotherapeute, biologiste) with a
-# spec from _PERSON_SPECS or _AGREEMENT or "lien"; {date:<Timeline field>}; {hopital[:tel|:ville|
-# :adresse|:adresse_ligne]}; {service[:tel|:mail]}; {sejour:nda}; {clin:<_CLINICAL name>}.
-# Template ids are stable: a gold file records them, and the dev/test pools never share one.
+# One file a document type, content/templates/<doc_type>.yaml. Slots: a person role (patient,
+# proche, proche2, senior, interne, chirurgien, anesthesiste, ide, medecin_traitant, oncologue,
+# radiologue, pathologiste, radiotherapeute, biologiste) with a spec from _PERSON_SPECS or
+# _AGREEMENT or "lien"; {date:<Timeline field>}; {hopital[:tel|:ville|:adresse|:adresse_ligne]};
+# {service[:tel|:mail]}; {sejour:nda}; {clin:<_CLINICAL name>}. Template ids are stable: a gold
+# file records them, and the dev/test pools never share one. ``_check`` refuses a misspelt slot.
+
+_TEMPLATE_SCHEMA = [{"id": str, "pool": one_of("dev", "test"), "control?": bool, "body": MARKUP}]
 
-_HOSPITALISATION_REPORTS = (
-    Template(
-        "crh_1",
-        "hospitalisation_report",
-        "dev",
-        """\
-{hopital}
-{service}
-{hopital:adresse}
-Secrétariat : {service:tel}
-
-COMPTE RENDU D'HOSPITALISATION
-
-Patient{patient:e} : {patient:full}, {patient:ne_le}
-IPP : {patient:ipp}    NDA : {sejour:nda}
-Hospitalisation du {date:admission} au {date:discharge}
-Médecin traitant : {medecin_traitant:dr}, {medecin_traitant:adresse_ligne}
-
-Motif d'hospitalisation : {clin:motif}.
-
-Antécédents :
-{clin:antecedents}
-{clin:allergies}
-
-Traitement habituel :
-{clin:traitement_habituel}
-
-Histoire de la maladie :
-{patient:civ}, {patient:age}, est adressé{patient:e} par son médecin traitant. {clin:histoire}
-
-Examen clinique à l'entrée :
-{clin:constantes}
-{clin:examen}
-
-Examens complémentaires :
-Biologie : {clin:biologie}
-{clin:imagerie}
-
-Évolution dans le service :
-{clin:evolution}
-Geste réalisé le {date:procedure} : {clin:procedure}.
-
-Diagnostic retenu : {clin:diagnostic}
-
-Traitement de sortie :
-{clin:traitement_sortie}
-
-Suites :
-{clin:suivi}
-Consultation de suivi le {date:next} avec le {senior:dr}.
-
-{senior:dr}
-{senior:mail}
-
-Copie à : {medecin_traitant:dr} ; {patient:civ}
-""",
-    ),
-    Template(
-        "crh_2",
-        "hospitalisation_report",
-        "dev",
-        """\
-{hopital} — {service}
-{hopital:adresse_ligne}
-Standard : {hopital:tel}
-
-Compte rendu d'hospitalisation du {date:admission} au {date:discharge}
-
-NOM : {patient:nom}    Prénom : {patient:prenom}
-Date de naissance : {patient:ddn}    IPP : {patient:ipp}
-Adresse : {patient:adresse_ligne}
-Médecin responsable : {senior:dr} — Interne : {interne:dr}
-
-{patient:Le}, {patient:age}, {clin:antecedents_ligne}, a été hospitalisé{patient:e} pour \
-{clin:motif}.
-
-HISTOIRE
-{clin:histoire}
-
-EXAMEN D'ENTRÉE
-{clin:constantes} {clin:examen}
-Évaluation : {clin:score}.
-
-PARACLINIQUE
-Bilan biologique : {clin:biologie}
-{clin:imagerie}
-
-ÉVOLUTION
-{clin:evolution}
-
-CONCLUSION : {clin:diagnostic}.
-
-TRAITEMENT DE SORTIE
-{clin:traitement_sortie}
-
-{senior:dr}, {service}
-""",
-    ),
-    Template(
-        "crh_3",
-        "hospitalisation_report",
-        "test",
-        """\
-{hopital}
-Pôle de médecine — {service}
-Tél. : {service:tel}    Standard : {hopital:tel}
-
-Le {date:report}
-
-COMPTE RENDU D'HOSPITALISATION
-
-Identité : {patient:civfull}, {patient:ne_le}
-N° séjour : {sejour:nda}    IPP : {patient:ipp}
-Personne de confiance : {proche:full} ({proche:lien}), tél. {proche:tel}
-
-Mode d'entrée : par les urgences le {date:admission}.
-Sortie le {date:discharge} vers le domicile.
-
-Motif : {clin:motif}
-
-Antécédents médicaux et chirurgicaux :
-{clin:antecedents}
-
-{clin:allergies}
-
-Histoire de la maladie : {clin:histoire}
-
-À l'admission : {clin:constantes} {clin:examen}
-
-Bilan : {clin:biologie}
-{clin:imagerie}
-Score : {clin:score}.
-
-Au total : {clin:diagnostic}.
-
-Évolution : {clin:evolution} {clin:reference}
-
-Traitement à la sortie :
-{clin:traitement_sortie}
-
-Rendez-vous :
-{clin:suivi}
-Consultation avec le {senior:dr} le {date:next}.
-
-Dr {interne:nom}, interne — {senior:dr}, praticien hospitalier
-Copie : {medecin_traitant:dr}, {medecin_traitant:adresse_ligne}
-""",
-    ),
-    Template(
-        "crh_4",
-        "hospitalisation_report",
-        "test",
-        """\
-{service} — {hopital}
-Chef de service : {senior:dr}
-Secrétariat : {service:tel} — {service:mail}
-
-{hopital:ville}, le {date:report}
-
-Objet : hospitalisation de {patient:civfull} ({patient:ne_le}) du {date:admission} au \
-{date:discharge}
-Réf. : IPP {patient:ipp} / séjour {sejour:nda}
-
-{patient:civ}, {patient:age}, {clin:antecedents_ligne}, a été admis{patient:e} dans le service \
-pour {clin:motif}. {clin:histoire}
-
-À l'examen : {clin:examen} {clin:constantes}
-Le bilan biologique retrouvait : {clin:biologie}
-{clin:imagerie}
-
-Le diagnostic {clin:de_diagnostic} a été retenu. {clin:evolution}
-Un geste a été réalisé le {date:procedure} : {clin:procedure}.
-
-{clin:allergies}
-Ordonnance de sortie :
-{clin:traitement_sortie}
-
-Suivi proposé :
-{clin:suivi}
-
-{patient:Il} est sorti{patient:e} le {date:discharge}, accompagné{patient:e} de {proche:lien}, \
-{proche:civfull}.
-
-{interne:dr}, interne
-{senior:dr}
-""",
-    ),
-    Template(
-        "crh_5",
-        "hospitalisation_report",
-        "test",
-        """\
-{hopital}
-{hopital:adresse}
-{service}
-
-=== COMPTE RENDU D'HOSPITALISATION ===
-
-Nom de naissance : {patient:nom_naissance}
-Nom d'usage : {patient:nom}
-Prénom : {patient:prenom}
-Date de naissance : {patient:ddn} ({patient:age})
-N° de sécurité sociale : {patient:secu}
-IPP : {patient:ipp}     Venue : {sejour:nda}
-Domicile : {patient:adresse}
-Tél. : {patient:tel}
-Médecin traitant : {medecin_traitant:dr}
-
-Entrée : {date:admission}     Sortie : {date:discharge}
-
-DIAGNOSTIC PRINCIPAL : {clin:diagnostic}
-
-ANTÉCÉDENTS
-{clin:antecedents}
-TRAITEMENT À L'ENTRÉE
-{clin:traitement_habituel}
-{clin:allergies}
-
-HISTOIRE DE LA MALADIE
-{clin:histoire}
-
-EXAMEN CLINIQUE
-{clin:constantes}
-{clin:examen}
-
-RÉSULTATS
-{clin:biologie_tableau}
-
-{clin:imagerie}
-
-ÉVOLUTION
-{clin:evolution}
-
-TRAITEMENT DE SORTIE
-{clin:traitement_sortie}
-
-SUIVI
-{clin:suivi}
-
-Compte rendu validé le {date:report} par {senior:dr}.
-Destinataires : {medecin_traitant:dr} ; {patient:civ} ; dossier.
-""",
-    ),
-)
-
-_CONSULTATION_LETTERS = (
-    Template(
-        "cs_1",
-        "consultation_letter",
-        "dev",
-        """\
-{hopital}
-{service}
-Consultation du {senior:dr}
-Secrétariat : {service:tel} — {service:mail}
-
-{hopital:ville}, le {date:consultation}
-
-{medecin_traitant:dr}
-{medecin_traitant:adresse}
-
-{medecin_traitant:confrere},
-
-J'ai revu en consultation ce jour {patient:civfull}, {patient:age}, pour le suivi \
-{clin:de_diagnostic}, après une hospitalisation dans notre service du {date:admission} au \
-{date:discharge}.
-
-{clin:evolution}
-
-Examen clinique : {clin:constantes} {clin:examen}
-
-Le traitement actuel est le suivant :
-{clin:traitement_sortie}
-
-Je propose :
-{clin:suivi}
-
-Je reverrai {patient:civ} le {date:next}.
-
-Bien confraternellement,
-
-{senior:dr}
-""",
-    ),
-    Template(
-        "cs_2",
-        "consultation_letter",
-        "dev",
-        """\
-{senior:dr}
-{service} — {hopital}
-{hopital:adresse}
-RPPS : {senior:rpps}
-
-Le {date:consultation}
-
-Objet : {patient:full}, {patient:ne_le}
-
-{medecin_traitant:confrere},
-
-Merci de m'avoir adressé {patient:civfull}, {patient:age}, {clin:antecedents_ligne}, pour \
-{clin:motif}.
-
-Histoire : {clin:histoire}
-Examen : {clin:examen}
-Évaluation : {clin:score}.
-Examens complémentaires : {clin:imagerie}
-
-Conclusion : {clin:diagnostic}.
-
-Conduite à tenir :
-{clin:suivi}
-
-{clin:allergies}
-
-Je reste à votre disposition.
-Bien confraternellement.
-
-{senior:dr}
-Copie : {patient:civ}, {patient:adresse_ligne}
-""",
-    ),
-    Template(
-        "cs_3",
-        "consultation_letter",
-        "test",
-        """\
-COMPTE RENDU DE CONSULTATION
-{hopital} — {service}
-
-Date : {date:consultation}
-Médecin : {senior:dr}
-Patient{patient:e} : {patient:nom} {patient:prenom} — DDN : {patient:ddn} — IPP : {patient:ipp}
-Accompagné{patient:e} de {proche:lien} ({proche:civfull}).
-
-Motif : suivi après hospitalisation pour {clin:motif}.
-
-Antécédents :
-{clin:antecedents}
-
-Examen : {clin:constantes} {clin:examen}
-Biologie du {date:sample} : {clin:biologie}
-
-Conclusion : {clin:diagnostic}. {clin:evolution}
-
-Plan :
-{clin:suivi}
-Prochain rendez-vous : {date:next}.
-
-{senior:dr} — {senior:mail}
-""",
-    ),
-    Template(
-        "cs_4",
-        "consultation_letter",
-        "test",
-        """\
-{service}
-{hopital}
-{hopital:adresse_ligne}
-Tél. : {service:tel}
-
-{medecin_traitant:dr}
-{medecin_traitant:adresse}
-Tél. : {medecin_traitant:tel}
-MSSanté : {medecin_traitant:mail}
-
-{hopital:ville}, le {date:consultation}
-
-{medecin_traitant:confrere},
-
-Je vous remercie de m'avoir adressé {patient:civfull} ({patient:ne_le}), que j'ai vu{patient:e} \
-en consultation pour {clin:motif}.
-
-{patient:civ}, {patient:age}, {clin:antecedents_ligne}, rapporte les éléments suivants : \
-{clin:histoire}
-
-Examen : {clin:examen} {clin:constantes}
-Bilan : {clin:imagerie}
-
-Au terme de ce bilan, le diagnostic {clin:de_diagnostic} est retenu.
-
-Je propose le traitement suivant :
-{clin:traitement_sortie}
-
-Suivi :
-{clin:suivi}
-
-Je vous prie de croire, {medecin_traitant:confrere}, en l'assurance de mes sentiments \
-confraternels.
-
-{senior:dr}
-""",
-    ),
-    Template(
-        "cs_5",
-        "consultation_letter",
-        "test",
-        """\
-De : {senior:dr}, {service}, {hopital}
-À : {medecin_traitant:dr}
-Date : {date:consultation}
-Concerne : {patient:nom} {patient:prenom}, {patient:ne_le}, IPP {patient:ipp}
-
-{medecin_traitant:confrere},
-
-Voici le bilan de consultation de votre {patient:patient}, {patient:civfull}.
-
-Diagnostic : {clin:diagnostic}
-Score : {clin:score}
-Dernier bilan ({date:sample}) : {clin:biologie}
-Traitement en cours :
-{clin:traitement_sortie}
-{clin:reference}
-
-À revoir le {date:next}. N'hésitez pas à me joindre au {service:tel}.
-
-Confraternellement,
-{senior:dr}
-""",
-    ),
-)
-
-_PRESCRIPTIONS = (
-    Template(
-        "ord_1",
-        "prescription",
-        "dev",
-        """\
-{hopital}
-{service}
-{hopital:adresse}
-Tél. : {service:tel}
-
-{senior:dr}
-N° RPPS : {senior:rpps}
-
-ORDONNANCE
-
-{hopital:ville}, le {date:discharge}
-
-{patient:civfull}
-{patient:age} — Poids : {clin:poids}
-
-{clin:ordonnance}
-
-{senior:dr}
-""",
-    ),
-    Template(
-        "ord_2",
-        "prescription",
-        "dev",
-        """\
-{hopital} — {service}
-{senior:dr} — RPPS {senior:rpps}
-Tél. : {service:tel}
-
-ORDONNANCE BIZONE
-Patient{patient:e} : {patient:full} — Né{patient:e} le {patient:ddn}
-N° d'immatriculation : {patient:secu}
-
-Prescriptions relatives au traitement de l'affection de longue durée reconnue :
-{clin:ordonnance_ald}
-
-Prescriptions sans rapport avec l'affection de longue durée :
-{clin:traitement_habituel}
-
-Le {date:discharge}
-""",
-    ),
-    Template(
-        "ord_3",
-        "prescription",
-        "test",
-        """\
-{medecin_traitant:dr}
-Médecine générale
-{medecin_traitant:adresse}
-Tél. : {medecin_traitant:tel}
-RPPS : {medecin_traitant:rpps}
-
-Le {date:consultation}
-
-{patient:civfull}, {patient:age}
-
-Renouvellement du traitement après l'hospitalisation du {date:admission} ({hopital}) :
-
-{clin:ordonnance}
-""",
-    ),
-    Template(
-        "ord_4",
-        "prescription",
-        "test",
-        """\
-{hopital}
-{service}
-Prescripteur : {interne:dr}, interne, pour le {senior:dr} (RPPS {senior:rpps})
-
-ORDONNANCE DE SOINS INFIRMIERS À DOMICILE
-
-Le {date:discharge}
-Patient{patient:e} : {patient:civfull}
-Adresse : {patient:adresse_ligne}
-Tél. : {patient:tel}
-
-Faire pratiquer par un infirmier diplômé d'État à domicile, dimanches et jours fériés compris, \
-pendant [number:15 jours] :
-- surveillance des constantes et de la douleur ;
-- injection sous-cutanée d'[drug:énoxaparine] [dose:4000 UI] une fois par jour ;
-- réfection du pansement tous les [number:2 jours] ;
-- bilan sanguin (NFS, plaquettes, ionogramme) à [number:J7].
-""",
-    ),
-    Template(
-        "ord_5",
-        "prescription",
-        "test",
-        """\
-{hopital} — {service}
-{senior:dr}
-RPPS : {senior:rpps}
-{hopital:adresse_ligne}
-
-Le {date:report}
-
-ORDONNANCE D'EXAMENS BIOLOGIQUES
-{patient:nom} {patient:prenom}
-Né{patient:e} le {patient:ddn}
-Sécurité sociale : {patient:secu}
-
-Faire pratiquer au laboratoire de votre choix, à [number:1 semaine] puis à [number:1 mois] :
-- NFS, plaquettes
-- ionogramme sanguin, créatininémie
-- CRP
-
-Résultats à adresser au {senior:dr} ({senior:mail}) et au {medecin_traitant:dr}.
-""",
-    ),
-    Template(
-        "ord_ctrl_1",
-        "prescription",
-        "dev",
-        control=True,
-        body="""\
-PROTOCOLE THÉRAPEUTIQUE — {service}
-Indication : {clin:diagnostic}
-
-Traitement de référence :
-{clin:ordonnance_ald}
-
-Analgésie post-opératoire :
-Palier 1 : [drug:paracétamol] [dose:1 g] toutes les [number:6 heures] (maximum [dose:4 g] par \
-24 heures, [dose:3 g] si le poids est inférieur à [number:50 kg]).
-Palier 2 : [drug:néfopam] [dose:20 mg] en perfusion de [number:30 minutes], jusqu'à \
-[number:4] fois par jour.
-Si EVA supérieure à [number:4] malgré le palier 2 : titration de [drug:morphine] [dose:2 mg] IV \
-toutes les [number:5 minutes] jusqu'à EVA inférieure ou égale à [number:3].
-Antidote : [drug:naloxone] [dose:0,4 mg] diluée dans [number:10 mL].
-
-Protocole validé par le comité du médicament.
-""",
-    ),
-    Template(
-        "ord_ctrl_2",
-        "prescription",
-        "test",
-        control=True,
-        body="""\
-CONSIGNES DE SORTIE — {service}
-Pathologie : {clin:diagnostic}
-
-Traitement :
-{clin:traitement_sortie}
-
-Surveillance :
-{clin:suivi}
-
-Consulter en urgence en cas de fièvre supérieure à [number:38,5 °C], de douleur thoracique ou \
-d'essoufflement.
-En cas d'hypoglycémie (glycémie capillaire inférieure à [lab_value:0,70 g/L]) : [number:15 g] \
-de sucre, contrôle à [number:15 minutes].
-""",
-    ),
-)
-
-_OPERATIVE_REPORTS = (
-    Template(
-        "cro_1",
-        "operative_report",
-        "dev",
-        """\
-{hopital}
-Bloc opératoire — {service}
-
-COMPTE RENDU OPÉRATOIRE
-
-Patient{patient:e} : {patient:full}    Né{patient:e} le {patient:ddn}
-IPP : {patient:ipp}    Séjour : {sejour:nda}
-Date de l'intervention : {date:procedure}
-Opérateur : {chirurgien:dr}
-Aide : {interne:dr}
-Anesthésiste : {anesthesiste:dr}
-Type d'anesthésie : {clin:anesthesie}
-
-Indication : {clin:diagnostic}.
-Intervention : {clin:procedure}.
-
-Description :
-{clin:etapes}
-
-Prescriptions post-opératoires :
-{clin:postop}
-
-{chirurgien:dr}
-""",
-    ),
-    Template(
-        "cro_2",
-        "operative_report",
-        "dev",
-        """\
-{hopital} — {service}
-Compte rendu de geste du {date:procedure}
-
-{patient:civfull}, {patient:age}
-IPP {patient:ipp}
-
-Geste : {clin:procedure}
-Opérateur : {chirurgien:dr} ; aide : {interne:dr}
-Anesthésie : {clin:anesthesie} ({anesthesiste:dr})
-Indication : {clin:diagnostic}.
-
-Déroulement :
-{clin:etapes}
-Pas d'incident peropératoire.
-
-Suites : surveillance en salle de réveil puis retour dans le service.
-Compte rendu dicté par {chirurgien:dr} le {date:procedure}.
-""",
-    ),
-    Template(
-        "cro_3",
-        "operative_report",
-        "test",
-        """\
-COMPTE RENDU OPÉRATOIRE
-{hopital}
-{hopital:adresse_ligne}
-
-Nom : {patient:nom}   Prénom : {patient:prenom}   DDN : {patient:ddn}
-NDA : {sejour:nda}
-
-Date : {date:procedure}
-Chirurgien : {chirurgien:dr} ({chirurgien:mail})
-Anesthésie : {clin:anesthesie}, par {anesthesiste:dr}
-{clin:allergies}
-
-Diagnostic préopératoire : {clin:diagnostic}
-Acte : {clin:procedure}
-
-Installation et déroulement :
-{clin:etapes}
-
-Décompte des compresses et des instruments vérifié, conforme.
-Consignes post-opératoires :
-{clin:postop}
-Contrôle en consultation le {date:consultation}.
-""",
-    ),
-    Template(
-        "cro_4",
-        "operative_report",
-        "test",
-        """\
-{service} — {hopital}
-Chef de service : {senior:dr}
-
-Le {date:procedure}, {patient:civ} ({patient:age}, IPP {patient:ipp}) a bénéficié d'une \
-{clin:procedure} sous {clin:anesthesie}.
-Opérateur : {chirurgien:dr}. Anesthésiste : {anesthesiste:dr}.
-Indication : {clin:diagnostic} ({clin:score}).
-
-{clin:etapes}
-
-Les suites immédiates sont simples. {patient:Le} regagne le service.
-
-Traitement post-opératoire :
-{clin:postop}
-
-{chirurgien:dr}
-Copie : {medecin_traitant:dr}
-""",
-    ),
-    Template(
-        "cro_5",
-        "operative_report",
-        "test",
-        """\
-CRO — {hopital} — {service}
-{date:procedure}
-
-Opéré{patient:e} : {patient:full}, {patient:ne_le}
-Personne à prévenir : {proche:civfull} ({proche:lien}) — {proche:tel}
-Équipe : {chirurgien:dr} (opérateur), {interne:dr} (aide), {anesthesiste:dr} (anesthésie), \
-{ide:full} (IBODE)
-Anesthésie : {clin:anesthesie}
-Intervention : {clin:procedure}
-
-Temps opératoires :
-{clin:etapes}
-Fermeture, pansement sec.
-
-Surveillance post-opératoire habituelle. {clin:allergies}
-""",
-    ),
-)
-
-_LAB_HEADERS = (
-    Template(
-        "bio_1",
-        "lab_header",
-        "dev",
-        """\
-{hopital}
-Laboratoire de Biologie Médicale
-{hopital:adresse}
-Tél. : {hopital:tel}
-Biologiste responsable : {biologiste:dr}
-
-COMPTE RENDU D'ANALYSES
-
-Patient{patient:e} : {patient:nom} {patient:prenom}
-Né{patient:e} le : {patient:ddn}
-IPP : {patient:ipp}    N° de demande : {sejour:nda}
-Prescripteur : {senior:dr} — {service}
-Prélevé le {date:sample} à 07 h 45 — Reçu le {date:sample} à 08 h 30
-
-{clin:biologie_tableau}
-
-Résultats validés par {biologiste:dr}.
-""",
-    ),
-    Template(
-        "bio_2",
-        "lab_header",
-        "dev",
-        """\
-LABORATOIRE — {hopital}
-{hopital:adresse_ligne} — {hopital:tel}
-
-{patient:civfull}
-{patient:adresse}
-DDN : {patient:ddn}    Dossier : {patient:ipp}
-
-Demande du {date:sample} — {service}
-Médecin : {senior:dr}
-
-BIOCHIMIE / HÉMATOLOGIE
-{clin:biologie_tableau}
-
-Valeurs de référence adaptées à l'âge et au sexe.
-Biologiste : {biologiste:dr}
-""",
-    ),
-    Template(
-        "bio_3",
-        "lab_header",
-        "test",
-        """\
-{hopital} — Pôle de Biologie
-{biologiste:dr}, biologiste médical — {biologiste:mail}
-
-Identité : {patient:full}
-Date de naissance : {patient:ddn} ({patient:age})
-N° sécurité sociale : {patient:secu}
-NDA : {sejour:nda}
-Prescripteur : {senior:dr}, {service}
-
-Prélèvement : {date:sample}
-{clin:biologie_tableau}
-
-Sérologies transmises pour confirmation au Centre National de Référence de \
-l'[institution_reference:Institut Pasteur].
-Compte rendu validé le {date:sample}.
-""",
-    ),
-    Template(
-        "bio_4",
-        "lab_header",
-        "test",
-        """\
-RÉSULTATS DE BIOLOGIE
-Établissement : {hopital}
-Unité : {service} — tél. {service:tel}
-
-Patient{patient:e} : {patient:nom} {patient:prenom} ({patient:ddn})
-IPP {patient:ipp} / NDA {sejour:nda}
-
-Date du prélèvement : {date:sample}, 06:30
-{clin:biologie_tableau}
-
-Valeurs hors normes signalées par H (haute) ou L (basse).
-Résultats transmis par messagerie sécurisée au {medecin_traitant:dr} \
-({medecin_traitant:mail}).
-""",
-    ),
-    Template(
-        "bio_5",
-        "lab_header",
-        "test",
-        """\
-{hopital}
-{patient:full} — {patient:ne_le} — IPP {patient:ipp}
-
-Biologie du {date:sample} : {clin:biologie}
-Contrôle prévu le {date:discharge}.
-
-Biologiste : {biologiste:dr}
-""",
-    ),
-)
-
-_DISCHARGE_SUMMARIES = (
-    Template(
-        "ls_1",
-        "discharge_summary",
-        "dev",
-        """\
-{hopital}
-{service}
-Tél. : {service:tel}
-
-LETTRE DE LIAISON À LA SORTIE
-
-{medecin_traitant:confrere},
-
-Votre {patient:patient}, {patient:civfull}, {patient:ne_le}, a été hospitalisé{patient:e} dans \
-notre service du {date:admission} au {date:discharge} pour {clin:motif}.
-
-Diagnostic de sortie : {clin:diagnostic}.
-
-Résumé du séjour : {clin:evolution}
-
-Traitement de sortie :
-{clin:traitement_sortie}
-{clin:allergies}
-
-Suivi :
-{clin:suivi}
-Rendez-vous de consultation le {date:next}.
-
-Confraternellement,
-{senior:dr}
-Destinataire : {medecin_traitant:dr}, {medecin_traitant:adresse_ligne}
-""",
-    ),
-    Template(
-        "ls_2",
-        "discharge_summary",
-        "dev",
-        """\
-{hopital} — {hopital:adresse_ligne}
-{service}
-
-Lettre de sortie du {date:discharge}
-
-Patient{patient:e} : {patient:nom} {patient:prenom} — IPP {patient:ipp}
-Entrée le {date:admission}
-Médecin traitant : {medecin_traitant:dr} — {medecin_traitant:tel}
-
-Motif d'hospitalisation : {clin:motif}
-Diagnostic principal : {clin:diagnostic}
-Acte : {clin:procedure}, le {date:procedure}
-
-Traitements à la sortie :
-{clin:traitement_sortie}
-
-Consignes :
-{clin:suivi}
-
-Contact en cas de problème : {service:tel} ({service:mail})
-{interne:dr}, pour {senior:dr}
-""",
-    ),
-    Template(
-        "ls_3",
-        "discharge_summary",
-        "test",
-        """\
-{medecin_traitant:dr}
-{medecin_traitant:adresse}
-
-{hopital:ville}, le {date:report}
-
-Objet : sortie de {patient:civfull}
-
-{medecin_traitant:confrere},
-
-Je vous informe de la sortie le {date:discharge} de {patient:civ}, {patient:age}, \
-hospitalisé{patient:e} dans le {service} depuis le {date:admission}.
-
-Le séjour a permis de retenir le diagnostic {clin:de_diagnostic}. {clin:histoire} \
-{clin:evolution}
-
-Au plan thérapeutique :
-{clin:traitement_sortie}
-
-Je vous remercie d'assurer la surveillance suivante :
-{clin:suivi}
-
-{patient:Il} sera revu{patient:e} en consultation le {date:next}. La famille ({proche:lien}, \
-{proche:full}, {proche:tel}) a été informée du retour à domicile.
-
-Bien confraternellement,
-{senior:dr}
-{senior:mail}
-""",
-    ),
-    Template(
-        "ls_4",
-        "discharge_summary",
-        "test",
-        """\
-{hopital}
-{service} — Unité d'hospitalisation conventionnelle
-
-SYNTHÈSE DE SORTIE
-{patient:full} — {patient:ne_le}
-{patient:adresse}
-Tél. : {patient:tel} — Courriel : {patient:mail}
-IPP : {patient:ipp} — NDA : {sejour:nda}
-
-Séjour : du {date:admission} au {date:discharge}
-Pathologie principale : {clin:diagnostic}
-Évaluation à l'entrée : {clin:score}
-Antécédents :
-{clin:antecedents}
-
-Traitement de sortie :
-{clin:traitement_sortie}
-
-Rendez-vous :
-{clin:suivi}
-Consultation le {date:next} avec le {senior:dr}.
-
-Document remis en main propre et adressé au {medecin_traitant:dr}.
-""",
-    ),
-    Template(
-        "ls_5",
-        "discharge_summary",
-        "test",
-        """\
-Lettre de sortie — {hopital}
-
-{hopital:ville}, {date:discharge}
-
-{medecin_traitant:confrere},
-
-{patient:civfull} ({patient:age}) sort ce jour du {service} après un séjour débuté le \
-{date:admission}.
-
-Résumé : {clin:histoire} Le diagnostic retenu est : {clin:diagnostic}. {clin:evolution} \
-{clin:reference}
-
-Biologie de sortie : {clin:biologie}
-
-Ordonnance remise :
-{clin:traitement_sortie}
-
-Personne de confiance désignée : {proche:civfull}, {proche:lien}.
-
-{interne:dr}, interne, et {senior:dr}
-""",
-    ),
-)
-
-_RCP_SYNTHESES = (
-    Template(
-        "rcp_1",
-        "rcp_synthesis",
-        "dev",
-        """\
-{hopital}
-Réunion de Concertation Pluridisciplinaire d'oncologie
-
-FICHE RCP — Séance du {date:rcp}
-
-Patient{patient:e} : {patient:full}    Né{patient:e} le {patient:ddn}    IPP : {patient:ipp}
-Médecin présentant le dossier : {oncologue:dr}
-Médecin traitant : {medecin_traitant:dr}
-
-Participants : {oncologue:dr} (oncologie médicale), {chirurgien:dr} (chirurgie), \
-{radiologue:dr} (radiologie), {pathologiste:dr} (anatomie pathologique), {radiotherapeute:dr} \
-(radiothérapie)
-
-Histoire : {clin:histoire}
-Antécédents :
-{clin:antecedents}
-Intervention du {date:procedure} : {clin:procedure}.
-Diagnostic : {clin:diagnostic}
-État général : {clin:score}
-
-Question posée : stratégie thérapeutique adjuvante ?
-
-PROPOSITION : {clin:rcp}
-{clin:reference}
-
-Proposition présentée lors de la consultation d'annonce du {date:consultation}.
-""",
-    ),
-    Template(
-        "rcp_2",
-        "rcp_synthesis",
-        "dev",
-        """\
-RCP — {service} — {hopital}
-Date : {date:rcp}
-Coordonnateur : {oncologue:dr}
-
-Identité : {patient:nom} {patient:prenom} — {patient:ddn} — {patient:age}
-Adresse : {patient:adresse_ligne}
-NIR : {patient:secu}
-
-Type de présentation : dossier présenté pour décision thérapeutique.
-Résumé : {clin:histoire} {clin:imagerie}
-Anatomopathologie ({pathologiste:dr}) : {clin:diagnostic}.
-État général : {clin:score}
-
-Décision : {clin:rcp}
-Quorum atteint ({chirurgien:dr}, {radiotherapeute:dr}, {radiologue:dr}).
-""",
-    ),
-    Template(
-        "rcp_3",
-        "rcp_synthesis",
-        "test",
-        """\
-{hopital}
-Synthèse de Réunion de Concertation Pluridisciplinaire
-
-Date de la RCP : {date:rcp}
-Patient{patient:e} : {patient:civfull}, {patient:ne_le}
-IPP : {patient:ipp}
-Adressé{patient:e} par : {medecin_traitant:dr}, {medecin_traitant:adresse_ligne}
-
-Motif de présentation : {clin:motif}
-Antécédents :
-{clin:antecedents}
-{clin:allergies}
-Bilan d'extension : {clin:imagerie}
-Biologie : {clin:biologie}
-Acte réalisé le {date:procedure} par le {chirurgien:dr} : {clin:procedure}.
-Histologie définitive : {clin:diagnostic}.
-
-Avis de la RCP : {clin:rcp}
-{clin:reference}
-
-Médecin référent : {oncologue:dr} — {oncologue:mail} — {service:tel}
-""",
-    ),
-    Template(
-        "rcp_4",
-        "rcp_synthesis",
-        "test",
-        """\
-FICHE DE RCP — {service}
-Établissement : {hopital}
-Séance : {date:rcp}
-
-NOM : {patient:nom}    PRÉNOM : {patient:prenom}
-Nom de naissance : {patient:nom_naissance}
-DDN : {patient:ddn}
-Médecin demandeur : {oncologue:dr}
-
-Situation : {clin:diagnostic}, {clin:score}.
-Traitement antérieur : {clin:procedure} ({date:procedure}).
-Question : indication d'un traitement complémentaire ?
-
-Proposition thérapeutique : {clin:rcp}
-{clin:reference}
-
-Médecins présents : {oncologue:dr}, {chirurgien:dr}, {radiotherapeute:dr}, {pathologiste:dr}, \
-{radiologue:dr}.
-Copie : {medecin_traitant:dr}
-""",
-    ),
-    Template(
-        "rcp_5",
-        "rcp_synthesis",
-        "test",
-        """\
-{hopital} — Comité d'oncologie
-
-Le dossier de {patient:civfull}, {patient:age}, a été discuté en RCP le {date:rcp}.
-{patient:Il} a été opéré{patient:e} le {date:procedure} ({clin:procedure}) par le \
-{chirurgien:dr}.
-Résultat anatomopathologique : {clin:diagnostic}.
-{clin:histoire}
-
-La RCP propose : {clin:rcp}
-{patient:Il} sera revu{patient:e} par le {oncologue:dr} le {date:consultation} pour la \
-consultation d'annonce, en présence de {proche:lien}, {proche:civfull}.
-{clin:reference}
-
-Secrétariat d'oncologie : {service:tel}
-""",
-    ),
-)
-
-_NURSE_NOTES = (
-    Template(
-        "ide_1",
-        "nurse_note",
-        "dev",
-        """\
-TRANSMISSIONS CIBLÉES — {service}
-Patient{patient:e} : {patient:full} — chambre [number:12] — IPP {patient:ipp}
-Date : {date:care} — équipe de jour
-IDE : {ide:full}
-
-Cible : surveillance
-D : {clin:transmission}
-A : surveillance, poursuite du traitement prescrit par {interne:dr}.
-R : {clin:constantes}
-""",
-    ),
-    Template(
-        "ide_2",
-        "nurse_note",
-        "dev",
-        """\
-Transmission infirmière du {date:care}, 14 h
-{patient:civ} — {patient:age}
-
-{clin:transmission}
-Appel de {proche:lien}, {proche:civfull}, au {proche:tel} : nouvelles données, visite prévue \
-demain.
-
-{ide:full}, IDE
-""",
-    ),
-    Template(
-        "ide_3",
-        "nurse_note",
-        "test",
-        """\
-DOSSIER DE SOINS — {hopital}
-{service}
-{patient:nom} {patient:prenom}, {patient:ddn}
-Jour : {date:care}
-
-Nuit : RAS, sommeil correct.
-Matin : {clin:transmission}
-Constantes : {clin:constantes}
-Poids : {clin:poids}
-
-Signature IDE : {ide:initial}
-""",
-    ),
-    Template(
-        "ide_4",
-        "nurse_note",
-        "test",
-        """\
-Transmissions — {date:care}
-Pt : {patient:nom}, {patient:age}, entré{patient:e} le {date:admission} pour {clin:motif}.
-Cible douleur
-D : {clin:transmission}
-A : antalgiques selon la prescription du {senior:dr}.
-R : {patient:patient} soulagé{patient:e}.
-Famille : {proche2:lien} ({proche2:full}) a appelé, rappeler au {proche2:tel}.
-IDE : {ide:full}
-""",
-    ),
-    Template(
-        "ide_5",
-        "nurse_note",
-        "test",
-        """\
-{hopital} — {service}
-Relève IDE du {date:care}
-{patient:civfull} (IPP {patient:ipp})
-Diagnostic : {clin:diagnostic}
-{clin:allergies}
-
-Traitement en cours :
-{clin:traitement_sortie}
-
-Observations : {clin:transmission}
-Sortie prévue le {date:discharge}, retour à domicile avec {proche:lien}.
-{ide:full}
-""",
-    ),
-    Template(
-        "ide_ctrl_1",
-        "nurse_note",
-        "dev",
-        control=True,
-        body="""\
-TRANSMISSIONS — {service}
-Équipe de nuit
-
-Cible : douleur
-D : {clin:transmission}
-A : poursuite de la surveillance, réévaluation de la douleur à [number:1 heure].
-R : confort satisfaisant, pas d'événement indésirable.
-""",
-    ),
-    Template(
-        "ide_ctrl_2",
-        "nurse_note",
-        "test",
-        control=True,
-        body="""\
-Fiche de surveillance — salle de surveillance post-interventionnelle
-Constantes : {clin:constantes}
-[eponym:Score d'Aldrete] à [number:9/10].
-Douleur EVA à [number:2/10], pas de nausée.
-Pansement sec. Diurèse spontanée.
-Sortie de SSPI autorisée par l'anesthésiste de garde.
-""",
-    ),
-)
-
-TEMPLATES: dict[str, Template] = {
-    template.template_id: template
-    for template in (
-        *_HOSPITALISATION_REPORTS, *_CONSULTATION_LETTERS, *_PRESCRIPTIONS, *_OPERATIVE_REPORTS,
-        *_LAB_HEADERS, *_DISCHARGE_SUMMARIES, *_RCP_SYNTHESES, *_NURSE_NOTES,
-    )
-}  # fmt: skip
 
 _EVENTS = frozenset(event.name for event in fields(Timeline))
 _SLOT_SPECS = {
@@ -1902,8 +654,8 @@ _CONTROL_SLOTS = {
 }
 
 
-def _check(template: Template) -> None:
-    """Fail at import on a misspelt slot, or on a control template with a PHI slot."""
+def _check(template: Template, name: str) -> None:
+    """Refuse a misspelt slot, or a control template with a PHI slot (``name``: its file)."""
     for _, key, spec in template.parts:
         if key is None:
             continue
@@ -1916,12 +668,30 @@ def _check(template: Template) -> None:
         else:
             known = spec in _SLOT_SPECS.get(key, ())
         if not known:
-            raise ValueError(f"template {template.template_id}: unknown slot {{{key}:{spec}}}")
+            kind = "slot of a control template" if template.control else "slot"
+            raise content_error(name, template.template_id, f"unknown {kind} {{{key}:{spec}}}")
 
 
-for _template in TEMPLATES.values():
-    _check(_template)
+def _load_templates() -> dict[str, Template]:
+    """Every template by id, document type by document type (DOC_TYPES order)."""
+    templates: dict[str, Template] = {}
+    for doc_type in DOC_TYPES:
+        name = f"templates/{doc_type}.yaml"
+        for index, entry in enumerate(load(name, _TEMPLATE_SCHEMA)):
+            try:
+                template = Template(
+                    entry["id"], doc_type, entry["pool"], entry["body"], entry.get("control", False)
+                )
+            except ValueError as exc:  # a lone "{" or "}" (str.Formatter)
+                raise content_error(name, f"[{index}].body", str(exc)) from None
+            _check(template, name)
+            if template.template_id in templates:
+                raise content_error(name, template.template_id, "a template id used twice")
+            templates[template.template_id] = template
+    return templates
 
+
+TEMPLATES = _load_templates()
 POOLS: dict[tuple[Pool, str], tuple[Template, ...]] = {
     (pool, doc_type): tuple(
         t for t in TEMPLATES.values() if (t.pool, t.doc_type, t.control) == (pool, doc_type, False)
@@ -1933,6 +703,24 @@ CONTROL_TEMPLATES: dict[Pool, tuple[Template, ...]] = {
     pool: tuple(t for t in TEMPLATES.values() if t.control and t.pool == pool)
     for pool in ("dev", "test")
 }
+
+
+def _check_content() -> None:
+    """An agreement spec must not hide a person spec, and no pool may be empty (notes and
+    records draw from each)."""
+    for spec in _AGREEMENT:
+        if spec in _PERSON_SPECS or spec == "lien":
+            problem = f"{spec!r} is a person spec ({{patient:{spec}}}): choose another name"
+            raise content_error("documents.yaml", f"agreement.{spec}", problem)
+    for (pool, doc_type), templates in POOLS.items():
+        if not templates:
+            raise content_error(f"templates/{doc_type}.yaml", "", f"no {pool} template")
+    for pool, templates in CONTROL_TEMPLATES.items():
+        if not templates:
+            raise content_error("templates", "", f"no control template in the {pool} pool")
+
+
+_check_content()
 
 
 def render_template(case: ClinicalCase, template: Template, rng: random.Random) -> Note:

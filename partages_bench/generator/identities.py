@@ -10,18 +10,23 @@ surrogate from a real value by its checksum or geography:
   ``ZIP`` always matches its ``VILLE`` and a landline its region;
 - RPPS numbers (prescribers) carry their Luhn check digit.
 
-The data are public geography and common names; the people they make up are fictitious.
+The data are public geography and common names, read from ``content/`` (``cities.csv``,
+``hospitals.csv``, ``names.yaml``, ``contact.yaml``) and checked when this module is imported;
+the people they make up are fictitious.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from stdnum import luhn
+
+from partages_bench.generator.contentfiles import content_error, load, load_table
 
 Sex = Literal["M", "F"]
 
@@ -62,419 +67,132 @@ class Person:
     rpps: str = ""
 
 
-def _cities(rows: str) -> tuple[City, ...]:
-    """Parse 'name;postcode;insee' lines: one compact table instead of 140 constructor calls."""
-    return tuple(City(*line.split(";")) for line in rows.strip().splitlines())
+_POSTCODE = re.compile(r"\d{5}")
+_INSEE = re.compile(r"\d{5}|2[AB]\d{3}")
 
 
-CITIES = _cities("""
-Paris;75004;75104
-Paris;75005;75105
-Paris;75010;75110
-Paris;75011;75111
-Paris;75012;75112
-Paris;75013;75113
-Paris;75014;75114
-Paris;75015;75115
-Paris;75017;75117
-Paris;75018;75118
-Paris;75019;75119
-Paris;75020;75120
-Marseille;13005;13205
-Marseille;13008;13208
-Marseille;13009;13209
-Marseille;13015;13215
-Lyon;69003;69383
-Lyon;69004;69384
-Lyon;69007;69387
-Lyon;69008;69388
-Créteil;94000;94028
-Bobigny;93000;93008
-Villejuif;94800;94076
-Suresnes;92150;92073
-Boulogne-Billancourt;92100;92012
-Saint-Denis;93200;93066
-Montreuil;93100;93048
-Argenteuil;95100;95018
-Versailles;78000;78646
-Nanterre;92000;92050
-Vitry-sur-Seine;94400;94081
-Aubervilliers;93300;93001
-Colombes;92700;92025
-Évry-Courcouronnes;91000;91228
-Meaux;77100;77284
-Cergy;95000;95127
-Ivry-sur-Seine;94200;94041
-Clichy;92110;92024
-Nantes;44000;44109
-Saint-Herblain;44800;44162
-Rezé;44400;44143
-Saint-Nazaire;44600;44184
-Angers;49000;49007
-Cholet;49300;49099
-Rennes;35000;35238
-Saint-Malo;35400;35288
-Brest;29200;29019
-Quimper;29000;29232
-Lorient;56100;56121
-Vannes;56000;56260
-Saint-Brieuc;22000;22278
-La Roche-sur-Yon;85000;85191
-Laval;53000;53130
-Caen;14000;14118
-Rouen;76000;76540
-Cherbourg-en-Cotentin;50100;50129
-Évreux;27000;27229
-Alençon;61000;61001
-Tours;37000;37261
-Orléans;45000;45234
-Blois;41000;41018
-Chartres;28000;28085
-Bourges;18000;18033
-Lille;59000;59350
-Roubaix;59100;59512
-Tourcoing;59200;59599
-Dunkerque;59140;59183
-Valenciennes;59300;59606
-Calais;62100;62193
-Arras;62000;62041
-Lens;62300;62498
-Amiens;80000;80021
-Beauvais;60000;60057
-Compiègne;60200;60159
-Saint-Quentin;02100;02691
-Reims;51100;51454
-Troyes;10000;10387
-Metz;57000;57463
-Nancy;54000;54395
-Strasbourg;67000;67482
-Mulhouse;68100;68224
-Colmar;68000;68066
-Épinal;88000;88160
-Dijon;21000;21231
-Besançon;25000;25056
-Belfort;90000;90010
-Chalon-sur-Saône;71100;71076
-Auxerre;89000;89024
-Nevers;58000;58194
-Villeurbanne;69100;69266
-Vénissieux;69200;69259
-Saint-Étienne;42000;42218
-Grenoble;38000;38185
-Clermont-Ferrand;63000;63113
-Annecy;74000;74010
-Chambéry;73000;73065
-Valence;26000;26362
-Bourg-en-Bresse;01000;01053
-Vichy;03200;03310
-Montluçon;03100;03185
-Aurillac;15000;15014
-Aix-en-Provence;13100;13001
-Arles;13200;13004
-Toulon;83000;83137
-Fréjus;83600;83061
-Nice;06000;06088
-Cannes;06400;06029
-Antibes;06600;06004
-Avignon;84000;84007
-Gap;05000;05061
-Digne-les-Bains;04000;04070
-Nîmes;30000;30189
-Montpellier;34000;34172
-Béziers;34500;34032
-Sète;34200;34301
-Perpignan;66000;66136
-Narbonne;11100;11262
-Carcassonne;11000;11069
-Ajaccio;20000;2A004
-Porto-Vecchio;20137;2A247
-Bastia;20200;2B033
-Toulouse;31000;31555
-Colomiers;31770;31149
-Montauban;82000;82121
-Albi;81000;81004
-Castres;81100;81065
-Tarbes;65000;65440
-Pau;64000;64445
-Bayonne;64100;64102
-Biarritz;64200;64122
-Mont-de-Marsan;40000;40192
-Dax;40100;40088
-Agen;47000;47001
-Bordeaux;33000;33063
-Mérignac;33700;33281
-Pessac;33600;33318
-Libourne;33500;33243
-Arcachon;33120;33009
-Périgueux;24000;24322
-Bergerac;24100;24037
-Limoges;87000;87085
-Brive-la-Gaillarde;19100;19031
-Poitiers;86000;86194
-Niort;79000;79191
-La Rochelle;17000;17300
-Angoulême;16000;16015
-Rodez;12000;12202
-Cahors;46000;46042
-Saint-Denis;97400;97411
-Saint-Pierre;97410;97416
-Fort-de-France;97200;97209
-Pointe-à-Pitre;97110;97120
-Les Abymes;97139;97101
-""")
+def _cities() -> tuple[City, ...]:
+    cities = []
+    for line, row in enumerate(load_table("cities.csv", ("name", "postcode", "insee")), start=2):
+        city = City(*row)
+        if not (_POSTCODE.fullmatch(city.postcode) and _INSEE.fullmatch(city.insee)):
+            problem = "a postcode is 5 digits, an INSEE code too (2A/2B… in Corsica)"
+            raise content_error("cities.csv", f"line {line}", problem)
+        cities.append(city)
+    return tuple(cities)
 
+
+CITIES = _cities()
 _CITY_BY_POSTCODE = {city.postcode: city for city in CITIES}
 
+_CONTACT = load(
+    "contact.yaml",
+    {
+        "street_types": [str],
+        "street_names": [str],
+        "personal_mail_domains": [str],
+        "landline_zones": {str: str},
+    },
+)
+
+
+def _landline_prefixes(zones: dict[str, str]) -> dict[str, str]:
+    """Prefix by department, from the departments of each prefix; every city has one."""
+    prefixes = {
+        department: prefix
+        for prefix, departments in zones.items()
+        for department in departments.split()
+    }
+    for city in CITIES:
+        if city.department not in prefixes:
+            problem = f"no prefix for department {city.department} ({city.name}, cities.csv)"
+            raise content_error("contact.yaml", "landline_zones", problem)
+    return prefixes
+
+
 # Landline prefix by department (ARCEP zones 01–05 and the overseas prefixes).
-_ZONE_DEPARTMENTS = {
-    "01": "75 77 78 91 92 93 94 95",
-    "02": "14 18 22 27 28 29 35 36 37 41 44 45 49 50 53 56 61 72 76 85",
-    "03": "02 08 10 21 25 39 51 52 54 55 57 58 59 60 62 67 68 70 71 80 88 89 90",
-    "04": "01 03 04 05 06 07 11 13 15 26 2A 2B 30 34 38 42 43 48 63 66 69 73 74 83 84",
-    "05": "09 12 16 17 19 23 24 31 32 33 40 46 47 64 65 79 81 82 86 87",
-    "0590": "971",
-    "0596": "972",
-    "0262": "974",
-}
-LANDLINE_PREFIX = {
-    department: prefix
-    for prefix, departments in _ZONE_DEPARTMENTS.items()
-    for department in departments.split()
-}
+_ZONE_DEPARTMENTS: dict[str, str] = _CONTACT["landline_zones"]
+LANDLINE_PREFIX = _landline_prefixes(_ZONE_DEPARTMENTS)
+
+_GENERATIONS = ("born_before_1955", "born_1955_to_1984", "born_from_1985")  # generation()
+_NAMES = load(
+    "names.yaml",
+    {
+        "french_first_names": {sex: {key: [str] for key in _GENERATIONS} for sex in ("M", "F")},
+        "origins": {
+            str: {
+                "weight": int,
+                "birth_countries?": [str],
+                "first_names?": {"M": [str], "F": [str]},
+                "surnames": [str],
+            }
+        },
+    },
+)
+
+
+def _origins(origins: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """France's first names are by generation (french_first_names); every other origin has its
+    own, and the countries its people may be born in."""
+    if "france" not in origins:
+        raise content_error("names.yaml", "origins", "the france origin is required")
+    for name, fields in origins.items():
+        if ("birth_countries" in fields and "first_names" in fields) == (name == "france"):
+            problem = "every origin but france has first_names and birth_countries, france neither"
+            raise content_error("names.yaml", f"origins.{name}", problem)
+    return origins
+
+
+_ORIGINS = _origins(_NAMES["origins"])
 
 # INSEE country codes (NIR positions 6–10 are "99" + code for people born abroad).
 COUNTRY_CODES = {
-    "maghreb": ("350", "351", "352"),  # Maroc, Tunisie, Algérie
-    "portugal": ("139",),
-    "vietnam": ("243",),
-    "afrique": ("322", "326", "335", "341"),  # Cameroun, Côte d'Ivoire, Mali, Sénégal
-    "sud_europe": ("127", "134"),  # Italie, Espagne
+    origin: tuple(fields["birth_countries"])
+    for origin, fields in _ORIGINS.items()
+    if origin != "france"
 }
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(name.strip() for name in text.split(",") if name.strip())
-
 
 # First names by origin, sex and generation (born before 1955, 1955–1984, from 1985): a name
 # that fits the birth year keeps notes plausible and keeps surrogates from standing out.
 _FRENCH_FIRST_NAMES: dict[tuple[Sex, int], tuple[str, ...]] = {
-    ("M", 0): _words("""Jean, Pierre, Michel, André, Jacques, René, Louis, Roger, Marcel, Georges,
-        Henri, Robert, Bernard, Claude, Paul, Maurice, Raymond, Lucien, Guy, Gérard, Jean-Pierre,
-        Jean-Claude, Jean-Louis, Daniel, Yves, Roland, Gilbert, Albert, Francis, Émile, Fernand,
-        Joseph, Marius, Alain, Serge"""),
-    ("M", 1): _words("""Philippe, Patrick, Éric, Christophe, Stéphane, Laurent, Frédéric, Olivier,
-        Pascal, Thierry, Didier, Dominique, Sébastien, Nicolas, David, Franck, Vincent, Bruno,
-        Jérôme, Arnaud, Cédric, Jean-Marc, Jean-François, Jean-Luc, Fabrice, Hervé, Lionel,
-        Ludovic, Emmanuel, Xavier, Benoît, Régis, Yannick, Guillaume, Julien"""),
-    ("M", 2): _words("""Thomas, Kevin, Maxime, Alexandre, Quentin, Antoine, Romain, Lucas, Hugo,
-        Théo, Nathan, Enzo, Mathis, Clément, Baptiste, Florian, Jordan, Dylan, Valentin, Adrien,
-        Arthur, Jules, Léo, Gabriel, Raphaël, Tom, Noah, Timothée, Corentin, Benjamin, Louis"""),
-    ("F", 0): _words("""Marie, Jeanne, Monique, Jacqueline, Simone, Paulette, Yvette, Denise,
-        Germaine, Suzanne, Madeleine, Marcelle, Odette, Colette, Micheline, Ginette, Huguette,
-        Lucienne, Renée, Josette, Françoise, Nicole, Danielle, Christiane, Geneviève,
-        Marie-Thérèse, Marie-Louise, Annie, Odile, Éliane, Yvonne, Raymonde, Andrée, Gisèle"""),
-    ("F", 1): _words("""Nathalie, Isabelle, Sylvie, Catherine, Valérie, Sandrine, Christine,
-        Véronique, Martine, Corinne, Patricia, Laurence, Florence, Stéphanie, Céline, Karine,
-        Virginie, Delphine, Muriel, Pascale, Brigitte, Marie-Christine, Anne-Marie, Marie-Claude,
-        Hélène, Agnès, Caroline, Sophie, Béatrice, Carole, Séverine, Aurélie, Émilie, Élodie"""),
-    ("F", 2): _words("""Julie, Camille, Laura, Manon, Marine, Pauline, Léa, Chloé, Emma, Sarah,
-        Clara, Inès, Jade, Louise, Alice, Lola, Zoé, Mathilde, Océane, Anaïs, Justine, Morgane,
-        Charlotte, Margaux, Juliette, Lucie, Maëlle, Elsa, Romane, Anna, Ambre, Agathe"""),
+    (sex, generation): tuple(names[key])
+    for sex, names in _NAMES["french_first_names"].items()
+    for generation, key in enumerate(_GENERATIONS)
 }
 
 # Other origins common in France: one list per sex, all generations.
 _FIRST_NAMES_BY_ORIGIN: dict[tuple[str, Sex], tuple[str, ...]] = {
-    ("maghreb", "M"): _words("""Mohamed, Ahmed, Karim, Rachid, Mustapha, Abdelkader, Youssef,
-        Mehdi, Samir, Nordine, Farid, Hamid, Saïd, Bilal, Sofiane, Yassine, Nassim, Omar, Ali,
-        Brahim, Khaled, Hicham, Djamel, Amine, Ilyes, Rayan, Adam"""),
-    ("maghreb", "F"): _words("""Fatima, Khadija, Aïcha, Malika, Samira, Nadia, Leïla, Yasmina,
-        Karima, Naïma, Rachida, Djamila, Zohra, Souad, Farida, Myriam, Sonia, Amel, Salma,
-        Yasmine, Nour, Meriem, Kenza, Sabrina"""),
-    ("portugal", "M"): _words("""João, José, Manuel, António, Carlos, Paulo, Rui, Nuno, Luís,
-        Fernando, Joaquim, Francisco, Tiago, Pedro, Miguel"""),
-    ("portugal", "F"): _words("""Maria, Ana, Isabel, Rosa, Conceição, Teresa, Manuela, Sandra,
-        Cristina, Sofia, Joana, Rita, Lúcia, Fátima"""),
-    ("vietnam", "M"): _words("Minh, Duc, Hung, Tuan, Quang, Thanh, Long, Hai, Nam, Khanh, Hoang"),
-    ("vietnam", "F"): _words("Lan, Mai, Linh, Huong, Thu, Hoa, Ngoc, Trang, Thuy, Hanh, Phuong"),
-    ("afrique", "M"): _words("""Mamadou, Moussa, Ibrahima, Abdoulaye, Ousmane, Cheikh, Amadou,
-        Boubacar, Souleymane, Seydou, Yao, Aliou, Modibo, Lamine"""),
-    ("afrique", "F"): _words("""Aminata, Fatoumata, Mariama, Awa, Aïssatou, Kadiatou, Coumba,
-        Fanta, Binta, Adama, Mariam, Oumou, Nafissatou, Djeneba"""),
-    ("sud_europe", "M"): _words("""Antonio, Giuseppe, Salvatore, Francesco, Giovanni, Luigi,
-        Mario, Juan, Rafael, Alejandro, Javier, Roberto, Angelo, Marco"""),
-    ("sud_europe", "F"): _words("""Giuseppina, Carmela, Francesca, Lucia, Carmen, Dolores,
-        Pilar, Mercedes, Elena, Paola, Giulia, Maria, Rosa"""),
+    (origin, sex): tuple(names)
+    for origin, fields in _ORIGINS.items()
+    if origin != "france"
+    for sex, names in fields["first_names"].items()
 }
 
 SURNAMES: dict[str, tuple[str, ...]] = {
-    "france": _words("""Martin, Bernard, Thomas, Petit, Robert, Richard, Durand, Dubois, Moreau,
-        Laurent, Simon, Michel, Lefebvre, Leroy, Roux, David, Bertrand, Morel, Fournier, Girard,
-        Bonnet, Dupont, Lambert, Fontaine, Rousseau, Vincent, Muller, Lefèvre, Faure, André,
-        Mercier, Blanc, Guérin, Boyer, Garnier, Chevalier, François, Legrand, Gauthier, Perrin,
-        Robin, Clément, Morin, Nicolas, Henry, Roussel, Mathieu, Gautier, Masson, Marchand,
-        Duval, Denis, Dumont, Marie, Lemaire, Noël, Meyer, Dufour, Meunier, Brun, Blanchard,
-        Giraud, Joly, Rivière, Lucas, Brunet, Gaillard, Barbier, Arnaud, Gérard, Roche, Renard,
-        Schmitt, Roy, Leroux, Colin, Vidal, Caron, Picard, Roger, Fabre, Aubert, Lemoine, Renaud,
-        Dumas, Lacroix, Olivier, Philippe, Bourgeois, Pierre, Benoît, Rey, Leclerc, Payet,
-        Rolland, Leclercq, Guillaume, Lecomte, Jean, Dupuy, Guillot, Hubert, Berger, Carpentier,
-        Dupuis, Moulin, Louis, Deschamps, Huet, Vasseur, Boucher, Fleury, Royer, Klein, Jacquet,
-        Adam, Paris, Poirier, Marty, Aubry, Guyot, Carré, Charles, Renault, Charpentier, Ménard,
-        Maillard, Baron, Bertin, Bailly, Hervé, Schneider, Le Gall, Collet, Léger, Bouvier,
-        Julien, Prévost, Millet, Perrot, Daniel, Le Roux, Cousin, Germain, Breton, Besson,
-        Langlois, Rémy, Le Goff, Pelletier, Lévêque, Perrier, Leblanc, Barré, Lebrun, Marchal,
-        Weber, Mallet, Hamon, Boulanger, Jacob, Monnier, Michaud, Guichard, Gillet, Étienne,
-        Grondin, Poulain, Tessier, Chevallier, Collin, Chauvin, Bouchet, Gay, Lemaître, Bénard,
-        Maréchal, Humbert, Reynaud, Antoine, Hoarau, Perret, Barthélemy, Cordier, Pichon,
-        Lejeune, Gilbert, Lamy, Delaunay, Pasquier, Carlier, Laporte, Le Bihan, Le Guen, Riou,
-        Tanguy, Quéré, Morvan, Le Floch, Jaouen, Kerbrat, Ollivier, Guillou, Koenig, Wagner,
-        Hoffmann, Fischer, Zimmermann, Kieffer, Schaeffer, Castagné, Lafon, Bonnefoy, Soulié,
-        Delmas, Lacoste, Cazenave, Etcheverry, Etchegaray, Larrieu, Bordes, Dufau, Lassalle,
-        Mouret, Delattre, Vandamme, Delcroix, Dumortier, Vanhoutte, Desmet, Debruyne, Delannoy,
-        de La Fontaine, de Villiers, d'Aubigny, de La Roche, de Saint-Aubin, du Plessis,
-        de Lattre, d'Arcy, de Montfort, de Kervéguen"""),
-    "maghreb": _words("""Benali, Benabdallah, Bouzid, Haddad, Belkacem, Mansouri, Cherif, Hamidi,
-        Boudjema, Khelifi, Saïdi, Bensaïd, Brahimi, Amrani, El Amrani, Benmoussa, Chaoui,
-        Zerrouki, Rahmani, Meziane, Hadj-Ahmed, Kaddour, Aït Ouali, Bouaziz, Trabelsi, Gharbi,
-        Ben Salah, El Idrissi, Alaoui, Bennani, Tazi, Lahlou, Mebarki, Djebbar, Touati,
-        Yahiaoui, Belaïd, Slimani"""),
-    "portugal": _words("""Da Silva, Dos Santos, Ferreira, Pereira, Rodrigues, Fernandes,
-        Gonçalves, Oliveira, Lopes, Martins, Sousa, Costa, Carvalho, Teixeira, Pinto, Ribeiro,
-        Almeida, Gomes, Marques, Alves, Monteiro, Cardoso, Correia, Mendes, De Sousa, Da Costa,
-        Moreira, Azevedo"""),
-    "vietnam": _words("""Nguyen, Tran, Le, Pham, Hoang, Huynh, Phan, Vu, Vo, Dang, Bui, Do, Ho,
-        Ngo, Duong, Ly, Truong, Dinh, Lam, Luong"""),
-    "afrique": _words("""Diallo, Traoré, Diop, Ndiaye, Sow, Camara, Keita, Koné, Coulibaly, Touré,
-        Cissé, Ba, Sylla, Fofana, Diarra, Konaté, Sissoko, Diakité, Kouassi, Kouamé, Mbaye, Fall,
-        Gueye, Sarr, Mendy, Diawara, Kanté, Doumbia, Sangaré"""),
-    "sud_europe": _words("""Garcia, Martinez, Lopez, Sanchez, Fernandez, Gonzalez, Rodriguez,
-        Perez, Gomez, Ruiz, Hernandez, Diaz, Moreno, Jimenez, Navarro, Romero, Rossi, Russo,
-        Ferrari, Esposito, Bianchi, Romano, Colombo, Ricci, Marino, Greco, Bruno, Gallo, Conti,
-        De Luca, Di Stefano, Lombardi, Moretti, Fontana, Santoro"""),
+    origin: tuple(fields["surnames"]) for origin, fields in _ORIGINS.items()
 }
 
 ORIGINS = tuple(SURNAMES)
-_ORIGIN_WEIGHTS = (72, 11, 5, 3, 4, 5)
+_ORIGIN_WEIGHTS = tuple(fields["weight"] for fields in _ORIGINS.values())
 
-_STREET_TYPES = _words("rue, rue, rue, avenue, boulevard, impasse, chemin, place, allée, quai")
-_STREET_NAMES = _words("""Victor Hugo, Jean Jaurès, du Général Leclerc, du Général de Gaulle,
-    Gambetta, du Maréchal Foch, Émile Zola, Jean Moulin, Voltaire, Paul Bert, Louis Pasteur,
-    de la République, de la Gare, des Lilas, du Moulin, des Écoles, de l'Église, du Stade,
-    des Acacias, de la Paix, du Château, de Verdun, de la Libération, du 8 Mai 1945,
-    Jules Ferry, Carnot, Anatole France, Pierre Brossolette, Aristide Briand, Léon Blum,
-    des Tilleuls, des Peupliers, de la Fontaine, du Commerce, Saint-Michel, Sainte-Anne,
-    des Roses, du Port, de la Mairie, des Vignes, du Four, Nationale, de Bretagne, de Paris,
-    Lamartine, Molière, Racine, Alsace-Lorraine, des Marronniers, du Parc, de la Croix Rouge,
-    Gabriel Péri, Jean Macé, Marcel Cachin, Henri Barbusse, du Docteur Roux, des Martyrs,
-    de Strasbourg, Pablo Picasso, Albert Camus, de la Résistance, des Cerisiers""")
-
-_PERSONAL_MAIL_DOMAINS = _words("""gmail.com, gmail.com, orange.fr, free.fr, wanadoo.fr,
-    hotmail.fr, yahoo.fr, laposte.net, sfr.fr, outlook.fr, icloud.com""")
+_STREET_TYPES = tuple(_CONTACT["street_types"])
+_STREET_NAMES = tuple(_CONTACT["street_names"])
+_PERSONAL_MAIL_DOMAINS = tuple(_CONTACT["personal_mail_domains"])
 
 
-def _hospitals(rows: str) -> tuple[Hospital, ...]:
-    """Parse 'name;postcode;domain' lines; the postcode places the hospital in CITIES."""
-    hospitals = []
-    for line in rows.strip().splitlines():
-        name, postcode, domain = line.split(";")
-        hospitals.append(Hospital(name, _CITY_BY_POSTCODE[postcode], domain))
-    return tuple(hospitals)
+def _hospital(line: int, name: str, postcode: str, domain: str) -> Hospital:
+    """The postcode places the hospital in CITIES."""
+    if postcode not in _CITY_BY_POSTCODE:
+        raise content_error(
+            "hospitals.csv", f"line {line}", f"no city with postcode {postcode} in cities.csv"
+        )
+    return Hospital(name, _CITY_BY_POSTCODE[postcode], domain)
 
 
-HOSPITALS = _hospitals("""
-Hôpital Européen Georges-Pompidou;75015;aphp.fr
-Hôpital de la Pitié-Salpêtrière;75013;aphp.fr
-Hôpital Bichat-Claude-Bernard;75018;aphp.fr
-Hôpital Saint-Louis;75010;aphp.fr
-Hôpital Lariboisière;75010;aphp.fr
-Hôpital Cochin;75014;aphp.fr
-Hôpital Tenon;75020;aphp.fr
-Hôpital Saint-Antoine;75012;aphp.fr
-Institut Curie;75005;curie.fr
-Hôpital Henri-Mondor;94000;aphp.fr
-Hôpital Avicenne;93000;aphp.fr
-Gustave Roussy;94800;gustaveroussy.fr
-Hôpital Foch;92150;hopital-foch.com
-Hôpital Ambroise-Paré;92100;aphp.fr
-Hôpital Delafontaine;93200;ch-stdenis.fr
-Centre Hospitalier d'Argenteuil;95100;ch-argenteuil.fr
-Centre Hospitalier de Versailles;78000;ght78sud.fr
-CHU de Nantes;44000;chu-nantes.fr
-Hôpital Nord Laennec;44800;chu-nantes.fr
-Clinique Jules Verne;44000;clinique-jules-verne.fr
-Institut de Cancérologie de l'Ouest;44800;ico.unicancer.fr
-Centre Hospitalier de Saint-Nazaire;44600;ch-saintnazaire.fr
-CHU d'Angers;49000;chu-angers.fr
-Centre Hospitalier de Cholet;49300;ch-cholet.fr
-CHU de Rennes;35000;chu-rennes.fr
-Hôpital Pontchaillou;35000;chu-rennes.fr
-Centre Eugène Marquis;35000;rennes.unicancer.fr
-CHU de Brest;29200;chu-brest.fr
-Hôpital de la Cavale Blanche;29200;chu-brest.fr
-Centre Hospitalier de Cornouaille;29000;ch-cornouaille.fr
-Centre Hospitalier Bretagne Sud;56100;ghbs.bzh
-CHU de Caen;14000;chu-caen.fr
-Centre François Baclesse;14000;baclesse.unicancer.fr
-CHU de Rouen;76000;chu-rouen.fr
-Hôpital Charles-Nicolle;76000;chu-rouen.fr
-CHU de Tours;37000;chu-tours.fr
-Hôpital Bretonneau;37000;chu-tours.fr
-Centre Hospitalier Régional d'Orléans;45000;chr-orleans.fr
-Centre Hospitalier Départemental Vendée;85000;chd-vendee.fr
-CHU de Lille;59000;chu-lille.fr
-Hôpital Claude-Huriez;59000;chu-lille.fr
-Centre Oscar Lambret;59000;o-lambret.fr
-Centre Hospitalier de Roubaix;59100;ch-roubaix.fr
-CHU Amiens-Picardie;80000;chu-amiens.fr
-CHU de Reims;51100;chu-reims.fr
-CHR Metz-Thionville;57000;chr-metz-thionville.fr
-CHRU de Nancy;54000;chru-nancy.fr
-Nouvel Hôpital Civil;67000;chru-strasbourg.fr
-Hôpital de Hautepierre;67000;chru-strasbourg.fr
-Hôpital Émile-Muller;68100;ghrmsa.fr
-CHU Dijon Bourgogne;21000;chu-dijon.fr
-Centre Georges-François Leclerc;21000;cgfl.fr
-Hôpital Jean-Minjoz;25000;chu-besancon.fr
-Hôpital Édouard-Herriot;69003;chu-lyon.fr
-Hôpital de la Croix-Rousse;69004;chu-lyon.fr
-Centre Léon Bérard;69008;lyon.unicancer.fr
-CHU de Saint-Étienne;42000;chu-st-etienne.fr
-CHU Grenoble Alpes;38000;chu-grenoble.fr
-Hôpital Gabriel-Montpied;63000;chu-clermontferrand.fr
-Centre Hospitalier Annecy Genevois;74000;ch-annecygenevois.fr
-Centre Hospitalier de Valence;26000;ch-valence.fr
-Hôpital de la Timone;13005;ap-hm.fr
-Hôpital Nord;13015;ap-hm.fr
-Institut Paoli-Calmettes;13009;ipc.unicancer.fr
-Hôpital Pasteur;06000;chu-nice.fr
-Hôpital de l'Archet;06000;chu-nice.fr
-Centre Antoine Lacassagne;06000;nice.unicancer.fr
-Hôpital Lapeyronie;34000;chu-montpellier.fr
-Hôpital Gui-de-Chauliac;34000;chu-montpellier.fr
-Institut du Cancer de Montpellier;34000;icm.unicancer.fr
-CHU de Nîmes;30000;chu-nimes.fr
-Centre Hospitalier de Perpignan;66000;ch-perpignan.fr
-Centre Hospitalier d'Avignon;84000;ch-avignon.fr
-Hôpital Sainte-Musse;83000;ch-toulon.fr
-Centre Hospitalier d'Ajaccio;20000;ch-ajaccio.fr
-Centre Hospitalier de Bastia;20200;ch-bastia.fr
-Hôpital Purpan;31000;chu-toulouse.fr
-Hôpital Rangueil;31000;chu-toulouse.fr
-Clinique Pasteur;31000;clinique-pasteur.com
-CHU de Bordeaux;33000;chu-bordeaux.fr
-Hôpital Haut-Lévêque;33600;chu-bordeaux.fr
-Institut Bergonié;33000;bordeaux.unicancer.fr
-Clinique Saint-Augustin;33000;clinique-saint-augustin.fr
-Centre Hospitalier de Pau;64000;ch-pau.fr
-Centre Hospitalier de la Côte Basque;64100;ch-cotebasque.fr
-Hôpital Dupuytren;87000;chu-limoges.fr
-CHU de Poitiers;86000;chu-poitiers.fr
-Centre Hospitalier de Niort;79000;ch-niort.fr
-Centre Hospitalier d'Angoulême;16000;ch-angouleme.fr
-CHU de La Réunion;97400;chu-reunion.fr
-CHU de Martinique;97200;chu-martinique.fr
-CHU de Guadeloupe;97110;chu-guadeloupe.fr
-""")
+HOSPITALS = tuple(
+    _hospital(line, *row)
+    for line, row in enumerate(load_table("hospitals.csv", ("name", "postcode", "domain")), start=2)
+)
 
 
 def generation(birth_year: int) -> int:
@@ -632,9 +350,11 @@ def format_nir(nir: str, style: str) -> str:
     return " ".join(parts)
 
 
-MONTHS = _words("""janvier, février, mars, avril, mai, juin, juillet, août, septembre, octobre,
-    novembre, décembre""")
-WEEKDAYS = _words("lundi, mardi, mercredi, jeudi, vendredi, samedi, dimanche")
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+)  # fmt: skip
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 DATE_STYLES = ("slash", "dot", "dash", "short_year", "long", "weekday", "iso")
 MONTH_STYLES = ("month_year", "numeric_month_year")
 

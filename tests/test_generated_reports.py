@@ -9,8 +9,7 @@ import pytest
 
 from partages_bench.merge import read_samples
 from partages_bench.report import REPORT_MD, SAMPLES_DIR, load_report
-from partages_bench.schema import FAMILIES
-from partages_bench.testing.fake_runs import write_generated_reports
+from partages_bench.testing.fake_runs import FAMILIES, write_generated_reports
 
 
 def _files(folder: Path) -> dict[str, bytes]:

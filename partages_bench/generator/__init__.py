@@ -13,10 +13,7 @@ Note ``i`` of ``generate_notes(n, seed, split)`` depends only on ``(seed, split,
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Iterable
-from pathlib import Path
 
 from partages_bench.errors import UserError
 from partages_bench.generator.clinical import ClinicalCase, make_case
@@ -41,7 +38,7 @@ from partages_bench.generator.records import (
     generate_record,
     generate_records,
 )
-from partages_bench.outputs import write_lines
+from partages_bench.outputs import write_jsonl
 
 __all__ = [
     "CONTROL_RATE",
@@ -85,9 +82,3 @@ def generate_note(seed: int, split: Pool, index: int) -> Note:
 
 def generate_notes(n: int, seed: int, split: Pool) -> list[Note]:
     return [generate_note(seed, split, index) for index in range(n)]
-
-
-def write_jsonl(notes: Iterable[Note], path: str | Path) -> None:
-    """One record (note, prediction…) a line, UTF-8 and unescaped so that French stays readable;
-    written atomically (``outputs``): a failure leaves an earlier file as it was."""
-    write_lines(Path(path), (json.dumps(note, ensure_ascii=False) + "\n" for note in notes))

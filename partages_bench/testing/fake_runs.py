@@ -28,9 +28,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from partages_bench import __version__
+from partages_bench.families import BUILTIN
 from partages_bench.report import SAMPLES_DIR, data_hash, write_report, write_samples
 from partages_bench.schema import (
-    FAMILIES,
     MetricValue,
     ModelIdentity,
     Provenance,
@@ -80,6 +80,9 @@ _TOPICS = (
     "pyélonéphrite",
     "fracture du col du fémur",
 )
+
+# The built-in families, in the registry's order (fake runs never load a family).
+FAMILIES = tuple(module.rsplit(".", 1)[1] for module in BUILTIN)
 
 
 def _sha256(text: str) -> str:

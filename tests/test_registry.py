@@ -89,6 +89,22 @@ def test_broken_card_names_file_and_field(
         _ = Registry.discover([tmp_path]).cards
 
 
+def test_a_template_function_is_looked_up_beside_the_template(tmp_path: Path) -> None:
+    """lm-eval resolves ``!function utils.fn`` from the folder of the file naming it: a family
+    template naming a task folder's utils.py is broken, however valid its tasks' folders are."""
+    path = copy_task(tmp_path)
+    (tmp_path / "_family_template_yaml").write_text(
+        "doc_to_text: !function utils.doc_to_text\n", encoding="utf-8"
+    )
+    template = path.parent / "_frenchmedmcqa_template_yaml"
+    template.write_text(
+        "include: ../_family_template_yaml\n" + template.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    with pytest.raises(TaskCardError, match=r"_family_template_yaml: doc_to_text: no module utils"):
+        validate_path(path)
+
+
 def test_yml_suffix_is_reported_not_ignored(tmp_path: Path) -> None:
     copy_task(tmp_path, name="t.yml")
     with pytest.raises(TaskCardError, match=r"t\.yml: lm-eval only reads '\.yaml'"):

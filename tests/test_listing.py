@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import task_folder_copy
 
 from partages_bench import cli, listing
 from partages_bench.errors import TaskCardError
@@ -34,11 +35,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def my_task(folder: Path, version: str = "1.1", task: str = "my_mcqa") -> Path:
-    """A copy of frenchmedmcqa named ``task`` in ``folder`` (created with its template and
+    """A copy of frenchmedmcqa named ``task`` in ``folder`` (created with its templates and
     utils.py)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("_frenchmedmcqa_template_yaml", "utils.py"):
-        (folder / name).write_bytes((TASK_DIR / name).read_bytes())
+    task_folder_copy(folder)
     text = (TASK_DIR / "frenchmedmcqa.yaml").read_text(encoding="utf-8")
     text = text.replace("task: frenchmedmcqa", f"task: {task}")
     text = text.replace('version: "1.1"', f'version: "{version}"')

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from factories import task_folder_copy
 
 from partages_bench.errors import TaskCardError, UnknownTaskError
 from partages_bench.names import FAMILIES, QUICK_TASKS
@@ -17,10 +17,7 @@ TASK_DIR = builtin_tasks_dir() / "qa" / "frenchmedmcqa"
 
 
 def copy_task(tmp_path: Path, edit: tuple[str, str] | None = None, name: str = "t.yaml") -> Path:
-    folder = tmp_path / "mytask"
-    shutil.copytree(TASK_DIR, folder)
-    for task_yaml in folder.glob("*.yaml"):
-        task_yaml.unlink()
+    folder = task_folder_copy(tmp_path / "mytask")
     text = (TASK_DIR / "frenchmedmcqa.yaml").read_text(encoding="utf-8")
     text = text.replace("task: frenchmedmcqa", "task: my_mcqa")
     if edit:
@@ -91,17 +88,11 @@ def test_broken_card_names_file_and_field(
 
 def test_a_template_function_is_looked_up_beside_the_template(tmp_path: Path) -> None:
     """lm-eval resolves ``!function utils.fn`` from the folder of the file naming it: a family
-    template naming a task folder's utils.py is broken, however valid its tasks' folders are."""
+    template naming a dataset folder's utils.py is broken, however valid the task's folder is."""
     path = copy_task(tmp_path)
-    (tmp_path / "_family_template_yaml").write_text(
-        "doc_to_text: !function utils.doc_to_text\n", encoding="utf-8"
-    )
-    template = path.parent / "_frenchmedmcqa_template_yaml"
-    template.write_text(
-        "include: ../_family_template_yaml\n" + template.read_text(encoding="utf-8"),
-        encoding="utf-8",
-    )
-    with pytest.raises(TaskCardError, match=r"_family_template_yaml: doc_to_text: no module utils"):
+    with (tmp_path / "_qa_template_yaml").open("a", encoding="utf-8") as template:
+        template.write("doc_to_text: !function utils.doc_to_text\n")
+    with pytest.raises(TaskCardError, match=r"_qa_template_yaml: doc_to_text: no module utils"):
         validate_path(path)
 
 

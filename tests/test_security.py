@@ -43,7 +43,8 @@ pull_module = importlib.import_module("partages_bench.data.pull")
 # --- 1. identifiers published in clear ----------------------------------------------------------
 
 PSEUDO = "pseudo_detect_generated"
-GENERATED_SEED = 20261125  # the notes of pseudo_detect_generated (tasks/pseudonymisation/utils.py)
+# The notes of pseudo_detect_generated (tasks/pseudonymisation/generated/utils.py).
+GENERATED_SEED = 20261125
 
 
 def test_merged_log_phi_shards_publish_no_identifier(tiny_model: Path, tmp_path: Path) -> None:

@@ -77,10 +77,11 @@ def test_templates_and_python_modules_are_watched(tmp_path: Path, reads: list[in
     my_task(include[0])
     assert "my_mcqa" in versions(include)
     template = include[0] / "_frenchmedmcqa_template_yaml"
-    template.write_text(template.read_text() + "\nmetadata:\n  language: en\n")
+    text = template.read_text()
+    template.write_text(text.replace("metadata:\n", "metadata:\n  language: en\n"))
     assert (
-        next(c for c in listing.listed_cards(include) if c["name"] == "my_mcqa")["language"] == "fr"
-    )  # the task's own metadata wins, but the template was read again
+        next(c for c in listing.listed_cards(include) if c["name"] == "my_mcqa")["language"] == "en"
+    )  # the dataset's template was read again (its card fields win over the family's)
     utils = include[0] / "utils.py"
     utils.write_text(utils.read_text().replace("def doc_to_text(", "def renamed("))
     with pytest.raises(TaskCardError, match=r"utils\.py defines no 'doc_to_text'"):

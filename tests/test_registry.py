@@ -66,8 +66,8 @@ def test_include_path_adds_tasks(tmp_path: Path) -> None:
     ("edit", "message"),
     [
         (("task: my_mcqa", "task: [my_mcqa"), r"t\.yaml: invalid YAML \(line \d+\)"),
-        (("  family: qa", "  family: cardiology"), r"t\.yaml: metadata\.family: "),
-        (("  licence: Apache-2.0\n", ""), r"t\.yaml: metadata\.licence: Field required"),
+        (("metadata:\n", "metadata:\n  family: cardiology\n"), r"t\.yaml: metadata\.family: "),
+        (('  version: "1.1"\n', ""), r"t\.yaml: metadata\.version: Field required"),
         (("  primary_metric: emr", "  primary_metric: f1"), r"metadata\.primary_metric: 'f1'"),
         (
             ("utils.doc_to_text", "utils.doc_to_txt"),

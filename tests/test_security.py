@@ -96,8 +96,8 @@ def test_a_run_records_whether_its_samples_hold_identifiers_in_clear(
         "doc": note,
         "doc_hash": "h",
         "target": "[]",
-        "metrics": ["leak_rate"],
-        "leak_rate": 0.0,
+        "metrics": ["stats"],
+        "stats": {"leak_rate": 0.0},
         "arguments": [[note["text"], {}]],
         "filtered_resps": ["Martin"],
     }

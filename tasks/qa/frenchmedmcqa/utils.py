@@ -36,8 +36,8 @@ def doc_to_target(doc: dict[str, Any]) -> str:
     return format_letters(doc["correct_answers"])
 
 
-def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    return score_answer(parse_letters(results[0]), doc["correct_answers"])
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, dict[str, float]]:
+    return {"stats": score_answer(parse_letters(results[0]), doc["correct_answers"])}
 
 
 # Log-likelihood variant: each option judged on its own, "Oui" or "Non".
@@ -67,9 +67,9 @@ def doc_to_target_option(doc: dict[str, Any]) -> int:
 
 def process_results_option(
     doc: dict[str, Any], results: list[tuple[float, bool]]
-) -> dict[str, float]:
+) -> dict[str, dict[str, float]]:
     loglikelihoods = [loglikelihood for loglikelihood, _ in results]
-    return judge_option(loglikelihoods, doc["option"], doc["correct_answers"])
+    return {"stats": judge_option(loglikelihoods, doc["option"], doc["correct_answers"])}
 
 
 # Task 2: how many options are correct.
@@ -83,5 +83,5 @@ def doc_to_target_count(doc: dict[str, Any]) -> str:
     return str(doc["nbr_correct_answers"])
 
 
-def process_results_count(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    return score_count(parse_count(results[0]), doc["nbr_correct_answers"])
+def process_results_count(doc: dict[str, Any], results: list[str]) -> dict[str, dict[str, float]]:
+    return {"stats": score_count(parse_count(results[0]), doc["nbr_correct_answers"])}

@@ -7,7 +7,7 @@ from typing import Any
 from partages_bench.data import load_splits
 from partages_bench.families.qa import format_letters, format_question, parse_letters, score_answer
 
-# Per-question statistics each task lists in its metric_list (lm-eval warns on any other key).
+# Per-question statistics each task logs: those its card's metrics read.
 _MCQU_STATS = ("emr", "unparsable")
 _MCQM_STATS = ("emr", "hamming", "unparsable")
 
@@ -40,14 +40,16 @@ def doc_to_target(doc: dict[str, Any]) -> str:
     return format_letters(doc["correct_answers"])
 
 
-def _scores(doc: dict[str, Any], results: list[str], stats: tuple[str, ...]) -> dict[str, float]:
+def _scores(
+    doc: dict[str, Any], results: list[str], stats: tuple[str, ...]
+) -> dict[str, dict[str, float]]:
     scores = score_answer(parse_letters(results[0]), doc["correct_answers"])
-    return {name: scores[name] for name in stats}
+    return {"stats": {name: scores[name] for name in stats}}
 
 
-def process_results_mcqu(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+def process_results_mcqu(doc: dict[str, Any], results: list[str]) -> dict[str, dict[str, float]]:
     return _scores(doc, results, _MCQU_STATS)
 
 
-def process_results_mcqm(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+def process_results_mcqm(doc: dict[str, Any], results: list[str]) -> dict[str, dict[str, float]]:
     return _scores(doc, results, _MCQM_STATS)

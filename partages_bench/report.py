@@ -31,8 +31,9 @@ SAMPLES_DIR = "samples"
 CACHE_DIR = "cache"  # the run's response cache (runner), for --resume
 # Everything a run writes in its folder; the file that marks a complete output last.
 RUN_ENTRIES = (SAMPLES_DIR, CACHE_DIR, RUN_OPTIONS_JSON, REPORT_MD, REPORT_JSON)
-# Fields of lm-eval's dumped task config that name this machine, not the task.
-_MACHINE_FIELDS = ("config_source",)
+# Fields of lm-eval's dumped task metadata that name this machine, not the task: the task file,
+# and the data mirror the runner passes to the loaders.
+_MACHINE_FIELDS = ("config_source", "data_dir")
 # The one lm-eval metric of every task: the dict of a document's statistics, which process_results
 # returns and our metrics aggregate (its lm-eval aggregation is NaN: families.unaggregated).
 STATS_METRIC = "stats"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from factories import task_folder_copy
@@ -12,6 +13,7 @@ from factories import task_folder_copy
 from partages_bench.errors import TaskCardError, UnknownTaskError
 from partages_bench.names import FAMILIES, QUICK_TASKS
 from partages_bench.registry import Registry, builtin_tasks_dir, validate_path
+from partages_bench.report import task_hash
 
 TASK_DIR = builtin_tasks_dir() / "qa" / "frenchmedmcqa"
 
@@ -126,6 +128,27 @@ def test_lm_eval_builds_the_builtin_task_from_our_folders() -> None:
 
     manager = TaskManager(include_path=[str(builtin_tasks_dir())], include_defaults=False)
     assert set(Registry.discover().cards) <= set(manager.all_tasks)
+
+
+def test_loaders_read_the_mirror_passed_with_the_task_metadata(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner gives the mirror to the loaders through lm-eval's task metadata, never the
+    environment, and the task hash leaves it out; with no metadata (the ``lm_eval`` CLI on our
+    YAML) a loader falls back on ``$PARTAGES_BENCH_DATA``."""
+    from lm_eval.tasks import TaskManager, get_task_dict
+
+    def task(**metadata: Any) -> Any:
+        manager = TaskManager(
+            include_path=[str(builtin_tasks_dir())], include_defaults=False, **metadata
+        )
+        return get_task_dict(["frenchmedmcqa"], manager)["frenchmedmcqa"]
+
+    passed = task(metadata={"data_dir": shared_data})  # conftest unsets $PARTAGES_BENCH_DATA
+    monkeypatch.setenv("PARTAGES_BENCH_DATA", str(shared_data))
+    from_environment = task()
+    assert len(passed.eval_docs) == len(from_environment.eval_docs) == 622
+    assert task_hash(passed.dump_config()) == task_hash(from_environment.dump_config())
 
 
 def test_tasks_list_does_not_import_heavy_modules() -> None:

@@ -5,11 +5,12 @@ source (part of the task hash) has always called."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from partages_bench.data import load_splits
 from partages_bench.families.pseudonymisation import note_datasets as _datasets
 
 
-def load_eds_pseudo(**_metadata: Any) -> dict[str, Any]:
-    return _datasets(load_splits("eds_pseudo_synthetic"))
+def load_eds_pseudo(data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
+    return _datasets(load_splits("eds_pseudo_synthetic", data_dir))

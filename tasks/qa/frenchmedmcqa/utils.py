@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from partages_bench.data import load_splits
@@ -18,13 +19,14 @@ from partages_bench.families.qa import (
 )
 
 
-def load_dataset(**_metadata: Any) -> dict[str, Any]:
-    """The canonical splits from the local mirror or pull folder (never the hub)."""
+def load_dataset(data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
+    """The canonical splits from ``data_dir`` (the run's ``--data-dir``, which lm-eval passes with
+    the task's metadata), else ``$PARTAGES_BENCH_DATA`` or the pull folder; never the hub."""
     import datasets
 
     return {
         split: datasets.Dataset.from_list(rows)
-        for split, rows in load_splits("frenchmedmcqa").items()
+        for split, rows in load_splits("frenchmedmcqa", data_dir).items()
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from partages_bench.data import load_splits
@@ -12,12 +13,13 @@ _MCQU_STATS = ("emr", "unparsable")
 _MCQM_STATS = ("emr", "hamming", "unparsable")
 
 
-def load_dataset(exam: str, **_metadata: Any) -> dict[str, Any]:
+def load_dataset(exam: str, data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
     """One exam's splits (``mcqu`` or ``mcqm``, from the task's dataset_kwargs) as
-    train/validation/test, from the local mirror or pull folder (never the hub)."""
+    train/validation/test, from ``data_dir`` (the run's ``--data-dir``, passed with the task's
+    metadata), else ``$PARTAGES_BENCH_DATA`` or the pull folder; never the hub."""
     import datasets
 
-    splits = load_splits("mediqal")
+    splits = load_splits("mediqal", data_dir)
     return {
         split: datasets.Dataset.from_list(splits[f"{exam}_{split}"])
         for split in ("train", "validation", "test")

@@ -339,9 +339,10 @@ def generation_settings(task: str, data_dir: Path) -> tuple[list[str], int]:
     """The task's stop strings and maximum answer length, as lm-eval reads them."""
     from lm_eval.tasks import TaskManager
 
-    os.environ["PARTAGES_BENCH_DATA"] = str(data_dir)
     folders = [str(folder) for folder in Registry.discover().task_dirs]
-    manager = TaskManager(include_path=folders, include_defaults=False)
+    manager = TaskManager(
+        include_path=folders, include_defaults=False, metadata={"data_dir": data_dir}
+    )
     kwargs = manager.load([task])["tasks"][task].config.generation_kwargs or {}
     until = kwargs.get("until", [])
     return [until] if isinstance(until, str) else list(until), int(kwargs.get("max_gen_toks", 256))

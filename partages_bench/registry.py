@@ -13,11 +13,11 @@ lm-eval drops a broken YAML silently (logged at DEBUG); this loader does not: ev
 card, else ``TaskCardError`` names the file and the field. Reading cards only needs PyYAML and
 pydantic, so ``tasks list`` stays fast.
 
-``include:`` merges like lm-eval (the child's keys replace the template's whole values) except
-for the card: the child's ``metadata`` is merged over the template's, key by key at every depth,
-so that a family template holds the metric block its tasks share, each task adds its own
-dataset, licence, citation and metrics. (lm-eval keeps only the child's ``metadata``; it never
-reads the card.)
+``include:`` merges like lm-eval (the child's keys replace the template's whole values; a
+``!function`` tag names a module beside the file that holds the tag) except for the card: the
+child's ``metadata`` is merged over the template's, key by key at every depth, so that a family
+template holds the metric block its tasks share, each task adds its own dataset, licence,
+citation and metrics. (lm-eval keeps only the child's ``metadata``; it never reads the card.)
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ def _read_yaml(path: Path, including: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise TaskCardError(str(exc)) from None
     if not isinstance(content, dict):
         raise TaskCardError(f"{path}: expected a mapping at the top level")
+    _check_function_refs(path, content)
     include = content.pop("include", None)
     if include is None:
         return content
@@ -161,7 +162,9 @@ def _top_level_names(module_path: Path, mtime_ns: int, size: int) -> frozenset[s
 
 
 def _check_function_refs(path: Path, config: dict[str, Any], prefix: str = "") -> None:
-    """Every ``!function utils.fn`` must name a function defined in ``<yaml dir>/utils.py``."""
+    """Every ``!function utils.fn`` of the file at ``path`` must name a function defined in
+    ``utils.py`` beside that file — a template's beside the template, not beside the task that
+    includes it: lm-eval resolves each file's tags from that file's own folder."""
     for key, value in config.items():
         field = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -214,7 +217,6 @@ def read_card(path: Path) -> TaskCard | None:
             f"{path}: metadata.primary_metric: '{card.primary_metric}' is not in metadata.metrics"
         )
     _check_family(path, card)
-    _check_function_refs(path, config)
     return card
 
 

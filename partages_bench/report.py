@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import UserError
+from .errors import TaskCardError, UserError
 from .families import get_family
 from .inputs import InputFileError, read_json, schema_error
 from .outputs import inside, write_lines, write_text
@@ -32,8 +32,12 @@ SAMPLES_DIR = "samples"
 CACHE_DIR = "cache"  # the run's response cache (runner), for --resume
 # Everything a run writes in its folder; the file that marks a complete output last.
 RUN_ENTRIES = (SAMPLES_DIR, CACHE_DIR, RUN_OPTIONS_JSON, REPORT_MD, REPORT_JSON)
-# Fields of lm-eval's dumped task config that name this machine, not the task.
-_MACHINE_FIELDS = ("config_source",)
+# Fields of lm-eval's dumped task metadata that name this machine, not the task: the task file,
+# and the data mirror the runner passes to the loaders.
+_MACHINE_FIELDS = ("config_source", "data_dir")
+# The one lm-eval metric of every task: the dict of a document's statistics, which process_results
+# returns and our metrics aggregate (its lm-eval aggregation is NaN: families.unaggregated).
+STATS_METRIC = "stats"
 _MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 
 
@@ -133,6 +137,27 @@ def fewshot_mentions(fewshot_docs: Iterable[Mapping[str, Any]]) -> list[tuple[st
     ]
 
 
+def _statistics(card: TaskCard, sample: Mapping[str, Any]) -> dict[str, float]:
+    """The statistics of one logged sample: its task's ``process_results`` returns exactly one
+    key, ``stats``, a dict of named numbers (CONTRIBUTING.md, Adding a task); anything else is
+    the task's error, named with its key rather than read half-way."""
+    keys = list(sample["metrics"])
+    value = sample.get(STATS_METRIC)
+    if keys == [STATS_METRIC] and isinstance(value, dict):
+        return value
+    other = next((key for key in keys if key != STATS_METRIC), None)
+    if other is not None:
+        problem = f"returned the key '{other}'"
+    elif STATS_METRIC not in keys:
+        problem = f"returned no '{STATS_METRIC}'"
+    else:
+        problem = f"returned '{STATS_METRIC}' as a {type(value).__name__}, not a dict"
+    raise TaskCardError(
+        f"{card.path}: task {card.name}: process_results {problem}; it must return only "
+        f'{{"{STATS_METRIC}": {{statistic: number, ...}}}}'
+    )
+
+
 def sample_records(
     card: TaskCard,
     logged: list[dict[str, Any]],
@@ -147,6 +172,7 @@ def sample_records(
     mask_fewshot = phi_masker(fewshot_phi, phi_salt) if phi_salt is not None else None
     records = []
     for sample in sorted(logged, key=lambda s: s["doc_id"]):
+        stats = _statistics(card, sample)
         doc = sample["doc"]
         output, target = _output_and_target(sample)
         prompt = _as_text(sample["arguments"][0][0])
@@ -154,11 +180,6 @@ def sample_records(
             prompt, output, target = _without_phi(
                 doc, [prompt, output, target], phi_salt, mask_fewshot
             )
-        stats: dict[str, float] = {}
-        for key in sample["metrics"]:
-            # A family may return all its statistics as one dict-valued lm-eval metric.
-            value = sample[key]
-            stats.update(value if isinstance(value, dict) else {key: float(value)})
         records.append(
             SampleRecord(
                 doc_index=sample["doc_id"],

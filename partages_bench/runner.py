@@ -479,9 +479,6 @@ def run(options: RunOptions, console: Console) -> Report:
     are kept as they are and finished answers are not asked again.
     """
     silence_loaded_libraries()
-    if options.data_dir is not None:
-        # Task loaders read the mirror location from the environment (see partages_bench.data).
-        os.environ["PARTAGES_BENCH_DATA"] = str(options.data_dir)
     validate_options(options)
     registry = Registry.discover(options.include_paths)
     cards = registry.select(options.tasks)
@@ -555,8 +552,12 @@ def run(options: RunOptions, console: Console) -> Report:
             cached = CachingLM(lm, str(cache_path))
         except sqlite3.Error as exc:
             raise _cache_error(cache_path, exc, options.output) from None
+        # lm-eval adds this metadata to every task's and calls its loader with it: the loaders
+        # read the mirror from data_dir (report.task_hash leaves it out).
         task_manager = TaskManager(
-            include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
+            include_path=[str(folder) for folder in registry.task_dirs],
+            include_defaults=False,
+            metadata={"data_dir": options.data_dir} if options.data_dir is not None else None,
         )
         model = _progress_lm(cached, progress, bar)
         try:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+from partages_bench.registry import builtin_tasks_dir
 from partages_bench.schema import MetricCard, Provenance, TaskCard
 
 
@@ -41,3 +44,16 @@ def task_card(**fields: Any) -> TaskCard:
         "path": "-",
     }
     return TaskCard(**(defaults | fields))
+
+
+def task_folder_copy(folder: Path, dataset: str = "qa/frenchmedmcqa") -> Path:
+    """The built-in dataset folder ``dataset`` (``<family>/<dataset>``) copied to ``folder``
+    without its task YAML, which a test writes edited, and its family's templates copied beside
+    ``folder``: a dataset's template includes ``../_<family>_template_yaml``."""
+    source = builtin_tasks_dir() / dataset
+    shutil.copytree(
+        source, folder, ignore=shutil.ignore_patterns("*.yaml", "__pycache__"), dirs_exist_ok=True
+    )
+    for template in source.parent.glob("_*_template_yaml"):
+        shutil.copyfile(template, folder.parent / template.name)
+    return folder

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import provenance
+from factories import provenance, task_folder_copy
 
 from partages_bench import cli
 from partages_bench.registry import Registry, builtin_tasks_dir
@@ -118,11 +118,9 @@ def _metric(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _task(folder: Path, edits: dict[str, str] | None = None, utils: bytes | None = None) -> Path:
-    """A copy of the frenchmedmcqa task as ``my_mcqa`` (template, utils.py), edited."""
+    """A copy of the frenchmedmcqa task as ``my_mcqa`` (templates, utils.py), edited."""
     source = builtin_tasks_dir() / "qa" / QA
-    folder.mkdir(parents=True)
-    for name in ("_frenchmedmcqa_template_yaml", "utils.py"):
-        (folder / name).write_bytes((source / name).read_bytes())
+    task_folder_copy(folder)
     text = (source / f"{QA}.yaml").read_text("utf-8").replace(f"task: {QA}", "task: my_mcqa")
     for old, new in (edits or {}).items():
         assert old in text

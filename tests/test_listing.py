@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import task_folder_copy
 
 from partages_bench import cli, listing
 from partages_bench.errors import TaskCardError
@@ -34,11 +35,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def my_task(folder: Path, version: str = "1.1", task: str = "my_mcqa") -> Path:
-    """A copy of frenchmedmcqa named ``task`` in ``folder`` (created with its template and
+    """A copy of frenchmedmcqa named ``task`` in ``folder`` (created with its templates and
     utils.py)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("_frenchmedmcqa_template_yaml", "utils.py"):
-        (folder / name).write_bytes((TASK_DIR / name).read_bytes())
+    task_folder_copy(folder)
     text = (TASK_DIR / "frenchmedmcqa.yaml").read_text(encoding="utf-8")
     text = text.replace("task: frenchmedmcqa", f"task: {task}")
     text = text.replace('version: "1.1"', f'version: "{version}"')
@@ -78,10 +77,11 @@ def test_templates_and_python_modules_are_watched(tmp_path: Path, reads: list[in
     my_task(include[0])
     assert "my_mcqa" in versions(include)
     template = include[0] / "_frenchmedmcqa_template_yaml"
-    template.write_text(template.read_text() + "\nmetadata:\n  language: en\n")
+    text = template.read_text()
+    template.write_text(text.replace("metadata:\n", "metadata:\n  language: en\n"))
     assert (
-        next(c for c in listing.listed_cards(include) if c["name"] == "my_mcqa")["language"] == "fr"
-    )  # the task's own metadata wins, but the template was read again
+        next(c for c in listing.listed_cards(include) if c["name"] == "my_mcqa")["language"] == "en"
+    )  # the dataset's template was read again (its card fields win over the family's)
     utils = include[0] / "utils.py"
     utils.write_text(utils.read_text().replace("def doc_to_text(", "def renamed("))
     with pytest.raises(TaskCardError, match=r"utils\.py defines no 'doc_to_text'"):

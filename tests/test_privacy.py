@@ -50,7 +50,8 @@ def test_identifiers_of_few_shot_notes_copied_into_an_answer_are_masked() -> Non
         "doc": note,
         "doc_hash": "h",
         "target": "[]",
-        "metrics": [],
+        "metrics": ["stats"],
+        "stats": {},
         "arguments": [[f"{fewshot[0]['text']}\n[...]\n\n{note['text']}", {}]],
         "filtered_resps": ['[{"text": "Martin"}, {"text": "Durand"}, {"text": "0611223344"}]'],
     }

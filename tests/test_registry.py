@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from factories import task_folder_copy
 
 from partages_bench.errors import TaskCardError, UnknownTaskError
 from partages_bench.families import family_names
 from partages_bench.names import QUICK_TASKS
 from partages_bench.registry import Registry, builtin_tasks_dir, validate_path
+from partages_bench.report import task_hash
 
 TASK_DIR = builtin_tasks_dir() / "qa" / "frenchmedmcqa"
 
 
 def copy_task(tmp_path: Path, edit: tuple[str, str] | None = None, name: str = "t.yaml") -> Path:
-    folder = tmp_path / "mytask"
-    shutil.copytree(TASK_DIR, folder)
-    for task_yaml in folder.glob("*.yaml"):
-        task_yaml.unlink()
+    folder = task_folder_copy(tmp_path / "mytask")
     text = (TASK_DIR / "frenchmedmcqa.yaml").read_text(encoding="utf-8")
     text = text.replace("task: frenchmedmcqa", "task: my_mcqa")
     if edit:
@@ -70,8 +69,8 @@ def test_include_path_adds_tasks(tmp_path: Path) -> None:
     ("edit", "message"),
     [
         (("task: my_mcqa", "task: [my_mcqa"), r"t\.yaml: invalid YAML \(line \d+\)"),
-        (("  family: qa", "  family: cardiology"), r"t\.yaml: metadata\.family: "),
-        (("  licence: Apache-2.0\n", ""), r"t\.yaml: metadata\.licence: Field required"),
+        (("metadata:\n", "metadata:\n  family: cardiology\n"), r"t\.yaml: metadata\.family: "),
+        (('  version: "1.1"\n', ""), r"t\.yaml: metadata\.version: Field required"),
         (("  primary_metric: emr", "  primary_metric: f1"), r"metadata\.primary_metric: 'f1'"),
         (
             ("utils.doc_to_text", "utils.doc_to_txt"),
@@ -88,6 +87,16 @@ def test_broken_card_names_file_and_field(
         validate_path(path)
     with pytest.raises(TaskCardError, match=message):
         _ = Registry.discover([tmp_path]).cards
+
+
+def test_a_template_function_is_looked_up_beside_the_template(tmp_path: Path) -> None:
+    """lm-eval resolves ``!function utils.fn`` from the folder of the file naming it: a family
+    template naming a dataset folder's utils.py is broken, however valid the task's folder is."""
+    path = copy_task(tmp_path)
+    with (tmp_path / "_qa_template_yaml").open("a", encoding="utf-8") as template:
+        template.write("doc_to_text: !function utils.doc_to_text\n")
+    with pytest.raises(TaskCardError, match=r"_qa_template_yaml: doc_to_text: no module utils"):
+        validate_path(path)
 
 
 def test_yml_suffix_is_reported_not_ignored(tmp_path: Path) -> None:
@@ -120,6 +129,27 @@ def test_lm_eval_builds_the_builtin_task_from_our_folders() -> None:
 
     manager = TaskManager(include_path=[str(builtin_tasks_dir())], include_defaults=False)
     assert set(Registry.discover().cards) <= set(manager.all_tasks)
+
+
+def test_loaders_read_the_mirror_passed_with_the_task_metadata(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner gives the mirror to the loaders through lm-eval's task metadata, never the
+    environment, and the task hash leaves it out; with no metadata (the ``lm_eval`` CLI on our
+    YAML) a loader falls back on ``$PARTAGES_BENCH_DATA``."""
+    from lm_eval.tasks import TaskManager, get_task_dict
+
+    def task(**metadata: Any) -> Any:
+        manager = TaskManager(
+            include_path=[str(builtin_tasks_dir())], include_defaults=False, **metadata
+        )
+        return get_task_dict(["frenchmedmcqa"], manager)["frenchmedmcqa"]
+
+    passed = task(metadata={"data_dir": shared_data})  # conftest unsets $PARTAGES_BENCH_DATA
+    monkeypatch.setenv("PARTAGES_BENCH_DATA", str(shared_data))
+    from_environment = task()
+    assert len(passed.eval_docs) == len(from_environment.eval_docs) == 622
+    assert task_hash(passed.dump_config()) == task_hash(from_environment.dump_config())
 
 
 def test_tasks_list_does_not_import_heavy_modules() -> None:

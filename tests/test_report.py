@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from partages_bench.errors import TaskCardError
 from partages_bench.report import metric_values, sample_records, task_hash
 from partages_bench.schema import MetricCard, TaskCard
 
@@ -78,6 +79,24 @@ def test_dict_valued_metric_is_flattened_and_per_label_metrics_expand() -> None:
     assert values["f1"].value == pytest.approx(4 / 6)
     assert values["f1/label=NOM"].value == pytest.approx(2 / 4)
     assert values["f1/label=TEL"].value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("returned", "problem"),
+    [
+        ({"emr": 1.0}, "returned the key 'emr'"),
+        ({"stats": {"emr": 1.0}, "emr": 1.0}, "returned the key 'emr'"),
+        ({"stats": 1.0}, "returned 'stats' as a float, not a dict"),
+        ({}, "returned no 'stats'"),
+    ],
+)
+def test_statistics_come_only_as_the_stats_dict(returned: dict[str, Any], problem: str) -> None:
+    """One convention for every task: a process_results returning anything but ``stats`` is named
+    with its key, not read half-way."""
+    sample = logged(0, {}) | {"metrics": list(returned)}
+    del sample["stats"]
+    with pytest.raises(TaskCardError, match=rf"^t\.yaml: task t: process_results {problem}; "):
+        sample_records(card(emr=MetricCard()), [sample | returned])
 
 
 def test_the_task_hash_never_depends_on_the_process() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import quiet
 from conftest import run_options as options
+from factories import task_folder_copy
 from rich.console import Console
 
 from partages_bench.registry import builtin_tasks_dir
@@ -107,15 +107,12 @@ def test_hashes_follow_prompt_and_data(tiny_model: Path, shared_data: Path, tmp_
 def test_a_crash_keeps_the_finished_tasks(
     tiny_model: Path, shared_data: Path, tmp_path: Path
 ) -> None:
-    crashing = tmp_path / "tasks" / "crashing"
-    shutil.copytree(builtin_tasks_dir() / "qa" / "frenchmedmcqa", crashing)
+    crashing = task_folder_copy(tmp_path / "tasks" / "crashing")
     yaml_text = (
-        (crashing / "frenchmedmcqa.yaml")
+        (builtin_tasks_dir() / "qa" / "frenchmedmcqa" / "frenchmedmcqa.yaml")
         .read_text()
         .replace("task: frenchmedmcqa", "task: crashing_mcqa")
     )
-    for task_yaml in crashing.glob("*.yaml"):
-        task_yaml.unlink()
     (crashing / "crashing.yaml").write_text(yaml_text)
     with (crashing / "utils.py").open("a") as utils:
         utils.write(

@@ -43,7 +43,8 @@ pull_module = importlib.import_module("partages_bench.data.pull")
 # --- 1. identifiers published in clear ----------------------------------------------------------
 
 PSEUDO = "pseudo_detect_generated"
-GENERATED_SEED = 20261125  # the notes of pseudo_detect_generated (tasks/pseudonymisation/utils.py)
+# The notes of pseudo_detect_generated (tasks/pseudonymisation/generated/utils.py).
+GENERATED_SEED = 20261125
 
 
 def test_merged_log_phi_shards_publish_no_identifier(tiny_model: Path, tmp_path: Path) -> None:
@@ -95,8 +96,8 @@ def test_a_run_records_whether_its_samples_hold_identifiers_in_clear(
         "doc": note,
         "doc_hash": "h",
         "target": "[]",
-        "metrics": ["leak_rate"],
-        "leak_rate": 0.0,
+        "metrics": ["stats"],
+        "stats": {"leak_rate": 0.0},
         "arguments": [[note["text"], {}]],
         "filtered_resps": ["Martin"],
     }

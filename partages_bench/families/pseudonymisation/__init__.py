@@ -62,7 +62,7 @@ class PseudonymisationCard(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    mode: Literal["detect", "rewrite"] | None = None
+    mode: Literal["detect", "rewrite"]
 
 
 def _spans(doc: Mapping[str, Any], entities: Any) -> list[tuple[int, int, str]]:
@@ -151,8 +151,8 @@ class PseudonymisationFamily(Family):
             return _listing(doc, prediction["entities"])
         if mode == "rewrite" and ("text" in prediction or "entities" in prediction):
             return _rewritten(doc, prediction)
-        wanted = {"detect": "'entities'", "rewrite": "'text' or 'entities'"}.get(mode or "", "")
-        raise ReplayError(f"missing field 'output' (or {wanted or 'the answer'} for {card.name})")
+        wanted = "'entities'" if mode == "detect" else "'text' or 'entities'"
+        raise ReplayError(f"missing field 'output' (or {wanted} for {card.name}, a {mode} task)")
 
 
 FAMILY = PseudonymisationFamily()

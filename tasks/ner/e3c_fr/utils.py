@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from partages_bench.data import load_splits
@@ -11,8 +12,8 @@ LABELS = ("CLINENTITY",)
 PASSAGE_CHARS = 400
 
 
-def load_dataset(**_metadata: Any) -> dict[str, Any]:
-    return passage_datasets(load_splits("e3c_fr"), PASSAGE_CHARS)
+def load_dataset(data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
+    return passage_datasets(load_splits("e3c_fr", data_dir), PASSAGE_CHARS)
 
 
 process_results = results_processor(LABELS)

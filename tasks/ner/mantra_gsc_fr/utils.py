@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from partages_bench.data import load_splits
@@ -11,8 +12,8 @@ from partages_bench.schema import UMLS_GROUPS
 PASSAGE_CHARS = 400
 
 
-def load_dataset(**_metadata: Any) -> dict[str, Any]:
-    return passage_datasets(load_splits("mantra_gsc_fr"), PASSAGE_CHARS)
+def load_dataset(data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
+    return passage_datasets(load_splits("mantra_gsc_fr", data_dir), PASSAGE_CHARS)
 
 
 process_results = results_processor(UMLS_GROUPS, UMLS_ALIASES)

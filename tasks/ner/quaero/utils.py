@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from partages_bench.data import load_splits
@@ -11,19 +12,19 @@ from partages_bench.schema import UMLS_GROUPS
 PASSAGE_CHARS = 400
 
 
-def _subcorpus(name: str) -> dict[str, Any]:
-    splits = load_splits("quaero_frenchmed")
+def _subcorpus(name: str, data_dir: Path | None) -> dict[str, Any]:
+    splits = load_splits("quaero_frenchmed", data_dir)
     return passage_datasets(
         {"train": splits[f"{name}_train"], "test": splits[f"{name}_test"]}, PASSAGE_CHARS
     )
 
 
-def load_emea(**_metadata: Any) -> dict[str, Any]:
-    return _subcorpus("emea")
+def load_emea(data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
+    return _subcorpus("emea", data_dir)
 
 
-def load_medline(**_metadata: Any) -> dict[str, Any]:
-    return _subcorpus("medline")
+def load_medline(data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
+    return _subcorpus("medline", data_dir)
 
 
 process_results = results_processor(UMLS_GROUPS, UMLS_ALIASES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from partages_bench.data import load_splits
@@ -18,13 +19,14 @@ from partages_bench.families.qa.scoring import (
 )
 
 
-def load_dataset(**_metadata: Any) -> dict[str, Any]:
-    """The canonical splits from the local mirror or pull folder (never the hub)."""
+def load_dataset(data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
+    """The canonical splits from ``data_dir`` (the run's ``--data-dir``, which lm-eval passes with
+    the task's metadata), else ``$PARTAGES_BENCH_DATA`` or the pull folder; never the hub."""
     import datasets
 
     return {
         split: datasets.Dataset.from_list(rows)
-        for split, rows in load_splits("frenchmedmcqa").items()
+        for split, rows in load_splits("frenchmedmcqa", data_dir).items()
     }
 
 
@@ -36,8 +38,8 @@ def doc_to_target(doc: dict[str, Any]) -> str:
     return format_letters(doc["correct_answers"])
 
 
-def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    return score_answer(parse_letters(results[0]), doc["correct_answers"])
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, dict[str, float]]:
+    return {"stats": score_answer(parse_letters(results[0]), doc["correct_answers"])}
 
 
 # Log-likelihood variant: each option judged on its own, "Oui" or "Non".
@@ -67,9 +69,9 @@ def doc_to_target_option(doc: dict[str, Any]) -> int:
 
 def process_results_option(
     doc: dict[str, Any], results: list[tuple[float, bool]]
-) -> dict[str, float]:
+) -> dict[str, dict[str, float]]:
     loglikelihoods = [loglikelihood for loglikelihood, _ in results]
-    return judge_option(loglikelihoods, doc["option"], doc["correct_answers"])
+    return {"stats": judge_option(loglikelihoods, doc["option"], doc["correct_answers"])}
 
 
 # Task 2: how many options are correct.
@@ -83,5 +85,5 @@ def doc_to_target_count(doc: dict[str, Any]) -> str:
     return str(doc["nbr_correct_answers"])
 
 
-def process_results_count(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    return score_count(parse_count(results[0]), doc["nbr_correct_answers"])
+def process_results_count(doc: dict[str, Any], results: list[str]) -> dict[str, dict[str, float]]:
+    return {"stats": score_count(parse_count(results[0]), doc["nbr_correct_answers"])}

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from partages_bench.data import load_splits
 from partages_bench.families.summarisation.scoring import summary_stats
 
 
-def load_dataset(**_metadata: Any) -> dict[str, Any]:
+def load_dataset(data_dir: Path | None = None, **_metadata: Any) -> dict[str, Any]:
     import datasets
 
     return {
-        split: datasets.Dataset.from_list(rows) for split, rows in load_splits("refomed_fr").items()
+        split: datasets.Dataset.from_list(rows)
+        for split, rows in load_splits("refomed_fr", data_dir).items()
     }
 
 

@@ -1,50 +1,25 @@
-"""Pseudonymisation tasks: data, prompts and per-note scores (see README.md).
-
-Two modes on two corpora: **detect** (list the identifiers as JSON) and **rewrite** (return the
-note with every identifier replaced by a surrogate), on notes from our generator and on AP-HP's
-eds-pseudo fictitious notes. Scoring lives in ``partages_bench.families.pseudonymisation``.
-"""
+"""The functions the pseudonymisation task YAML name (``!function``), shared by the tasks of every
+corpus through the mode templates (``tasks/pseudonymisation/_detect_template_yaml``,
+``_rewrite_template_yaml``): prompts, example answers and per-note statistics."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from functools import cache
+from collections.abc import Mapping
 from typing import Any
 
-from partages_bench.data import load_splits
-from partages_bench.families.pseudonymisation.scoring import (
-    ground_listing,
-    parse_detected,
-    score_detect,
-    score_rewrite,
-)
-from partages_bench.generator import generate_notes
+from .scoring import ground_listing, parse_detected, score_detect, score_rewrite
 
-# The generated benchmark: 200 test notes (test templates) and 20 example notes (dev templates).
-GENERATED_SEED = 20261125
-GENERATED_TEST_NOTES = 200
-GENERATED_EXAMPLE_NOTES = 20
 _SURROGATE_SEED = 7
 
 
-def _datasets(splits: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def note_datasets(splits: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """lm-eval datasets of notes, one per split."""
     import datasets
 
     return {split: datasets.Dataset.from_list(rows) for split, rows in splits.items()}
-
-
-def load_generated(**_metadata: Any) -> dict[str, Any]:
-    return _datasets(
-        {
-            "train": generate_notes(GENERATED_EXAMPLE_NOTES, GENERATED_SEED, "dev"),
-            "test": generate_notes(GENERATED_TEST_NOTES, GENERATED_SEED, "test"),
-        }
-    )
-
-
-def load_eds_pseudo(**_metadata: Any) -> dict[str, Any]:
-    return _datasets(load_splits("eds_pseudo_synthetic"))
 
 
 def doc_to_text_detect(doc: dict[str, Any]) -> str:
@@ -60,9 +35,11 @@ def doc_to_text_rewrite(doc: dict[str, Any]) -> str:
     return f"Document :\n{doc['text']}\n\nDocument pseudonymisé :"
 
 
-@cache
+@functools.cache
 def _surrogate_pool() -> dict[str, list[str]]:
     """Identifier texts by label, from generated notes never evaluated (dev pool, other seed)."""
+    from partages_bench.generator import generate_notes  # only tasks need it, not scoring
+
     pool: dict[str, list[str]] = {}
     for note in generate_notes(100, _SURROGATE_SEED, "dev"):
         for entity in note["entities"]:

@@ -42,6 +42,7 @@ from rich.progress import (
 from . import __version__
 from .context import limited_count, plan_context
 from .data import data_dir_from_env, get_dataset, is_available, missing_message, pull
+from .data.pull import is_offline
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
 from .families import get_family
@@ -234,10 +235,6 @@ def software() -> dict[str, Any]:
     }
 
 
-def offline() -> bool:
-    return os.environ.get("PARTAGES_BENCH_OFFLINE", "") not in ("", "0")
-
-
 @dataclass(frozen=True)
 class Skip:
     """Why a task does not run here, in a few words, and the one command that makes it
@@ -249,7 +246,7 @@ class Skip:
 
 def _download_problem(dataset: str) -> str | None:
     """None if the missing dataset could be pulled now, else why not."""
-    if offline():
+    if is_offline():
         return "offline"
     try:
         pull(dataset, timeout=10)

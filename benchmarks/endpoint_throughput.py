@@ -72,10 +72,11 @@ from common import Figure
 from rich.console import Console
 
 from partages_bench.default_model import default_gguf
-from partages_bench.models import Backend, BackendOptions
+from partages_bench.models import Backend
+from partages_bench.options import BackendOptions, RunOptions
 from partages_bench.registry import Registry
 from partages_bench.report import REPORT_JSON, SAMPLES_DIR, load_report
-from partages_bench.runner import RunOptions, run
+from partages_bench.runner import run
 from partages_bench.schema import Report, SampleRecord
 
 REPO = Path(__file__).resolve().parents[1]

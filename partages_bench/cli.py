@@ -219,11 +219,14 @@ def run(
         typer.Option(
             help=f"First N documents per task (below 1: a fraction; '{QUICK_SUITE}': "
             f"{QUICK_LIMIT} unless given).",
-            callback=checked.limit,
+            callback=checked.run_option("limit"),
         ),
     ] = None,
     num_fewshot: Annotated[
-        int | None, typer.Option(help="Few-shot examples per prompt.", callback=checked.COUNT)
+        int | None,
+        typer.Option(
+            help="Few-shot examples per prompt.", callback=checked.run_option("num_fewshot")
+        ),
     ] = None,
     batch_size: Annotated[
         str | None,
@@ -262,7 +265,7 @@ def run(
             "--max-model-len",
             help="Context length in tokens (vLLM: max_model_len; endpoints: default what the "
             "server reports, else 2048).",
-            callback=checked.POSITIVE,
+            callback=checked.run_option("max_length"),
         ),
     ] = None,
     tokenizer: Annotated[
@@ -292,7 +295,7 @@ def run(
         typer.Option(
             help="Requests in flight at once (default 1).",
             rich_help_panel=ENDPOINT_PANEL,
-            callback=checked.POSITIVE,
+            callback=checked.run_option("concurrency"),
         ),
     ] = None,
     max_retries: Annotated[
@@ -301,7 +304,7 @@ def run(
             help="Retries of a failed request, with backoff (default 3); then the run stops, "
             "resumable.",
             rich_help_panel=ENDPOINT_PANEL,
-            callback=checked.COUNT,
+            callback=checked.run_option("max_retries"),
         ),
     ] = None,
     timeout: Annotated[
@@ -309,7 +312,7 @@ def run(
         typer.Option(
             help="Seconds per request (default 300).",
             rich_help_panel=ENDPOINT_PANEL,
-            callback=checked.POSITIVE,
+            callback=checked.run_option("timeout"),
         ),
     ] = None,
     extra_body: Annotated[
@@ -323,7 +326,9 @@ def run(
     tensor_parallel_size: Annotated[
         int | None,
         typer.Option(
-            help="GPUs per model replica.", rich_help_panel=VLLM_PANEL, callback=checked.POSITIVE
+            help="GPUs per model replica.",
+            rich_help_panel=VLLM_PANEL,
+            callback=checked.run_option("tensor_parallel_size"),
         ),
     ] = None,
     data_parallel_size: Annotated[
@@ -331,7 +336,7 @@ def run(
         typer.Option(
             help="Model replicas (Ray, one per actor).",
             rich_help_panel=VLLM_PANEL,
-            callback=checked.POSITIVE,
+            callback=checked.run_option("data_parallel_size"),
         ),
     ] = None,
     gpu_memory_utilization: Annotated[
@@ -339,7 +344,7 @@ def run(
         typer.Option(
             help="Share of each GPU's memory vLLM may take.",
             rich_help_panel=VLLM_PANEL,
-            callback=checked.in_range(0, 1, low_open=True),
+            callback=checked.run_option("gpu_memory_utilization"),
         ),
     ] = None,
     include_path: IncludePaths = None,
@@ -350,8 +355,8 @@ def run(
 
     Exit codes: 0 done, 2 bad input (one line naming what), 3 stopped by an endpoint failure
     (finished work saved; continue with --resume DIR)."""
-    from .models import BackendOptions
-    from .runner import RESUME_BACKEND_OVERRIDES, RESUME_OVERRIDES, RunOptions, resume_options
+    from .options import RESUME_BACKEND_OVERRIDES, RESUME_OVERRIDES, BackendOptions, RunOptions
+    from .runner import resume_options
     from .runner import run as run_tasks
 
     backend = BackendOptions(

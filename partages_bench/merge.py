@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import UserError
 from .inputs import read_text
 from .models import identity_key
+from .options import SCORE_SETTINGS
 from .outputs import check_output_folder, replace_entries, staging_folder
 from .privacy import combined_in_clear
 from .registry import Registry
@@ -36,15 +37,6 @@ from .report import (
 from .schema import ModelIdentity, Report, SampleRecord, TaskCard, TaskResult
 from .sharding import EMPTY_SHARD, Shard
 
-# Provenance fields that change scores: runs differing in one of them are not one evaluation.
-SCORE_SETTINGS = (
-    "seed",
-    "bootstrap_iterations",
-    "limit",
-    "apply_chat_template",
-    "partages_bench_version",
-    "libraries",
-)
 # What the shards of one task have in common (metrics, n_samples and data_hash are each shard's).
 SHARED_TASK_FIELDS = ("task_hash", "num_fewshot", "context_check", "truncated_or_skipped", "notes")
 

@@ -17,8 +17,9 @@ from rich.table import Table
 
 from .errors import UserError
 from .models import identity_key
+from .options import SAME_SOFTWARE
 from .report import load_report
-from .runner import SAME_SOFTWARE, recorded_options, run, software
+from .runner import recorded_options, run, software
 from .schema import Provenance, Report, TaskResult
 
 RERUN_DIR = "rerun"

@@ -24,6 +24,7 @@ from partages_bench.errors import DataPullError, UserError
 from partages_bench.generator import generate_notes
 from partages_bench.leaderboard import build_leaderboard, load_runs
 from partages_bench.merge import merge_reports, write_merged
+from partages_bench.options import RunOptions, run_settings
 from partages_bench.privacy import combined_in_clear
 from partages_bench.report import (
     REPORT_JSON,
@@ -34,7 +35,7 @@ from partages_bench.report import (
     load_report,
     score_task,
 )
-from partages_bench.runner import RunOptions, run, run_settings
+from partages_bench.runner import run
 from partages_bench.schema import SampleRecord
 from partages_bench.site import board_csv, write_site
 

@@ -356,6 +356,7 @@ def run(
     Exit codes: 0 done, 2 bad input (one line naming what), 3 stopped by an endpoint failure
     (finished work saved; continue with --resume DIR)."""
     from .options import RESUME_BACKEND_OVERRIDES, RESUME_OVERRIDES, BackendOptions, RunOptions
+    from .rundir import REPORT_JSON, REPORT_MD, RUN_OPTIONS_JSON
     from .runner import resume_options
     from .runner import run as run_tasks
 
@@ -385,7 +386,7 @@ def run(
             flags = ", ".join("--" + name.replace("_", "-") for name in refused)
             raise UserError(
                 f"--resume {resume} continues the run with its recorded options "
-                f"({resume / 'run.json'}): drop {flags}"
+                f"({resume / RUN_OPTIONS_JSON}): drop {flags}"
             )
         overrides = {name: ctx.params[name] for name in given - {"resume"}}
         options = resume_options(resume, overrides, list(sys.argv))
@@ -417,7 +418,7 @@ def run(
         )
     report = run_tasks(options, console())
     _print_report(report)
-    print(f"report written to {options.output / 'report.json'} and report.md")
+    print(f"report written to {options.output / REPORT_JSON} and {REPORT_MD}")
     print(f"every metric: partages-bench report show {options.output} --all")
 
 
@@ -616,7 +617,7 @@ def report_show(
     as_json: Annotated[bool, typer.Option("--json", help="The whole report as JSON.")] = False,
 ) -> None:
     """Print a report (a run folder or a report.json): one row per task, its primary metric."""
-    from .report import load_report
+    from .rundir import load_report
 
     report = load_report(path)
     if as_json:
@@ -639,11 +640,12 @@ def report_merge(
     """Merge runs spread over nodes into the report (and samples/) a single run would write."""
     from .merge import merge_reports, write_merged
     from .registry import Registry
+    from .rundir import REPORT_JSON
 
     report, samples = merge_reports(runs, Registry.discover(include_path or []))
     write_merged(output, report, samples, overwrite)
     _print_report(report)
-    console().print(f"report written to [bold]{text(output / 'report.json')}[/]")
+    console().print(f"report written to [bold]{text(output / REPORT_JSON)}[/]")
 
 
 @app.command()
@@ -749,6 +751,7 @@ def rerun(
     run.json, other software)."""
     from .rerun import rerun as repeat
     from .rerun import verdict_table
+    from .rundir import REPORT_JSON
 
     old, _, found = repeat(folder, output, data_dir, allow_other_software, console(), overwrite)
     console().print(verdict_table(old, found))
@@ -756,7 +759,7 @@ def rerun(
         print(f"differs: {difference}")  # plain: one line each, never wrapped
     if found:
         sys.exit(1)
-    console().print(f"[green]same[/] scores and hashes as {text(folder / 'report.json')}")
+    console().print(f"[green]same[/] scores and hashes as {text(folder / REPORT_JSON)}")
 
 
 @leaderboard_app.command("build")

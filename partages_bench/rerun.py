@@ -18,8 +18,8 @@ from rich.table import Table
 from .errors import UserError
 from .models import identity_key
 from .options import SAME_SOFTWARE
-from .report import load_report
-from .runner import recorded_options, run, software
+from .rundir import load_report, recorded_options
+from .runner import run, software
 from .schema import Provenance, Report, TaskResult
 
 RERUN_DIR = "rerun"

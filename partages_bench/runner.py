@@ -13,12 +13,11 @@ import json
 import os
 import platform
 import random
-import shutil
 import sqlite3
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
@@ -45,30 +44,23 @@ from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
 from .families import get_family
 from .family import ModelMetricOptions, ModelMetrics
-from .inputs import read_json
 from .models import ENDPOINTS, Backend, describe, identity_key
-from .options import (
-    SAME_SOFTWARE,
-    RunOptions,
-    recorded_run_options,
-    run_settings,
-    validate_options,
-)
-from .outputs import check_output_folder, remove_entries, write_text
+from .options import SAME_SOFTWARE, RunOptions, validate_options
+from .outputs import check_output_folder
 from .privacy import holds_identifiers
 from .quiet import silence_lm_eval, silence_loaded_libraries
 from .registry import Registry
-from .report import (
-    CACHE_DIR,
+from .report import fewshot_mentions, format_metric, score_task, skipped_result
+from .rundir import (
     REPORT_JSON,
-    RUN_OPTIONS_JSON,
-    SAMPLES_DIR,
-    fewshot_mentions,
-    format_metric,
+    cache_path,
     load_report,
     prepare_output,
-    score_task,
-    skipped_result,
+    recorded_options,
+    remove_cache,
+    remove_earlier_run,
+    same_run,
+    save_run_options,
     write_report,
     write_samples,
 )
@@ -76,34 +68,6 @@ from .schema import Provenance, Report, TaskCard, TaskResult
 from .sharding import EMPTY_SHARD, Shard, select_shard
 
 LIBRARIES = ("lm_eval", "transformers", "torch", "datasets", "numpy")
-
-
-def save_run_options(options: RunOptions) -> None:
-    """``DIR/run.json``: what ``--resume DIR`` needs to continue the same run (no secret: the
-    API key is only named, by its environment variable)."""
-    text = json.dumps(run_settings(options), indent=2, ensure_ascii=False) + "\n"
-    write_text(options.output / RUN_OPTIONS_JSON, text)
-
-
-def _same_run(options: RunOptions) -> Callable[[Path], bool]:
-    """Whether a folder holds a run of these very options (the same command run again)."""
-
-    def same(folder: Path) -> bool:
-        try:
-            recorded = json.loads((folder / RUN_OPTIONS_JSON).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return recorded == run_settings(options)
-
-    return same
-
-
-def recorded_options(folder: Path, overrides: Mapping[str, Any], action: str) -> RunOptions:
-    """The options recorded in ``folder/run.json`` (to ``action`` that run: resume, rerun), with
-    the overrides a resume allows (``options.RESUME_OVERRIDES`` …)."""
-    path = folder / RUN_OPTIONS_JSON
-    settings = read_json(path, missing=f"nothing to {action} (no run was started in {folder})")
-    return recorded_run_options(path, settings, folder, overrides)
 
 
 def resume_options(folder: Path, overrides: dict[str, Any], command: list[str]) -> RunOptions:
@@ -391,7 +355,7 @@ def run(options: RunOptions, console: Console) -> Report:
         metrics.check()
     if previous is None:
         what = "a run with the same options (--resume DIR continues a run)"
-        check_output_folder(options.output, "--output", _same_run(options), what, options.overwrite)
+        check_output_folder(options.output, "--output", same_run(options), what, options.overwrite)
     prepare_output(options.output)
 
     started = time.monotonic()
@@ -418,7 +382,7 @@ def run(options: RunOptions, console: Console) -> Report:
         # A new run replaces the folder's earlier run (the same command's, or any with
         # --overwrite) once its own report is written: no sample log or answer of the old run is
         # left behind, and every question is asked afresh.
-        remove_entries(options.output, (SAMPLES_DIR, CACHE_DIR))
+        remove_earlier_run(options.output)
         save_run_options(options)
     plan = _plan_line(report, runnable, skipped, resumed=previous is not None)
     console.print(plan, markup=False, highlight=False)
@@ -434,11 +398,11 @@ def run(options: RunOptions, console: Console) -> Report:
         from lm_eval.api.model import CachingLM
         from lm_eval.tasks import TaskManager
 
-        cache_path = options.output / CACHE_DIR / f"{identity_key(report.model)[:16]}.sqlite"
+        cache = cache_path(options.output, identity_key(report.model))
         try:
-            cached = CachingLM(lm, str(cache_path))
+            cached = CachingLM(lm, str(cache))
         except sqlite3.Error as exc:
-            raise _cache_error(cache_path, exc, options.output) from None
+            raise _cache_error(cache, exc, options.output) from None
         task_manager = TaskManager(
             include_path=[str(folder) for folder in registry.task_dirs], include_defaults=False
         )
@@ -476,12 +440,12 @@ def run(options: RunOptions, console: Console) -> Report:
                 elapsed = progress.tasks[0].elapsed or 0.0
                 console.print(_done_line(result, elapsed))
         except sqlite3.Error as exc:
-            raise _cache_error(cache_path, exc, options.output) from None
+            raise _cache_error(cache, exc, options.output) from None
         finally:
             cached.dbdict.close()
     # The cache is there to resume; a finished run drops it (it holds model outputs in clear,
     # identifiers included, which the sample logs mask).
-    shutil.rmtree(options.output / CACHE_DIR, ignore_errors=True)
+    remove_cache(options.output)
     return _finish(options, report, cards, tasks, started, spent)
 
 

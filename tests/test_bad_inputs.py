@@ -28,14 +28,8 @@ from factories import provenance
 from partages_bench import cli
 from partages_bench.options import RunOptions
 from partages_bench.registry import Registry, builtin_tasks_dir
-from partages_bench.report import (
-    RUN_OPTIONS_JSON,
-    data_hash,
-    metric_values,
-    write_report,
-    write_samples,
-)
-from partages_bench.runner import save_run_options
+from partages_bench.report import data_hash, metric_values
+from partages_bench.rundir import RUN_OPTIONS_JSON, save_run_options, write_report, write_samples
 from partages_bench.schema import ModelIdentity, Report, SampleRecord, TaskResult
 
 REGISTRY = Registry.discover()
@@ -671,12 +665,12 @@ def test_an_os_error_with_a_file_is_one_line_naming_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The backstop for output paths: any OSError naming a file, from any command."""
-    from partages_bench import report
+    from partages_bench import rundir
 
     def full(*args: Any) -> None:
         raise OSError(28, "No space left on device", "/data/run/report.json")
 
-    monkeypatch.setattr(report, "load_report", full)
+    monkeypatch.setattr(rundir, "load_report", full)
     outcome = run_in_process(["report", "show", "x"], monkeypatch, capsys)
     assert (outcome.code, outcome.stderr) == (
         2,

@@ -22,7 +22,7 @@ from typing import Any
 
 from common import BIN, Figure, load_average, offline_env, print_figures, timed
 
-from partages_bench.report import load_report
+from partages_bench.rundir import load_report
 
 TARGET = 20.0
 

@@ -72,10 +72,11 @@ from common import Figure
 from rich.console import Console
 
 from partages_bench.default_model import default_gguf
-from partages_bench.models import Backend, BackendOptions
+from partages_bench.models import Backend
+from partages_bench.options import BackendOptions, RunOptions
 from partages_bench.registry import Registry
-from partages_bench.report import REPORT_JSON, SAMPLES_DIR, load_report
-from partages_bench.runner import RunOptions, run
+from partages_bench.rundir import REPORT_JSON, load_report, samples_path
+from partages_bench.runner import run
 from partages_bench.schema import Report, SampleRecord
 
 REPO = Path(__file__).resolve().parents[1]
@@ -286,7 +287,7 @@ def print_throughput(configs: list[Config]) -> None:
 
 
 def read_samples(folder: Path, task: str) -> dict[str, SampleRecord]:
-    path = folder / SAMPLES_DIR / f"{task}.jsonl"
+    path = samples_path(folder, task)
     records = (SampleRecord.model_validate_json(line) for line in path.open(encoding="utf-8"))
     return {record.doc_id: record for record in records}
 

@@ -219,11 +219,14 @@ def run(
         typer.Option(
             help=f"First N documents per task (below 1: a fraction; '{QUICK_SUITE}': "
             f"{QUICK_LIMIT} unless given).",
-            callback=checked.limit,
+            callback=checked.run_option("limit"),
         ),
     ] = None,
     num_fewshot: Annotated[
-        int | None, typer.Option(help="Few-shot examples per prompt.", callback=checked.COUNT)
+        int | None,
+        typer.Option(
+            help="Few-shot examples per prompt.", callback=checked.run_option("num_fewshot")
+        ),
     ] = None,
     batch_size: Annotated[
         str | None,
@@ -262,7 +265,7 @@ def run(
             "--max-model-len",
             help="Context length in tokens (vLLM: max_model_len; endpoints: default what the "
             "server reports, else 2048).",
-            callback=checked.POSITIVE,
+            callback=checked.run_option("max_length"),
         ),
     ] = None,
     tokenizer: Annotated[
@@ -292,7 +295,7 @@ def run(
         typer.Option(
             help="Requests in flight at once (default 1).",
             rich_help_panel=ENDPOINT_PANEL,
-            callback=checked.POSITIVE,
+            callback=checked.run_option("concurrency"),
         ),
     ] = None,
     max_retries: Annotated[
@@ -301,7 +304,7 @@ def run(
             help="Retries of a failed request, with backoff (default 3); then the run stops, "
             "resumable.",
             rich_help_panel=ENDPOINT_PANEL,
-            callback=checked.COUNT,
+            callback=checked.run_option("max_retries"),
         ),
     ] = None,
     timeout: Annotated[
@@ -309,7 +312,7 @@ def run(
         typer.Option(
             help="Seconds per request (default 300).",
             rich_help_panel=ENDPOINT_PANEL,
-            callback=checked.POSITIVE,
+            callback=checked.run_option("timeout"),
         ),
     ] = None,
     extra_body: Annotated[
@@ -323,7 +326,9 @@ def run(
     tensor_parallel_size: Annotated[
         int | None,
         typer.Option(
-            help="GPUs per model replica.", rich_help_panel=VLLM_PANEL, callback=checked.POSITIVE
+            help="GPUs per model replica.",
+            rich_help_panel=VLLM_PANEL,
+            callback=checked.run_option("tensor_parallel_size"),
         ),
     ] = None,
     data_parallel_size: Annotated[
@@ -331,7 +336,7 @@ def run(
         typer.Option(
             help="Model replicas (Ray, one per actor).",
             rich_help_panel=VLLM_PANEL,
-            callback=checked.POSITIVE,
+            callback=checked.run_option("data_parallel_size"),
         ),
     ] = None,
     gpu_memory_utilization: Annotated[
@@ -339,7 +344,7 @@ def run(
         typer.Option(
             help="Share of each GPU's memory vLLM may take.",
             rich_help_panel=VLLM_PANEL,
-            callback=checked.in_range(0, 1, low_open=True),
+            callback=checked.run_option("gpu_memory_utilization"),
         ),
     ] = None,
     include_path: IncludePaths = None,
@@ -350,8 +355,9 @@ def run(
 
     Exit codes: 0 done, 2 bad input (one line naming what), 3 stopped by an endpoint failure
     (finished work saved; continue with --resume DIR)."""
-    from .models import BackendOptions
-    from .runner import RESUME_BACKEND_OVERRIDES, RESUME_OVERRIDES, RunOptions, resume_options
+    from .options import RESUME_BACKEND_OVERRIDES, RESUME_OVERRIDES, BackendOptions, RunOptions
+    from .rundir import REPORT_JSON, REPORT_MD, RUN_OPTIONS_JSON
+    from .runner import resume_options
     from .runner import run as run_tasks
 
     backend = BackendOptions(
@@ -380,7 +386,7 @@ def run(
             flags = ", ".join("--" + name.replace("_", "-") for name in refused)
             raise UserError(
                 f"--resume {resume} continues the run with its recorded options "
-                f"({resume / 'run.json'}): drop {flags}"
+                f"({resume / RUN_OPTIONS_JSON}): drop {flags}"
             )
         overrides = {name: ctx.params[name] for name in given - {"resume"}}
         options = resume_options(resume, overrides, list(sys.argv))
@@ -412,7 +418,7 @@ def run(
         )
     report = run_tasks(options, console())
     _print_report(report)
-    print(f"report written to {options.output / 'report.json'} and report.md")
+    print(f"report written to {options.output / REPORT_JSON} and {REPORT_MD}")
     print(f"every metric: partages-bench report show {options.output} --all")
 
 
@@ -611,7 +617,7 @@ def report_show(
     as_json: Annotated[bool, typer.Option("--json", help="The whole report as JSON.")] = False,
 ) -> None:
     """Print a report (a run folder or a report.json): one row per task, its primary metric."""
-    from .report import load_report
+    from .rundir import load_report
 
     report = load_report(path)
     if as_json:
@@ -634,11 +640,12 @@ def report_merge(
     """Merge runs spread over nodes into the report (and samples/) a single run would write."""
     from .merge import merge_reports, write_merged
     from .registry import Registry
+    from .rundir import REPORT_JSON
 
     report, samples = merge_reports(runs, Registry.discover(include_path or []))
     write_merged(output, report, samples, overwrite)
     _print_report(report)
-    console().print(f"report written to [bold]{text(output / 'report.json')}[/]")
+    console().print(f"report written to [bold]{text(output / REPORT_JSON)}[/]")
 
 
 @app.command()
@@ -744,6 +751,7 @@ def rerun(
     run.json, other software)."""
     from .rerun import rerun as repeat
     from .rerun import verdict_table
+    from .rundir import REPORT_JSON
 
     old, _, found = repeat(folder, output, data_dir, allow_other_software, console(), overwrite)
     console().print(verdict_table(old, found))
@@ -751,7 +759,7 @@ def rerun(
         print(f"differs: {difference}")  # plain: one line each, never wrapped
     if found:
         sys.exit(1)
-    console().print(f"[green]same[/] scores and hashes as {text(folder / 'report.json')}")
+    console().print(f"[green]same[/] scores and hashes as {text(folder / REPORT_JSON)}")
 
 
 @leaderboard_app.command("build")

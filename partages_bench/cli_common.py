@@ -19,6 +19,7 @@ from . import option_types as checked
 from .inputs import strict_json
 from .names import DEFAULT_BOOTSTRAP as DEFAULT_BOOTSTRAP
 from .names import DEFAULT_SEED as DEFAULT_SEED
+from .options import MAX_BOOTSTRAP, MAX_SEED
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -82,15 +83,13 @@ AsJson = Annotated[bool, typer.Option("--json", help="Metrics as JSON on stdout.
 Bootstrap = Annotated[
     int,
     typer.Option(
-        help=f"Bootstrap resamples for the 95 % CIs (1 to {checked.MAX_BOOTSTRAP}).",
+        help=f"Bootstrap resamples for the 95 % CIs (1 to {MAX_BOOTSTRAP}).",
         callback=checked.BOOTSTRAP,
     ),
 ]
 BootstrapSeed = Annotated[
     int,
-    typer.Option(
-        "--seed", help=f"Bootstrap seed (0 to {checked.MAX_SEED}).", callback=checked.SEED
-    ),
+    typer.Option("--seed", help=f"Bootstrap seed (0 to {MAX_SEED}).", callback=checked.SEED),
 ]
 
 
@@ -116,6 +115,6 @@ BertScoreLayers = Annotated[
     int | None,
     typer.Option(
         help="BERTScore layer, required for a model bert_score has no default for.",
-        callback=checked.POSITIVE,
+        callback=checked.run_option("bertscore_layers"),
     ),
 ]

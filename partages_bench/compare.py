@@ -24,9 +24,9 @@ import numpy as np
 
 from .errors import UserError
 from .inputs import read_yaml, validated
-from .merge import read_samples
 from .registry import Registry
-from .report import SAMPLES_DIR, load_report, metric_specs
+from .report import metric_specs
+from .rundir import load_report, read_samples, samples_path
 from .schema import (
     ComparePolicy,
     Comparison,
@@ -66,7 +66,7 @@ def _documents(folder: Path, result: TaskResult) -> list[SampleRecord]:
     lines: dict[str, int] = {}
     for line, record in enumerate(records, 1):
         if record.doc_id in lines:
-            path = folder / SAMPLES_DIR / f"{result.name}.jsonl"
+            path = samples_path(folder, result.name)
             raise UserError(
                 f"{path} line {line}: doc_id '{record.doc_id}' is also on line "
                 f"{lines[record.doc_id]}; compare pairs documents by doc_id"

@@ -26,7 +26,7 @@ from .models import identity_key
 from .outputs import inside
 from .privacy import identifiers_in_clear
 from .replay import REPLAY, is_baseline
-from .report import REPORT_JSON, load_report
+from .rundir import REPORT_JSON, load_report
 from .schema import (
     Leaderboard,
     LeaderboardCell,

@@ -4,8 +4,9 @@ the shards of each task's documents from ``run --shard K/N``) as the report one 
 Metrics are recomputed from the merged per-sample log, never combined from the runs' numbers:
 the bootstrap resamples documents in record order and corpus-level F1 sums counts, so only the
 records in a single run's order (by ``doc_index``) give its values and intervals. Runs that could
-not have come from one evaluation (another model, seed, limit or task version, a shard missing or
-given twice) are refused, naming the folder and the field.
+not have come from one evaluation (another model, seed, limit or task version: the model identity,
+``options.SCORE_SETTINGS``, ``SHARED_TASK_FIELDS``; a shard missing or given twice) are refused,
+naming the folder and the field. Run folders are read, and the merged one written, by ``rundir``.
 """
 
 from __future__ import annotations
@@ -15,36 +16,26 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from .errors import UserError
-from .inputs import read_text
 from .models import identity_key
+from .options import SCORE_SETTINGS
 from .outputs import check_output_folder, replace_entries, staging_folder
 from .privacy import combined_in_clear
 from .registry import Registry
-from .report import (
+from .report import data_hash, metric_values
+from .rundir import (
     RUN_ENTRIES,
     SAMPLES_DIR,
-    data_hash,
     load_report,
-    metric_values,
-    samples_path,
+    read_samples,
     write_report,
     write_samples,
 )
 from .schema import ModelIdentity, Report, SampleRecord, TaskCard, TaskResult
 from .sharding import EMPTY_SHARD, Shard
 
-# Provenance fields that change scores: runs differing in one of them are not one evaluation.
-SCORE_SETTINGS = (
-    "seed",
-    "bootstrap_iterations",
-    "limit",
-    "apply_chat_template",
-    "partages_bench_version",
-    "libraries",
-)
 # What the shards of one task have in common (metrics, n_samples and data_hash are each shard's).
 SHARED_TASK_FIELDS = ("task_hash", "num_fewshot", "context_check", "truncated_or_skipped", "notes")
 
@@ -74,31 +65,6 @@ def _load(folder: Path) -> Report:
     if report.provenance.end_time is None:
         raise UserError(f"{folder}: provenance.end_time: the run has not finished")
     return report
-
-
-def read_samples(folder: Path, result: TaskResult) -> list[SampleRecord]:
-    """A task's per-sample log, checked to be the one its report was scored from."""
-    path = samples_path(folder, result.name)
-    lines = read_text(path, missing=f"missing (task '{result.name}' ran in {folder})").splitlines()
-    records = []
-    for number, line in enumerate(lines, 1):
-        try:
-            record = SampleRecord.model_validate_json(line)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(part) for part in error["loc"]) or "JSON"
-            raise UserError(f"{path} line {number}: {field}: {error['msg']}") from None
-        if not record.doc_hash:
-            raise UserError(
-                f"{path} line {number}: doc_hash: missing (written by an older partages-bench: "
-                "run the task again)"
-            )
-        records.append(record)
-    if data_hash(records) != result.data_hash:
-        raise UserError(
-            f"{path}: not the records tasks.{result.name}.data_hash of {folder} was computed from"
-        )
-    return records
 
 
 def _check_shards(name: str, runs: Sequence[Run]) -> None:

@@ -14,13 +14,14 @@ import importlib.util
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .default_model import DEFAULT_MODEL_FILE, DEFAULT_MODEL_NAME, default_model_dir
 from .errors import ModelArgsError, UserError
+from .options import THROUGHPUT_ARGS, BackendOptions
 from .schema import ModelIdentity, RequestType
 from .tokenizers import resolve_tokenizer
 
@@ -168,31 +169,8 @@ def _local_weights(args: dict[str, str]) -> list[Path]:
 
 ENDPOINTS = ("openai-completions", "openai-chat")
 _ENDPOINT_PATHS = {"openai-completions": "/completions", "openai-chat": "/chat/completions"}
-# Arguments that change how fast answers come, never what they are: not part of the identity.
-_THROUGHPUT_ARGS = frozenset({"num_concurrent", "max_retries", "timeout", "batch_size"})
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_TIMEOUT = 300
-
-
-@dataclass(frozen=True)
-class BackendOptions:
-    """Backend settings that have their own command-line option (``--base-url`` …), as opposed
-    to free-form ``--model-args``. ``None`` means not given."""
-
-    base_url: str | None = None
-    api_key_env: str | None = None
-    concurrency: int | None = None
-    max_retries: int | None = None
-    timeout: int | None = None
-    tokenizer: str | None = None
-    max_length: int | None = None
-    extra_body: str | None = None
-    tensor_parallel_size: int | None = None
-    data_parallel_size: int | None = None
-    gpu_memory_utilization: float | None = None
-
-    def given(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
 # Which backends each option applies to (the others refuse it: a silently ignored option would
@@ -516,7 +494,7 @@ def identity_key(identity: ModelIdentity) -> str:
     with and without its chat template, never share answers (lm-eval's keys alone hold only the
     prompt and generation settings). Without a chat template the key is the one reports had
     before the field existed."""
-    args = {k: v for k, v in identity.args.items() if k not in _THROUGHPUT_ARGS}
+    args = {k: v for k, v in identity.args.items() if k not in THROUGHPUT_ARGS}
     excluded = {"notes", "args"} | ({"chat_template"} if not identity.chat_template else set())
     content = identity.model_dump(exclude=excluded) | {"args": args}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -1,5 +1,5 @@
-"""Score reports: from lm-eval's per-sample output to ``report.json``, ``report.md`` and
-``samples/<task>.jsonl``.
+"""Score reports: from lm-eval's per-sample output to a task's result (``TaskResult``) and its
+per-sample records, and a report as markdown; ``rundir`` writes them into the run folder.
 
 The report is rewritten (atomically) after every finished task, so a crash in task 3 keeps
 tasks 1 and 2. Nothing in it depends on the clock except ``provenance.start_time``,
@@ -12,26 +12,14 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from .errors import TaskCardError, UserError
+from .errors import TaskCardError
 from .families import get_family
-from .inputs import InputFileError, read_json, schema_error
-from .outputs import inside, write_lines, write_text
 from .privacy import holds_identifiers, phi_masker, salt_for
 from .schema import MetricValue, Report, SampleRecord, TaskCard, TaskResult
 from .stats import MetricSpec, estimate_all
 
-REPORT_JSON = "report.json"
-REPORT_MD = "report.md"
-RUN_OPTIONS_JSON = "run.json"  # the options of a run, for --resume and rerun
-SAMPLES_DIR = "samples"
-CACHE_DIR = "cache"  # the run's response cache (runner), for --resume
-# Everything a run writes in its folder; the file that marks a complete output last.
-RUN_ENTRIES = (SAMPLES_DIR, CACHE_DIR, RUN_OPTIONS_JSON, REPORT_MD, REPORT_JSON)
 # Fields of lm-eval's dumped task metadata that name this machine, not the task: the task file,
 # and the data mirror the runner passes to the loaders.
 _MACHINE_FIELDS = ("config_source", "data_dir")
@@ -274,43 +262,6 @@ def skipped_result(card: TaskCard, reason: str, remedy: str | None = None) -> Ta
         skipped=reason,
         remedy=remedy,
     )
-
-
-def prepare_output(folder: Path) -> None:
-    """Create the run folder and prove it is writable before any model is loaded."""
-    try:
-        (folder / SAMPLES_DIR).mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"{folder}: output folder is not writable ({exc.strerror})") from None
-
-
-def samples_path(folder: Path, task: str) -> Path:
-    """``folder/samples/<task>.jsonl``, refused if it would resolve outside ``folder``."""
-    return inside(folder, SAMPLES_DIR, f"{task}.jsonl")
-
-
-def write_samples(folder: Path, task: str, records: Iterable[SampleRecord]) -> None:
-    write_lines(samples_path(folder, task), (record.model_dump_json() + "\n" for record in records))
-
-
-def write_report(folder: Path, report: Report) -> None:
-    write_text(inside(folder, REPORT_JSON), report.model_dump_json(indent=2) + "\n")
-    write_text(inside(folder, REPORT_MD), render_markdown(report))
-
-
-def load_report(path: Path) -> Report:
-    """A report from a run folder or a ``report.json`` path, its schema checked (an unknown
-    ``schema_version``, a reversed interval, NaN, a time that is not ISO 8601: one error naming
-    the file and the field)."""
-    file = path / REPORT_JSON if path.is_dir() else path
-    content = read_json(file, missing="no report here")
-    try:
-        return Report.model_validate(content)
-    except ValidationError as exc:
-        raise InputFileError(f"{file}: not a valid report ({schema_error(exc)})") from None
 
 
 def format_metric(metric: MetricValue) -> str:

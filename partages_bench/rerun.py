@@ -17,8 +17,9 @@ from rich.table import Table
 
 from .errors import UserError
 from .models import identity_key
-from .report import load_report
-from .runner import SAME_SOFTWARE, recorded_options, run, software
+from .options import SAME_SOFTWARE
+from .rundir import load_report, recorded_options
+from .runner import run, software
 from .schema import Provenance, Report, TaskResult
 
 RERUN_DIR = "rerun"

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import random
-import re
-import shutil
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -42,28 +38,28 @@ from rich.progress import (
 from . import __version__
 from .context import limited_count, plan_context
 from .data import data_dir_from_env, get_dataset, is_available, missing_message, pull
+from .data.pull import is_offline
 from .endpoints import endpoint_failure, failure_reason, scrub
 from .errors import DatasetMissingError, RunInterrupted, UserError
 from .families import get_family
 from .family import ModelMetricOptions, ModelMetrics
-from .inputs import InputFileError, read_json, schema_error
-from .models import ENDPOINTS, Backend, BackendOptions, describe, identity_key
-from .names import DEFAULT_BOOTSTRAP, DEFAULT_SEED
-from .outputs import check_output_folder, remove_entries, write_text
+from .models import ENDPOINTS, Backend, describe, identity_key
+from .options import SAME_SOFTWARE, RunOptions, validate_options
+from .outputs import check_output_folder
 from .privacy import holds_identifiers
 from .quiet import silence_lm_eval, silence_loaded_libraries
-from .registry import DEFAULT_SUITE, Registry
-from .report import (
-    CACHE_DIR,
+from .registry import Registry
+from .report import fewshot_mentions, format_metric, score_task, skipped_result
+from .rundir import (
     REPORT_JSON,
-    RUN_OPTIONS_JSON,
-    SAMPLES_DIR,
-    fewshot_mentions,
-    format_metric,
+    cache_path,
     load_report,
     prepare_output,
-    score_task,
-    skipped_result,
+    recorded_options,
+    remove_cache,
+    remove_earlier_run,
+    same_run,
+    save_run_options,
     write_report,
     write_samples,
 )
@@ -71,151 +67,6 @@ from .schema import Provenance, Report, TaskCard, TaskResult
 from .sharding import EMPTY_SHARD, Shard, select_shard
 
 LIBRARIES = ("lm_eval", "transformers", "torch", "datasets", "numpy")
-# What --resume may change: how to reach the model and how fast, never what is evaluated.
-RESUME_OVERRIDES = ("data_dir", "batch_size")
-RESUME_BACKEND_OVERRIDES = ("api_key_env", "concurrency", "max_retries", "timeout")
-# Provenance fields that must be equal for a resume, and for a rerun to be expected to match.
-SAME_SOFTWARE = ("partages_bench_version", "libraries", "python")
-
-
-@dataclass
-class RunOptions:
-    output: Path
-    model: str = "default"
-    model_args: str = ""
-    tasks: Sequence[str] = (DEFAULT_SUITE,)
-    include_paths: Sequence[Path] = ()
-    data_dir: Path | None = None
-    limit: float | None = None
-    num_fewshot: int | None = None
-    batch_size: str | None = None
-    seed: int = DEFAULT_SEED
-    bootstrap_iterations: int = DEFAULT_BOOTSTRAP
-    apply_chat_template: bool = False
-    log_phi: bool = False
-    bertscore_model: str | None = None
-    bertscore_layers: int | None = None
-    backend: BackendOptions = field(default_factory=BackendOptions)
-    shard: str | None = None
-    resume: bool = False
-    overwrite: bool = False
-    command: list[str] = field(default_factory=lambda: list(sys.argv))
-
-
-_TRANSIENT_OPTIONS = ("output", "resume", "overwrite", "command")  # not in run.json
-_BATCH_SIZE = re.compile(r"auto(:[1-9][0-9]*)?|[1-9][0-9]*")
-# Backend options that must be at least 1 (0 for --max-retries) when given.
-_BACKEND_MINIMUM = {
-    "concurrency": 1,
-    "max_retries": 0,
-    "timeout": 1,
-    "max_length": 1,
-    "tensor_parallel_size": 1,
-    "data_parallel_size": 1,
-}
-
-
-def validate_options(options: RunOptions) -> None:
-    """Every option checked before anything is loaded or written (whether it came from the
-    command line or from a ``run.json`` being resumed or re-run): one error naming it."""
-    problems = []
-    if options.limit is not None and not options.limit > 0:
-        problems.append(f"--limit: {options.limit} is not a positive number of documents")
-    if options.num_fewshot is not None and options.num_fewshot < 0:
-        problems.append(f"--num-fewshot: {options.num_fewshot} is negative")
-    if options.batch_size is not None and not _BATCH_SIZE.fullmatch(options.batch_size):
-        problems.append(f"--batch-size: '{options.batch_size}' is not a positive number or auto")
-    if not 0 <= options.seed < 2**32:
-        problems.append(f"--seed: {options.seed} is not between 0 and 2**32 - 1")
-    if options.bootstrap_iterations < 0:
-        problems.append(f"--bootstrap: {options.bootstrap_iterations} is negative")
-    if options.bertscore_layers is not None and options.bertscore_layers < 1:
-        problems.append(f"--bertscore-layers: {options.bertscore_layers} is not a layer")
-    if not options.tasks:
-        problems.append("--tasks: no task given")
-    for name, minimum in _BACKEND_MINIMUM.items():
-        value = getattr(options.backend, name)
-        if value is not None and value < minimum:
-            problems.append(f"--{name.replace('_', '-')}: {value} is below {minimum}")
-    share = options.backend.gpu_memory_utilization
-    if share is not None and not 0 < share <= 1:
-        problems.append(f"--gpu-memory-utilization: {share} is not in (0, 1]")
-    if options.shard is not None:
-        Shard.parse(options.shard)
-    if problems:
-        raise UserError("; ".join(problems))
-
-
-def run_settings(options: RunOptions) -> dict[str, Any]:
-    """The options as ``run.json`` records them (JSON values; the folder, --resume, --overwrite
-    and the command line left out)."""
-    settings = asdict(options)
-    for transient in _TRANSIENT_OPTIONS:
-        settings.pop(transient)
-    return json.loads(json.dumps(settings, ensure_ascii=False, default=str))
-
-
-def save_run_options(options: RunOptions) -> None:
-    """``DIR/run.json``: what ``--resume DIR`` needs to continue the same run (no secret: the
-    API key is only named, by its environment variable)."""
-    text = json.dumps(run_settings(options), indent=2, ensure_ascii=False) + "\n"
-    write_text(options.output / RUN_OPTIONS_JSON, text)
-
-
-def _same_run(options: RunOptions) -> Callable[[Path], bool]:
-    """Whether a folder holds a run of these very options (the same command run again)."""
-
-    def same(folder: Path) -> bool:
-        try:
-            recorded = json.loads((folder / RUN_OPTIONS_JSON).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return recorded == run_settings(options)
-
-    return same
-
-
-def recorded_options(folder: Path, overrides: Mapping[str, Any], action: str) -> RunOptions:
-    """The options recorded in ``folder/run.json`` (to ``action`` that run: resume, rerun), with
-    the allowed ``overrides`` (RESUME_OVERRIDES and the backend's RESUME_BACKEND_OVERRIDES)."""
-    path = folder / RUN_OPTIONS_JSON
-    settings = _checked_run_json(
-        path, read_json(path, missing=f"nothing to {action} (no run was started in {folder})")
-    )
-    backend = settings.pop("backend") | {
-        k: v for k, v in overrides.items() if k in RESUME_BACKEND_OVERRIDES
-    }
-    settings |= {k: v for k, v in overrides.items() if k in RESUME_OVERRIDES}
-    if settings.get("data_dir") is not None:
-        settings["data_dir"] = Path(settings["data_dir"])
-    settings["include_paths"] = [Path(p) for p in settings["include_paths"]]
-    return RunOptions(output=folder, backend=BackendOptions(**backend), **settings)
-
-
-def _require_keys(where: str, value: Any, names: Sequence[str]) -> None:
-    if not isinstance(value, dict):
-        raise InputFileError(f"{where}: expected a JSON object, as partages-bench run writes")
-    unknown = sorted(value.keys() - set(names))
-    if unknown:
-        raise InputFileError(f"{where}: {unknown[0]}: not an option of partages-bench run")
-    missing = [name for name in names if name not in value]
-    if missing:
-        raise InputFileError(f"{where}: {missing[0]}: missing")
-
-
-def _checked_run_json(path: Path, settings: Any) -> dict[str, Any]:
-    """``run.json`` as ``save_run_options`` writes it: every option, no other, of its type (a run
-    is resumed or repeated with exactly its options, never with defaults filling a gap)."""
-    from pydantic import TypeAdapter, ValidationError
-
-    recorded = [f.name for f in fields(RunOptions) if f.name not in _TRANSIENT_OPTIONS]
-    _require_keys(str(path), settings, recorded)
-    _require_keys(f"{path}: backend", settings["backend"], [f.name for f in fields(BackendOptions)])
-    try:
-        TypeAdapter(RunOptions).validate_python(settings | {"output": path.parent})
-    except ValidationError as exc:
-        raise InputFileError(f"{path}: {schema_error(exc)}") from None
-    return settings
 
 
 def resume_options(folder: Path, overrides: dict[str, Any], command: list[str]) -> RunOptions:
@@ -234,10 +85,6 @@ def software() -> dict[str, Any]:
     }
 
 
-def offline() -> bool:
-    return os.environ.get("PARTAGES_BENCH_OFFLINE", "") not in ("", "0")
-
-
 @dataclass(frozen=True)
 class Skip:
     """Why a task does not run here, in a few words, and the one command that makes it
@@ -249,7 +96,7 @@ class Skip:
 
 def _download_problem(dataset: str) -> str | None:
     """None if the missing dataset could be pulled now, else why not."""
-    if offline():
+    if is_offline():
         return "offline"
     try:
         pull(dataset, timeout=10)
@@ -504,7 +351,7 @@ def run(options: RunOptions, console: Console) -> Report:
         metrics.check()
     if previous is None:
         what = "a run with the same options (--resume DIR continues a run)"
-        check_output_folder(options.output, "--output", _same_run(options), what, options.overwrite)
+        check_output_folder(options.output, "--output", same_run(options), what, options.overwrite)
     prepare_output(options.output)
 
     started = time.monotonic()
@@ -531,7 +378,7 @@ def run(options: RunOptions, console: Console) -> Report:
         # A new run replaces the folder's earlier run (the same command's, or any with
         # --overwrite) once its own report is written: no sample log or answer of the old run is
         # left behind, and every question is asked afresh.
-        remove_entries(options.output, (SAMPLES_DIR, CACHE_DIR))
+        remove_earlier_run(options.output)
         save_run_options(options)
     plan = _plan_line(report, runnable, skipped, resumed=previous is not None)
     console.print(plan, markup=False, highlight=False)
@@ -547,11 +394,11 @@ def run(options: RunOptions, console: Console) -> Report:
         from lm_eval.api.model import CachingLM
         from lm_eval.tasks import TaskManager
 
-        cache_path = options.output / CACHE_DIR / f"{identity_key(report.model)[:16]}.sqlite"
+        cache = cache_path(options.output, identity_key(report.model))
         try:
-            cached = CachingLM(lm, str(cache_path))
+            cached = CachingLM(lm, str(cache))
         except sqlite3.Error as exc:
-            raise _cache_error(cache_path, exc, options.output) from None
+            raise _cache_error(cache, exc, options.output) from None
         # lm-eval adds this metadata to every task's and calls its loader with it: the loaders
         # read the mirror from data_dir (report.task_hash leaves it out).
         task_manager = TaskManager(
@@ -593,12 +440,12 @@ def run(options: RunOptions, console: Console) -> Report:
                 elapsed = progress.tasks[0].elapsed or 0.0
                 console.print(_done_line(result, elapsed))
         except sqlite3.Error as exc:
-            raise _cache_error(cache_path, exc, options.output) from None
+            raise _cache_error(cache, exc, options.output) from None
         finally:
             cached.dbdict.close()
     # The cache is there to resume; a finished run drops it (it holds model outputs in clear,
     # identifiers included, which the sample logs mask).
-    shutil.rmtree(options.output / CACHE_DIR, ignore_errors=True)
+    remove_cache(options.output)
     return _finish(options, report, cards, tasks, started, spent)
 
 

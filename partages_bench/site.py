@@ -30,9 +30,8 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .errors import UserError
-from .merge import read_samples
 from .outputs import copy_file, inside, replace_entries, staging_folder, write_text
-from .report import REPORT_JSON, REPORT_MD, samples_path
+from .rundir import REPORT_JSON, REPORT_MD, read_samples, samples_path
 from .schema import (
     Leaderboard,
     LeaderboardCell,

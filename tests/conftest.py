@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from partages_bench.runner import RunOptions
+from partages_bench.options import RunOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The shared mirror sits beside the clone (../shared/data), in CI as on developers' machines.

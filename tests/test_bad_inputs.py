@@ -26,15 +26,10 @@ import pytest
 from factories import provenance, task_folder_copy
 
 from partages_bench import cli
+from partages_bench.options import RunOptions
 from partages_bench.registry import Registry, builtin_tasks_dir
-from partages_bench.report import (
-    RUN_OPTIONS_JSON,
-    data_hash,
-    metric_values,
-    write_report,
-    write_samples,
-)
-from partages_bench.runner import RunOptions, save_run_options
+from partages_bench.report import data_hash, metric_values
+from partages_bench.rundir import RUN_OPTIONS_JSON, save_run_options, write_report, write_samples
 from partages_bench.schema import ModelIdentity, Report, SampleRecord, TaskResult
 
 REGISTRY = Registry.discover()
@@ -220,6 +215,7 @@ BUILDERS: dict[str, Builder] = {
     "run_json_unknown_key": _run_json_edit("rj4", lambda s: s | {"temperature": 0.7}),
     "run_json_bad_type": _run_json_edit("rj5", lambda s: s | {"seed": "x"}),
     "run_json_folder": lambda p: _replaced(_run_folder(p / "rj6") / RUN_OPTIONS_JSON, _mkdir),
+    "run_json_bad_seed": _run_json_edit("rj7", lambda s: s | {"seed": -1}),
     "reports_latin1": lambda p: _write_in(_run_folder(p / "board" / "r1"), "report.json").parent,
     # policies
     "policy_latin1": lambda p: _write(p / "policy.yaml", b"default:\n  max_drop: " + LATIN1),
@@ -479,6 +475,9 @@ CASES = [
     case("resume-unknown-key", "run", "--resume", "{run_json_unknown_key}",
          words=("run.json", "temperature")),
     case("resume-bad-type", "run", "--resume", "{run_json_bad_type}", words=("run.json", "seed")),
+    # the limits of options.LIMITS, in the words the command line uses
+    case("resume-seed-out-of-range", "run", "--resume", "{run_json_bad_seed}",
+         words=("--seed", "-1 is out of range (0 to 4294967295)")),
     # Task YAML include: and output_type
     case("include-itself", "tasks", "validate", "{task_include_self}",
          words=("my_mcqa.yaml", "include"), subprocess=True),
@@ -664,12 +663,12 @@ def test_an_os_error_with_a_file_is_one_line_naming_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The backstop for output paths: any OSError naming a file, from any command."""
-    from partages_bench import report
+    from partages_bench import rundir
 
     def full(*args: Any) -> None:
         raise OSError(28, "No space left on device", "/data/run/report.json")
 
-    monkeypatch.setattr(report, "load_report", full)
+    monkeypatch.setattr(rundir, "load_report", full)
     outcome = run_in_process(["report", "show", "x"], monkeypatch, capsys)
     assert (outcome.code, outcome.stderr) == (
         2,

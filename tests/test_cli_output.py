@@ -16,7 +16,7 @@ from test_cli import cli
 
 from partages_bench.data import DATASETS
 from partages_bench.registry import Registry
-from partages_bench.report import write_report
+from partages_bench.rundir import write_report
 from partages_bench.schema import MetricValue, ModelIdentity, Report, TaskResult
 
 NARROW = {"COLUMNS": "80"}

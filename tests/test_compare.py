@@ -23,13 +23,8 @@ from partages_bench.compare import (
 )
 from partages_bench.errors import UserError
 from partages_bench.registry import Registry
-from partages_bench.report import (
-    data_hash,
-    metric_specs,
-    prepare_output,
-    write_report,
-    write_samples,
-)
+from partages_bench.report import data_hash, metric_specs
+from partages_bench.rundir import prepare_output, write_report, write_samples
 from partages_bench.schema import (
     Comparison,
     MetricValue,

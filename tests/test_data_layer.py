@@ -280,6 +280,53 @@ def test_offline_mode_refuses_before_any_request(
     assert server.paths == []
 
 
+@pytest.mark.parametrize(
+    ("value", "offline"),
+    [
+        *((v, False) for v in ("", "0", "false", "no", "off", "False", " OFF ")),
+        *((v, True) for v in ("1", "true", "yes", "on", "TRUE", "Yes", " on ")),
+    ],
+)
+def test_the_offline_variable_has_one_reading(
+    value: str, offline: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", value)
+    assert pull_module.is_offline() is offline
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"), [("false", "download failed: no network"), ("On", "offline")]
+)
+def test_run_reads_the_offline_variable_as_data_pull_does(
+    value: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``false`` is online for ``run`` too (it once read any value but 0 as offline)."""
+    from partages_bench import runner
+    from partages_bench.registry import Registry
+
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise UserError("no network")
+
+    monkeypatch.setattr(runner, "pull", no_network)
+    monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", value)
+    cards = [c for c in Registry.discover().select(["qa"]) if c.dataset == "frenchmedmcqa"]
+    _, skipped = runner.plan_tasks(cards, ["qa"], None)
+    assert skipped["frenchmedmcqa"].reason == f"not downloaded ({reason})"
+
+
+@pytest.mark.parametrize("value", ["2", "maybe", "offline", "y"])
+def test_another_offline_value_is_one_error_naming_the_variable(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", value)
+    with pytest.raises(
+        UserError, match=rf"^\$PARTAGES_BENCH_OFFLINE: '{value}' is not a yes or no"
+    ):
+        pull_module.is_offline()
+    with pytest.raises(UserError, match="PARTAGES_BENCH_OFFLINE"):
+        pull("frenchmedmcqa", to=tmp_path / "pulled")
+
+
 def test_network_errors_are_one_line_user_errors(serve: Serve, tmp_path: Path) -> None:
     server = serve(tmp_path)  # serves nothing: every file is a 404
     with pytest.raises(DataPullError) as caught:

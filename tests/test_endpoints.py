@@ -17,7 +17,8 @@ from test_cli import assert_one_line_error, cli
 
 from partages_bench import endpoints
 from partages_bench.errors import ModelArgsError, UserError
-from partages_bench.models import Backend, BackendOptions, identity_key, lm_eval_args
+from partages_bench.models import Backend, identity_key, lm_eval_args
+from partages_bench.options import BackendOptions
 from partages_bench.registry import Registry
 from partages_bench.runner import plan_tasks
 from partages_bench.schema import ModelIdentity

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from partages_bench.merge import read_samples
-from partages_bench.report import REPORT_MD, SAMPLES_DIR, load_report
+from partages_bench.rundir import REPORT_MD, SAMPLES_DIR, load_report, read_samples
 from partages_bench.testing.fake_runs import FAMILIES, write_generated_reports
 
 

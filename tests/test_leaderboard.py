@@ -19,7 +19,7 @@ from partages_bench.leaderboard import (
     ranks,
 )
 from partages_bench.models import identity_key
-from partages_bench.report import load_report, write_report
+from partages_bench.rundir import load_report, write_report
 from partages_bench.schema import (
     LeaderboardCell,
     MetricValue,

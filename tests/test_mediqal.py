@@ -24,7 +24,8 @@ from partages_bench.data import catalog, dataset_status, get_dataset, load_split
 from partages_bench.data.converters import MEDIQAL_FILES
 from partages_bench.data.store import write_checksums
 from partages_bench.errors import ChecksumError, UserError
-from partages_bench.runner import RunOptions, run
+from partages_bench.options import RunOptions
+from partages_bench.runner import run
 
 HUB = "https://huggingface.co"
 RESOLVE = "datasets/ANR-MALADES/MediQAl/resolve/5af34948a74c7b8807c476204a21149ffb00ea2c"

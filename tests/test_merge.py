@@ -17,13 +17,11 @@ from test_cli import assert_one_line_error, cli
 from partages_bench.errors import UserError
 from partages_bench.merge import merge_reports, write_merged
 from partages_bench.registry import Registry
-from partages_bench.report import (
+from partages_bench.report import data_hash, metric_values, skipped_result
+from partages_bench.rundir import (
     SAMPLES_DIR,
-    data_hash,
     load_report,
-    metric_values,
     prepare_output,
-    skipped_result,
     write_report,
     write_samples,
 )

@@ -18,8 +18,9 @@ from test_merge import QA, QA_LL, write_run
 from partages_bench import cli, outputs
 from partages_bench.errors import UserError
 from partages_bench.generator import generate_notes, write_jsonl
-from partages_bench.report import REPORT_JSON, RUN_OPTIONS_JSON, SAMPLES_DIR
-from partages_bench.runner import RunOptions, run
+from partages_bench.options import RunOptions
+from partages_bench.rundir import REPORT_JSON, RUN_OPTIONS_JSON, SAMPLES_DIR
+from partages_bench.runner import run
 from partages_bench.testing.fake_runs import write_generated_reports
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from conftest import quiet
 from conftest import run_options as options
 from test_cli import assert_one_line_error, cli
 
-from partages_bench.report import load_report
 from partages_bench.rerun import Difference, differences
+from partages_bench.rundir import load_report
 from partages_bench.runner import run
 
 

@@ -13,7 +13,7 @@ from factories import task_folder_copy
 from rich.console import Console
 
 from partages_bench.registry import builtin_tasks_dir
-from partages_bench.report import load_report
+from partages_bench.rundir import load_report
 from partages_bench.runner import run
 
 

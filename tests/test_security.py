@@ -24,17 +24,11 @@ from partages_bench.errors import DataPullError, UserError
 from partages_bench.generator import generate_notes
 from partages_bench.leaderboard import build_leaderboard, load_runs
 from partages_bench.merge import merge_reports, write_merged
+from partages_bench.options import RunOptions, run_settings
 from partages_bench.privacy import combined_in_clear
-from partages_bench.report import (
-    REPORT_JSON,
-    REPORT_MD,
-    RUN_OPTIONS_JSON,
-    SAMPLES_DIR,
-    data_hash,
-    load_report,
-    score_task,
-)
-from partages_bench.runner import RunOptions, run, run_settings
+from partages_bench.report import data_hash, score_task
+from partages_bench.rundir import REPORT_JSON, REPORT_MD, RUN_OPTIONS_JSON, SAMPLES_DIR, load_report
+from partages_bench.runner import run
 from partages_bench.schema import SampleRecord
 from partages_bench.site import board_csv, write_site
 

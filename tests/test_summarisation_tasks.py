@@ -11,7 +11,7 @@ from conftest import quiet, run_options
 
 from partages_bench.generator import generate_records
 from partages_bench.registry import Registry
-from partages_bench.report import load_report
+from partages_bench.rundir import load_report
 from partages_bench.runner import run
 
 

@@ -31,7 +31,7 @@ from partages_bench.data.store import (
     recorded_checksums,
     write_checksums,
 )
-from partages_bench.errors import DataPullError
+from partages_bench.errors import DataPullError, UserError
 
 GITHUB_RAW = "https://raw.githubusercontent.com"
 MIRROR_ENV = "PARTAGES_BENCH_MIRROR_URL"
@@ -43,9 +43,27 @@ Progress = Callable[[int, int], None]
 MAX_FILE_BYTES = 1 << 30
 
 
+# The values $PARTAGES_BENCH_OFFLINE takes (lower case, stripped): offline (True) or not.
+_OFFLINE_WORDS = dict.fromkeys(("", "0", "false", "no", "off"), False) | dict.fromkeys(
+    ("1", "true", "yes", "on"), True
+)
+
+
 def is_offline() -> bool:
-    """``$PARTAGES_BENCH_OFFLINE`` forbids any download (air-gapped or reproducible runs)."""
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes"}
+    """Whether ``$PARTAGES_BENCH_OFFLINE`` forbids any download (air-gapped or reproducible
+    runs): the one reader of the variable, for ``data pull``, ``run`` and BERTScore alike.
+
+    Unset, empty, ``0``, ``false``, ``no`` or ``off`` allow downloads; ``1``, ``true``, ``yes`` or
+    ``on`` forbid them (any case, spaces around ignored). Any other value is refused rather than
+    guessed: read one way it would download what the user meant to forbid."""
+    value = os.environ.get(OFFLINE_ENV, "")
+    word = value.strip().lower()
+    if word not in _OFFLINE_WORDS:
+        raise UserError(
+            f"${OFFLINE_ENV}: {value!r} is not a yes or no; set it to 1, true, yes or on to forbid "
+            "downloads, or 0, false, no or off (or unset it) to allow them"
+        )
+    return _OFFLINE_WORDS[word]
 
 
 def github_url(repository: str, commit: str, path: str) -> str:

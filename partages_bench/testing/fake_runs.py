@@ -5,8 +5,8 @@ Why not real runs: the leaderboard must be tested on hundreds of reports, with m
 clearly apart and models within noise of each other, and with one run that a careful reader must
 not rank with the others. ``write_generated_reports`` writes exactly that, deterministically for
 a seed (same seed, same bytes): ``folder/gen-model-000/`` … each with ``report.json`` and
-``report.md`` (``report.write_report``) and, when asked, ``samples/<task>.jsonl`` whose records
-give the report's ``data_hash`` (``merge.read_samples`` accepts them).
+``report.md`` (``rundir.write_report``) and, when asked, ``samples/<task>.jsonl`` whose records
+give the report's ``data_hash`` (``rundir.read_samples`` accepts them).
 
 Tasks ``gen_<family>_NN`` go round-robin over the four families, each with its real primary
 metric (qa ``emr``, summarisation ``rougeL``, ner ``strict_f1``, pseudonymisation ``leak_rate``,
@@ -29,7 +29,8 @@ from pathlib import Path
 
 from partages_bench import __version__
 from partages_bench.families import BUILTIN
-from partages_bench.report import SAMPLES_DIR, data_hash, write_report, write_samples
+from partages_bench.report import data_hash
+from partages_bench.rundir import SAMPLES_DIR, write_report, write_samples
 from partages_bench.schema import (
     MetricValue,
     ModelIdentity,

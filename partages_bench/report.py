@@ -37,13 +37,17 @@ def _sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def task_hash(config: Mapping[str, Any]) -> str:
+def task_hash(config: Mapping[str, Any], card: TaskCard | None = None) -> str:
     """sha256 of the task as lm-eval built it: prompt functions (as source), splits, few-shot,
-    generation settings and card — so any change to the prompt or the metric changes it.
+    generation settings — and the card as partages-bench reads it (``card``: templates merged
+    in; lm-eval's own ``metadata`` is the task file's alone, so a metric defined in a family
+    template would otherwise be left out) — so any change to the prompt or the metric changes it.
 
     lm-eval writes a function whose source ``inspect`` cannot read as its repr, memory address
     included; the address is dropped so that the hash never depends on the process."""
     metadata = {k: v for k, v in config.get("metadata", {}).items() if k not in _MACHINE_FIELDS}
+    if card is not None:
+        metadata["card"] = card.model_dump(mode="json", exclude={"path"})
     text = _canonical_json({**config, "metadata": metadata})
     return _sha256_text(_MEMORY_ADDRESS.sub(">", text))
 
@@ -229,7 +233,7 @@ def score_task(
     """
     logged = sorted(lm_eval_results["samples"][card.name], key=lambda s: s["doc_id"])
     config = lm_eval_results["configs"][card.name]
-    hashed = task_hash(config)
+    hashed = task_hash(config, card)
     identifiers = holds_identifiers(card.family)
     masked = identifiers and not log_phi
     records = sample_records(card, logged, salt_for(hashed) if masked else None, fewshot_phi)

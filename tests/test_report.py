@@ -106,3 +106,15 @@ def test_the_task_hash_never_depends_on_the_process() -> None:
     second = {"doc_to_text": "<function doc_to_text at 0x7fb64d1e8720>", "num_fewshot": 0}
     assert task_hash(first) == task_hash(second)
     assert task_hash(first) != task_hash({**first, "num_fewshot": 1})
+
+
+def test_the_task_hash_covers_the_card_wherever_it_is_written() -> None:
+    """lm-eval keeps only the task file's own metadata: a metric a family template defines
+    reaches the hash through the card the registry read, not through lm-eval's config; the
+    card's path (this machine's) does not."""
+    config = {"task": "t", "metadata": {"version": "1.0"}}
+    base = card(emr=MetricCard())
+    assert task_hash(config, base) == task_hash(config, base.model_copy(update={"path": "/x.yaml"}))
+    other_metric = base.model_copy(update={"metrics": {"emr": MetricCard(aggregation="nanmean")}})
+    assert task_hash(config, base) != task_hash(config, other_metric)
+    assert task_hash(config, base) != task_hash(config)

@@ -31,7 +31,7 @@ from .cli_common import (
 )
 from .errors import RunInterrupted, UserError
 from .listing import plain_arguments, run_plainly
-from .names import DEFAULT_SUITE, QUICK_LIMIT, QUICK_SUITE
+from .names import BENCHMARK_SEED, DEFAULT_SUITE, QUICK_LIMIT, QUICK_SUITE
 from .option_types import split_list as _split_list
 
 if TYPE_CHECKING:
@@ -159,6 +159,12 @@ Overwrite = Annotated[
         help="Replace what the output folder holds when it is not this command's earlier "
         "output (else such a folder is refused)."
     ),
+]
+GeneratorSeed = Annotated[
+    int, typer.Option(help="Seed: same seed, same documents.", callback=checked.SEED)
+]
+TemplatePool = Annotated[
+    str, typer.Option(help="Template pool: test or dev.", callback=checked.template_pool)
 ]
 DataDir = Annotated[
     Path | None,
@@ -574,16 +580,12 @@ def data_pull(
 def data_generate_pseudo(
     out: Annotated[Path, typer.Option(help="Where to write the notes JSONL.")],
     n: Annotated[int, typer.Option(help="Number of notes.", callback=checked.POSITIVE)] = 200,
-    seed: Annotated[
-        int, typer.Option(help="Seed: same seed, same notes.", callback=checked.SEED)
-    ] = 20261125,
-    split: Annotated[str, typer.Option(help="Template pool: test or dev.")] = "test",
+    seed: GeneratorSeed = BENCHMARK_SEED,
+    split: TemplatePool = "test",
 ) -> None:
     """Synthetic French clinical notes with gold identifier spans (no network, deterministic)."""
     from .generator import generate_notes, write_jsonl
 
-    if split not in ("dev", "test"):
-        raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
     write_jsonl(generate_notes(n, seed, split), out)
     console().print(f"{n} {split} notes (seed {seed}) written to {text(out)}")
 
@@ -594,16 +596,12 @@ def data_generate_records(
     n: Annotated[
         int, typer.Option(help="Number of patient records.", callback=checked.POSITIVE)
     ] = 200,
-    seed: Annotated[
-        int, typer.Option(help="Seed: same seed, same records.", callback=checked.SEED)
-    ] = 20261125,
-    split: Annotated[str, typer.Option(help="Template pool: test or dev.")] = "test",
+    seed: GeneratorSeed = BENCHMARK_SEED,
+    split: TemplatePool = "test",
 ) -> None:
     """Synthetic French patient records with key facts and a reference summary (no network)."""
     from .generator import generate_records, write_jsonl
 
-    if split not in ("dev", "test"):
-        raise UserError(f"--split: '{split}' is not 'dev' or 'test'")
     write_jsonl(generate_records(n, seed, split), out)
     console().print(f"{n} {split} records (seed {seed}) written to {text(out)}")
 
@@ -672,9 +670,7 @@ def compare(
     allow_mismatch: Annotated[
         bool, typer.Option(help="Compare despite another task_hash/data_hash (shared docs).")
     ] = False,
-    bootstrap: Annotated[
-        int, typer.Option(help="Paired bootstrap resamples.", callback=checked.BOOTSTRAP)
-    ] = DEFAULT_BOOTSTRAP,
+    bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
     seed: BootstrapSeed = DEFAULT_SEED,
     include_path: IncludePaths = None,
 ) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from .default_model import DEFAULT_MODEL_FILE, DEFAULT_MODEL_NAME, default_model_dir
 from .errors import ModelArgsError, UserError
-from .options import THROUGHPUT_ARGS, BackendOptions
+from .options import THROUGHPUT_ARGS, BackendOptions, flag
 from .schema import ModelIdentity, RequestType
 from .tokenizers import resolve_tokenizer
 
@@ -190,10 +190,6 @@ _APPLIES_TO: dict[str, tuple[str, ...]] = {
 }
 
 
-def _flag(option: str) -> str:
-    return "--" + option.replace("_", "-")
-
-
 def lm_eval_args(
     name: str, model_args: Mapping[str, str], options: BackendOptions
 ) -> dict[str, str]:
@@ -202,7 +198,7 @@ def lm_eval_args(
     for option in options.given():
         if name not in _APPLIES_TO[option]:
             backends = ", ".join(_APPLIES_TO[option])
-            raise ModelArgsError(f"{_flag(option)} applies to --model {backends}, not {name}")
+            raise ModelArgsError(f"{flag(option)} applies to --model {backends}, not {name}")
     ours: dict[str, str] = {}
     if options.tokenizer:
         ours["tokenizer"] = options.tokenizer  # resolved (a GGUF exported) by Backend.resolve
@@ -312,7 +308,7 @@ class Backend:
 
         given = sorted(options.given())
         if given:
-            raise UserError(f"{_flag(given[0])}: does not apply to --model replay")
+            raise UserError(f"{flag(given[0])}: does not apply to --model replay")
         replay.check_args(args)
         return cls("replay", args, unsupported=dict(replay.UNSUPPORTED))
 

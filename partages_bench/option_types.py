@@ -59,6 +59,13 @@ def batch_size(ctx: Any, param: Any, value: str | None) -> str | None:
     return value
 
 
+def template_pool(ctx: Any, param: Any, value: str) -> str:
+    """``--split`` of the generators: their template pool, ``test`` or ``dev``."""
+    if value not in ("dev", "test"):
+        raise typer.BadParameter(f"'{value}' is not 'dev' or 'test'")
+    return value
+
+
 def split_list(values: list[str]) -> list[str]:
     """``a,b`` and repeated options as one list, blanks dropped."""
     return [item.strip() for value in values for item in value.split(",") if item.strip()]

@@ -38,9 +38,11 @@ from partages_bench.generator.records import (
     generate_record,
     generate_records,
 )
+from partages_bench.names import BENCHMARK_SEED
 from partages_bench.outputs import write_jsonl
 
 __all__ = [
+    "BENCHMARK_SEED",
     "CONTROL_RATE",
     "DIFFICULTIES",
     "DOC_TYPES",

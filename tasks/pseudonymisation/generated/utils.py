@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from partages_bench.families.pseudonymisation.task_functions import note_datasets as _datasets
-from partages_bench.generator import generate_notes
+from partages_bench.generator import BENCHMARK_SEED, generate_notes
 
 # The generated benchmark: 200 test notes (test templates) and 20 example notes (dev templates).
-GENERATED_SEED = 20261125
+GENERATED_SEED = BENCHMARK_SEED
 GENERATED_TEST_NOTES = 200
 GENERATED_EXAMPLE_NOTES = 20
 

@@ -6,10 +6,10 @@ from functools import cache
 from typing import Any
 
 from partages_bench.families.summarisation.scoring import DrugLexicon, summary_stats
-from partages_bench.generator import KEY_FACT_TYPES, drug_lexicon, generate_records
+from partages_bench.generator import BENCHMARK_SEED, KEY_FACT_TYPES, drug_lexicon, generate_records
 
 # The benchmark: 100 test records (test templates) and 10 example records (dev templates).
-GENERATED_SEED = 20261125
+GENERATED_SEED = BENCHMARK_SEED
 TEST_RECORDS = 100
 EXAMPLE_RECORDS = 10
 

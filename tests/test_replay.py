@@ -21,6 +21,10 @@ def ok(*args: str) -> str:
     return result.stdout
 
 
+def replay(model_args: str, task_options: tuple[str, ...], output: str) -> None:
+    ok("run", "--model", "replay", "--model-args", model_args, *task_options, "--output", output)
+
+
 def task(folder: Path, name: str) -> dict:
     return json.loads((folder / "report.json").read_text())["tasks"][name]
 
@@ -51,26 +55,8 @@ def test_eds_pseudo_output_and_the_rule_baseline_are_compared_and_ranked(
     tasks = "pseudo_detect_eds,pseudo_rewrite_eds"
     common = ("--tasks", tasks, "--limit", str(LIMIT), "--data-dir", str(shared_data))
     runs = tmp_path / "runs"
-    ok(
-        "run",
-        "--model",
-        "replay",
-        "--model-args",
-        f"path={predictions},name=eds-pseudo",
-        *common,
-        "--output",
-        str(runs / "eds"),
-    )
-    ok(
-        "run",
-        "--model",
-        "replay",
-        "--model-args",
-        "baseline=pseudo-rules",
-        *common,
-        "--output",
-        str(runs / "rules"),
-    )
+    replay(f"path={predictions},name=eds-pseudo", common, str(runs / "eds"))
+    replay("baseline=pseudo-rules", common, str(runs / "rules"))
 
     for name in tasks.split(","):
         system, rules = task(runs / "eds", name), task(runs / "rules", name)
@@ -136,26 +122,8 @@ def test_a_replay_scores_what_offline_scoring_scores(tmp_path: Path) -> None:
     }
     tasks = "pseudo_detect_generated,pseudo_rewrite_generated"
     common = ("--tasks", tasks, "--limit", "6")
-    ok(
-        "run",
-        "--model",
-        "replay",
-        "--model-args",
-        f"path={answers}",
-        *common,
-        "--output",
-        str(tmp_path / "file"),
-    )
-    ok(
-        "run",
-        "--model",
-        "replay",
-        "--model-args",
-        "baseline=pseudo-rules",
-        *common,
-        "--output",
-        str(tmp_path / "named"),
-    )
+    replay(f"path={answers}", common, str(tmp_path / "file"))
+    replay("baseline=pseudo-rules", common, str(tmp_path / "named"))
 
     for mode in ("detect", "rewrite"):
         name = f"pseudo_{mode}_generated"

@@ -128,6 +128,8 @@ class _BaselineCommands(_FamilyCommands):
         }
 
 
+# The commands below come in the order of their groups: run, compare and rerun, then tasks,
+# data, report and leaderboard; score and baseline list the families' commands.
 app = _typer(
     "Benchmark suite and evaluation harness for French medical language models.",
     add_completion=False,
@@ -428,6 +430,118 @@ def run(
     print(f"every metric: partages-bench report show {options.output} --all")
 
 
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="Baseline run folder (or its report.json).")],
+    candidate: Annotated[Path, typer.Argument(help="Candidate run folder (or report.json).")],
+    max_drop: Annotated[
+        float | None,
+        typer.Option(
+            help="Tolerated change in the bad direction, metric units (default 0).",
+            callback=checked.in_range(0),
+        ),
+    ] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="Also compare this metric (repeatable).")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Level of the Holm-corrected tests.")] = 0.05,
+    policy: Annotated[
+        Path | None, typer.Option(help="YAML: per-task max_drop, metrics, blocking.")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, markdown or json.")
+    ] = "table",
+    allow_mismatch: Annotated[
+        bool, typer.Option(help="Compare despite another task_hash/data_hash (shared docs).")
+    ] = False,
+    bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
+    seed: BootstrapSeed = DEFAULT_SEED,
+    include_path: IncludePaths = None,
+) -> None:
+    """Compare a candidate run with a baseline, paired by document: deltas, paired-bootstrap CIs,
+    Holm-corrected p-values and verdicts. Exit codes: 0 no regression, 1 a regression on a
+    blocking task, 2 bad input."""
+    from rich.table import Table
+
+    from .compare import compare_runs, footnotes, load_policy, render_markdown
+    from .registry import Registry
+
+    if output_format not in ("table", "markdown", "json"):
+        raise UserError(f"--format: '{output_format}' is not table, markdown or json")
+    comparison = compare_runs(
+        baseline,
+        candidate,
+        Registry.discover(include_path or []),
+        policy=load_policy(policy) if policy is not None else None,
+        policy_path=policy,
+        metrics=_split_list(metric or []),
+        max_drop=max_drop,
+        alpha=alpha,
+        iterations=bootstrap,
+        seed=seed,
+        allow_mismatch=allow_mismatch,
+    )
+    if output_format == "json":
+        print(comparison.model_dump_json(indent=2))
+    elif output_format == "markdown":
+        print(render_markdown(comparison))
+    else:
+        shown = Table(
+            "task", "metric", "n", "baseline", "candidate", "Δ [95 % CI]", "p (Holm)", "verdict"
+        )
+        for m in comparison.metrics:
+            style = "red" if m.verdict == "regression" else ""
+            shown.add_row(
+                text(m.task + ("" if m.blocking else " (non-blocking)")),
+                text(m.metric),
+                str(m.n_shared),
+                f"{m.baseline:.4f}",
+                f"{m.candidate:.4f}",
+                f"{m.delta:+.4f} [{m.ci_low:+.4f}, {m.ci_high:+.4f}]",
+                f"{m.p_value:.4f} ({m.p_adjusted:.4f})",
+                f"[{style}]{m.verdict}[/]" if style else m.verdict,
+            )
+        console().print(shown)
+        for line in footnotes(comparison):
+            console().print(line, markup=False)
+    if comparison.regressions:
+        sys.exit(1)
+
+
+@app.command()
+def rerun(
+    folder: Annotated[Path, typer.Argument(help="A run folder (report.json and run.json).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder for the new run [DIR/rerun].")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="The data mirror on this machine (default: the recorded one)."),
+    ] = None,
+    allow_other_software: Annotated[
+        bool,
+        typer.Option(help="Run even with another partages-bench, library or Python version."),
+    ] = False,
+    overwrite: Overwrite = False,
+) -> None:
+    """Repeat a run from its recorded options and check that the new report matches exactly:
+    model identity, task and data hashes, sample counts, every metric and CI.
+
+    Exit codes: 0 same, 1 something differs (task and field named), 2 bad input (no report or
+    run.json, other software)."""
+    from .rerun import rerun as repeat
+    from .rerun import verdict_table
+    from .rundir import REPORT_JSON
+
+    old, _, found = repeat(folder, output, data_dir, allow_other_software, console(), overwrite)
+    console().print(verdict_table(old, found))
+    for difference in found:
+        print(f"differs: {difference}")  # plain: one line each, never wrapped
+    if found:
+        sys.exit(1)
+    console().print(f"[green]same[/] scores and hashes as {text(folder / REPORT_JSON)}")
+
+
 @tasks_app.command("list")
 def tasks_list(
     family: Annotated[str | None, typer.Option(help="Only this family.")] = None,
@@ -644,118 +758,6 @@ def report_merge(
     write_merged(output, report, samples, overwrite)
     _print_report(report)
     console().print(f"report written to [bold]{text(output / REPORT_JSON)}[/]")
-
-
-@app.command()
-def compare(
-    baseline: Annotated[Path, typer.Argument(help="Baseline run folder (or its report.json).")],
-    candidate: Annotated[Path, typer.Argument(help="Candidate run folder (or report.json).")],
-    max_drop: Annotated[
-        float | None,
-        typer.Option(
-            help="Tolerated change in the bad direction, metric units (default 0).",
-            callback=checked.in_range(0),
-        ),
-    ] = None,
-    metric: Annotated[
-        list[str] | None, typer.Option(help="Also compare this metric (repeatable).")
-    ] = None,
-    alpha: Annotated[float, typer.Option(help="Level of the Holm-corrected tests.")] = 0.05,
-    policy: Annotated[
-        Path | None, typer.Option(help="YAML: per-task max_drop, metrics, blocking.")
-    ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="table, markdown or json.")
-    ] = "table",
-    allow_mismatch: Annotated[
-        bool, typer.Option(help="Compare despite another task_hash/data_hash (shared docs).")
-    ] = False,
-    bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
-    seed: BootstrapSeed = DEFAULT_SEED,
-    include_path: IncludePaths = None,
-) -> None:
-    """Compare a candidate run with a baseline, paired by document: deltas, paired-bootstrap CIs,
-    Holm-corrected p-values and verdicts. Exit codes: 0 no regression, 1 a regression on a
-    blocking task, 2 bad input."""
-    from rich.table import Table
-
-    from .compare import compare_runs, footnotes, load_policy, render_markdown
-    from .registry import Registry
-
-    if output_format not in ("table", "markdown", "json"):
-        raise UserError(f"--format: '{output_format}' is not table, markdown or json")
-    comparison = compare_runs(
-        baseline,
-        candidate,
-        Registry.discover(include_path or []),
-        policy=load_policy(policy) if policy is not None else None,
-        policy_path=policy,
-        metrics=_split_list(metric or []),
-        max_drop=max_drop,
-        alpha=alpha,
-        iterations=bootstrap,
-        seed=seed,
-        allow_mismatch=allow_mismatch,
-    )
-    if output_format == "json":
-        print(comparison.model_dump_json(indent=2))
-    elif output_format == "markdown":
-        print(render_markdown(comparison))
-    else:
-        shown = Table(
-            "task", "metric", "n", "baseline", "candidate", "Δ [95 % CI]", "p (Holm)", "verdict"
-        )
-        for m in comparison.metrics:
-            style = "red" if m.verdict == "regression" else ""
-            shown.add_row(
-                text(m.task + ("" if m.blocking else " (non-blocking)")),
-                text(m.metric),
-                str(m.n_shared),
-                f"{m.baseline:.4f}",
-                f"{m.candidate:.4f}",
-                f"{m.delta:+.4f} [{m.ci_low:+.4f}, {m.ci_high:+.4f}]",
-                f"{m.p_value:.4f} ({m.p_adjusted:.4f})",
-                f"[{style}]{m.verdict}[/]" if style else m.verdict,
-            )
-        console().print(shown)
-        for line in footnotes(comparison):
-            console().print(line, markup=False)
-    if comparison.regressions:
-        sys.exit(1)
-
-
-@app.command()
-def rerun(
-    folder: Annotated[Path, typer.Argument(help="A run folder (report.json and run.json).")],
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Folder for the new run [DIR/rerun].")
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(help="The data mirror on this machine (default: the recorded one)."),
-    ] = None,
-    allow_other_software: Annotated[
-        bool,
-        typer.Option(help="Run even with another partages-bench, library or Python version."),
-    ] = False,
-    overwrite: Overwrite = False,
-) -> None:
-    """Repeat a run from its recorded options and check that the new report matches exactly:
-    model identity, task and data hashes, sample counts, every metric and CI.
-
-    Exit codes: 0 same, 1 something differs (task and field named), 2 bad input (no report or
-    run.json, other software)."""
-    from .rerun import rerun as repeat
-    from .rerun import verdict_table
-    from .rundir import REPORT_JSON
-
-    old, _, found = repeat(folder, output, data_dir, allow_other_software, console(), overwrite)
-    console().print(verdict_table(old, found))
-    for difference in found:
-        print(f"differs: {difference}")  # plain: one line each, never wrapped
-    if found:
-        sys.exit(1)
-    console().print(f"[green]same[/] scores and hashes as {text(folder / REPORT_JSON)}")
 
 
 @leaderboard_app.command("build")

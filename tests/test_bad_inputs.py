@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import provenance, task_folder_copy
+from helpers import provenance, task_folder_copy
 
 from partages_bench import cli
 from partages_bench.options import RunOptions

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import provenance
+from helpers import provenance
 from test_cli import cli
 
 from partages_bench.data import DATASETS

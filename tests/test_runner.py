@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import quiet
 from conftest import run_options as options
-from factories import task_folder_copy
+from helpers import task_folder_copy
 from rich.console import Console
 
 from partages_bench.registry import builtin_tasks_dir

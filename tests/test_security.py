@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import quiet
 from conftest import run_options as options
-from factories import task_card
+from helpers import task_card
 from test_cli import assert_one_line_error, cli
 from test_merge import QA, REGISTRY, edit, with_task, write_run
 

@@ -1,4 +1,4 @@
-"""Small record factories shared by test modules (imported as ``from factories import …``)."""
+"""Small record factories shared by test modules (imported as ``from helpers import …``)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HttpServer, Serve
+from helpers import HttpServer, Serve
 
 from partages_bench.data import (
     Archive,

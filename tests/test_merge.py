@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import quiet
-from conftest import run_options as options
-from test_cli import assert_one_line_error, cli
+from helpers import assert_one_line_error, cli, quiet
+from helpers import run_options as options
 
 from partages_bench.errors import UserError
 from partages_bench.merge import merge_reports, write_merged

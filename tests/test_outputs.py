@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import quiet
+from helpers import quiet
 from test_merge import QA, QA_LL, write_run
 
 from partages_bench import cli, outputs

@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import quiet
-from conftest import run_options as options
-from helpers import task_card
-from test_cli import assert_one_line_error, cli
+from helpers import assert_one_line_error, cli, quiet, task_card
+from helpers import run_options as options
 from test_merge import QA, REGISTRY, edit, with_task, write_run
 
 from partages_bench.errors import DataPullError, UserError

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import quiet, run_options
+from helpers import quiet, run_options
 
 from partages_bench.generator import generate_records
 from partages_bench.registry import Registry

@@ -5,6 +5,7 @@ types, never fixtures (those are in ``conftest.py``, which test modules do not i
   without it);
 - the command line in a subprocess: ``cli``, ``assert_one_line_error``;
 - runs: ``run_options``, ``quiet``;
+- files: ``write_jsonl``;
 - record factories: ``provenance``, ``task_card``, ``task_folder_copy``;
 - the ``serve`` fixture's types: ``HttpServer``, ``Serve``.
 """
@@ -12,6 +13,7 @@ types, never fixtures (those are in ``conftest.py``, which test modules do not i
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -35,9 +37,9 @@ SHARED_DATA = Path(os.environ.get("PARTAGES_BENCH_TEST_DATA", REPO_ROOT.parent /
 
 
 def cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str, env: dict[str, str] | None = None, timeout: float | None = 120
 ) -> subprocess.CompletedProcess[str]:
-    """``partages-bench *args`` in a subprocess."""
+    """``partages-bench *args`` in a subprocess (``timeout=None``: no limit)."""
     return subprocess.run(
         [sys.executable, "-m", "partages_bench", *args],
         capture_output=True,
@@ -80,6 +82,18 @@ def run_options(tiny_model: Path, shared_data: Path, output: Path, **overrides: 
 def quiet() -> Console:
     """A console that prints nowhere."""
     return Console(file=io.StringIO())
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def write_jsonl(path: Path, rows: list[Any], *, ensure_ascii: bool = False) -> Path:
+    """``rows`` as JSON lines in ``path`` (UTF-8), one a line; returns ``path``."""
+    path.write_text(
+        "".join(json.dumps(row, ensure_ascii=ensure_ascii) + "\n" for row in rows),
+        encoding="utf-8",
+    )
+    return path
 
 
 # --- record factories ---------------------------------------------------------------------------

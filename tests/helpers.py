@@ -7,18 +7,21 @@ types, never fixtures (those are in ``conftest.py``, which test modules do not i
 - runs: ``run_options``, ``quiet``;
 - files: ``write_jsonl``;
 - record factories: ``provenance``, ``task_card``, ``task_folder_copy``;
-- the ``serve`` fixture's types: ``HttpServer``, ``Serve``.
+- the ``serve`` fixture's types: ``HttpServer``, ``Serve``;
+- run folders as ``run`` writes them, of QA tasks' questions: ``write_run`` (``questions``,
+  ``SETTINGS``, ``REGISTRY``, ``QA``, ``QA_LL``), changed by ``edit`` and ``with_task``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,8 +29,18 @@ from typing import Any
 from rich.console import Console
 
 from partages_bench.options import RunOptions
-from partages_bench.registry import builtin_tasks_dir
-from partages_bench.schema import MetricCard, Provenance, TaskCard
+from partages_bench.registry import Registry, builtin_tasks_dir
+from partages_bench.report import data_hash, metric_values, skipped_result
+from partages_bench.rundir import load_report, prepare_output, write_report, write_samples
+from partages_bench.schema import (
+    MetricCard,
+    ModelIdentity,
+    Provenance,
+    Report,
+    SampleRecord,
+    TaskCard,
+    TaskResult,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The shared mirror sits beside the clone (../shared/data), in CI as on developers' machines.
@@ -162,3 +175,94 @@ class HttpServer(ThreadingHTTPServer):
 
 
 Serve = Callable[[Path], HttpServer]
+
+
+# --- run folders as ``run`` writes them (of the questions of QA tasks) ---------------------------
+
+REGISTRY = Registry.discover()
+QA, QA_LL = "frenchmedmcqa", "frenchmedmcqa_ll"
+SETTINGS: dict[str, Any] = {
+    "partages_bench_version": "0.1.0",
+    "git_sha": None,
+    "libraries": {"lm_eval": "0.4.13"},
+    "python": "3.12",
+    "platform": "linux",
+    "seed": 1234,
+    "bootstrap_iterations": 50,
+    "limit": None,
+    "batch_size": "8",
+    "apply_chat_template": False,
+    "command": ["partages-bench", "run"],
+    "start_time": "2026-01-01T10:00:00+00:00",
+    "end_time": "2026-01-01T11:00:00+00:00",
+    "duration_seconds": 3600.0,
+}
+
+
+def questions(indices: Sequence[int]) -> list[SampleRecord]:
+    """Scored questions at these lm-eval positions, with statistics that vary between them."""
+    return [
+        SampleRecord(
+            doc_index=i,
+            doc_id=f"q{i}",
+            doc_hash=hashlib.sha256(f"q{i}".encode()).hexdigest(),
+            prompt=f"question {i}",
+            output="A",
+            target="AB"[i % 2],
+            stats={
+                "emr": float(i % 3 == 0),
+                "hamming": (i % 4) / 4,
+                "unparsable": float(i % 5 == 0),
+                "single_correct": float(i % 2),
+            },
+        )
+        for i in indices
+    ]
+
+
+def write_run(folder: Path, tasks: Mapping[str, Sequence[int] | str], **provenance: Any) -> Path:
+    """A run folder as ``run`` writes it: each task's records at these positions, or skipped
+    for the reason given."""
+    prepare_output(folder)
+    results: dict[str, TaskResult] = {}
+    for name, content in tasks.items():
+        card = REGISTRY.card(name)
+        if isinstance(content, str):
+            results[name] = skipped_result(card, content)
+            continue
+        records = questions(content)
+        write_samples(folder, name, records)
+        results[name] = TaskResult(
+            name=name,
+            family=card.family,
+            version=card.version,
+            dataset=card.dataset,
+            primary_metric=card.primary_metric,
+            metrics=metric_values(card, records, SETTINGS["bootstrap_iterations"], 1234),
+            n_samples=len(records),
+            num_fewshot=3,
+            task_hash=hashlib.sha256(name.encode()).hexdigest(),
+            data_hash=data_hash(records),
+            context_check="every prompt fits",
+        )
+    write_report(
+        folder,
+        Report(
+            model=ModelIdentity(backend="hf", lm_eval_model="hf", name="tiny", args={}),
+            tasks=results,
+            provenance=Provenance(**(SETTINGS | provenance)),
+        ),
+    )
+    return folder
+
+
+def edit(folder: Path, change: Callable[[Report], Report]) -> None:
+    write_report(folder, change(load_report(folder)))
+
+
+def with_task(name: str, **fields: Any) -> Callable[[Report], Report]:
+    def change(report: Report) -> Report:
+        task = report.tasks[name].model_copy(update=fields)
+        return report.model_copy(update={"tasks": report.tasks | {name: task}})
+
+    return change

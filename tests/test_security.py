@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import assert_one_line_error, cli, quiet, task_card
+from helpers import (
+    QA,
+    REGISTRY,
+    assert_one_line_error,
+    cli,
+    edit,
+    quiet,
+    task_card,
+    with_task,
+    write_run,
+)
 from helpers import run_options as options
-from test_merge import QA, REGISTRY, edit, with_task, write_run
 
 from partages_bench.errors import DataPullError, UserError
 from partages_bench.generator import generate_notes

@@ -1,5 +1,16 @@
 """Test settings: offline, and private caches so that nothing touches the user's home; a local
-HTTP server for the tests of ``pull``."""
+HTTP server for the tests of ``pull``. Fixtures only: what tests share besides is in
+``helpers.py`` (``from helpers import …``); test modules import neither conftest nor one another.
+
+Tests mirror the package: ``test_<module>.py`` tests ``partages_bench/<module>.py`` (or a package:
+``test_data.py``), ``test_<package>_<module>.py`` a package's module (``test_generator_records``),
+``test_families_<family>_<aspect>.py`` a family: its module (``_scoring``, ``_offline``,
+``_rules``), its tasks through the runner on real data (``_tasks``) or one dataset (``_mediqal``);
+``test_cli*.py`` the command line; ``_e2e`` / ``_browser`` ends a module wholly under that marker.
+``test_examples_<name>.py`` tests ``examples/<name>/``, ``test_endpoint_servers.py`` the tests' own
+``endpoint_servers.py``; tests of what crosses modules keep their concern's name
+(``test_bad_inputs``, ``test_security``, ``test_imports``, ``test_plugin_family``).
+"""
 
 from __future__ import annotations
 

@@ -1,30 +1,36 @@
 """Test settings: offline, and private caches so that nothing touches the user's home; a local
-HTTP server for the tests of ``pull``."""
+HTTP server for the tests of ``pull``. Fixtures only: what tests share besides is in
+``helpers.py`` (``from helpers import …``); test modules import neither conftest nor one another.
+
+Tests mirror the package: ``test_<module>.py`` tests ``partages_bench/<module>.py`` (or a package:
+``test_data.py``), ``test_<package>_<module>.py`` a package's module (``test_generator_records``),
+``test_families_<family>_<aspect>.py`` a family: its module (``_scoring``, ``_offline``,
+``_rules``), its tasks through the runner on real data (``_tasks``) or one dataset (``_mediqal``);
+``test_cli*.py`` the command line; ``_e2e`` / ``_browser`` ends a module wholly under that marker.
+``test_examples_<name>.py`` tests ``examples/<name>/``, ``test_endpoint_servers.py`` the tests' own
+``endpoint_servers.py``; tests of what crosses modules keep their concern's name
+(``test_bad_inputs``, ``test_security``, ``test_imports``, ``test_plugin_family``).
+"""
 
 from __future__ import annotations
 
-import io
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
-
-from partages_bench.options import RunOptions
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# The shared mirror sits beside the clone (../shared/data), in CI as on developers' machines.
-SHARED_DATA = Path(os.environ.get("PARTAGES_BENCH_TEST_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 os.environ["PARTAGES_BENCH_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+# After the variables above: helpers imports partages_bench.
+from helpers import SHARED_DATA, HttpServer, Serve
 
 
 @pytest.fixture(autouse=True)
@@ -75,16 +81,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-class HttpServer(ThreadingHTTPServer):
-    """Local HTTP server that records the paths it was asked for."""
-
-    paths: list[str]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}"
-
-
 class _Handler(SimpleHTTPRequestHandler):
     server: HttpServer
 
@@ -94,9 +90,6 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
         pass
-
-
-Serve = Callable[[Path], HttpServer]
 
 
 @pytest.fixture
@@ -151,28 +144,6 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     BertModel(config).save_pretrained(folder)
     return folder
-
-
-def run_options(tiny_model: Path, shared_data: Path, output: Path, **overrides: Any) -> RunOptions:
-    """Options of a quick run of the tiny model on real data (frenchmedmcqa unless overridden)."""
-    settings = {
-        "output": output,
-        "model": "hf",
-        "model_args": f"pretrained={tiny_model},device=cpu",
-        "tasks": ["frenchmedmcqa"],
-        "data_dir": shared_data,
-        "limit": 6,
-        "num_fewshot": 1,
-        "batch_size": "4",
-        "bootstrap_iterations": 200,
-        "command": ["partages-bench", "run", "(test)"],
-    }
-    return RunOptions(**(settings | overrides))
-
-
-def quiet() -> Console:
-    """A console that prints nowhere."""
-    return Console(file=io.StringIO())
 
 
 # --- A real OpenAI-compatible endpoint (llama-cpp-python's server) and a fault-injecting proxy ---

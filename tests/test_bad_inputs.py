@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import provenance, task_folder_copy
+from helpers import provenance, task_folder_copy, write_jsonl
 
 from partages_bench import cli
 from partages_bench.options import RunOptions
@@ -39,11 +39,6 @@ AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 # --- inputs, made on demand by name -----------------------------------------------------------
-
-
-def _jsonl(path: Path, records: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
-    return path
 
 
 def _records(doc_ids: list[str]) -> list[SampleRecord]:
@@ -173,24 +168,28 @@ def _task_edit(name: str, old: str, new: str) -> Builder:
 
 BUILDERS: dict[str, Builder] = {
     # score inputs
-    "qa_gold": lambda p: _jsonl(p / "gold.jsonl", QA_GOLD),
-    "qa_predictions": lambda p: _jsonl(p / "pred.jsonl", QA_PREDICTIONS),
+    "qa_gold": lambda p: write_jsonl(p / "gold.jsonl", QA_GOLD),
+    "qa_predictions": lambda p: write_jsonl(p / "pred.jsonl", QA_PREDICTIONS),
     "latin1_gold": lambda p: _write(p / "latin1.jsonl", b'{"id": "q1"}\n{"id": "' + LATIN1 + b'"}'),
     "binary_predictions": lambda p: _write(p / "binary.jsonl", b"\x89PNG\r\n\x1a\n\x00\xff\xfe"),
     "latin1_array": lambda p: _write(p / "latin1.json", b'[\n{"id": "' + LATIN1 + b'"}]'),
     "nan_gold": lambda p: _write(p / "nan.jsonl", b'{"id": "q1", "correct_answers": NaN}\n'),
-    "notes": lambda p: _jsonl(p / "notes.jsonl", [NOTE]),
-    "notes_entities_string": lambda p: _jsonl(p / "n1.jsonl", [NOTE | {"entities": "NOM"}]),
-    "notes_entities_ints": lambda p: _jsonl(p / "n2.jsonl", [NOTE | {"entities": [1, 2]}]),
-    "rewrite_text_int": lambda p: _jsonl(p / "r1.jsonl", [{"note_id": "n1", "text": 5}]),
-    "rewrite_text_dict": lambda p: _jsonl(p / "r2.jsonl", [{"note_id": "n1", "text": {"a": 1}}]),
-    "detect_strings": lambda p: _jsonl(p / "d.jsonl", [{"note_id": "n1", "entities": ["start"]}]),
-    "ner_gold": lambda p: _jsonl(p / "ner.jsonl", NER_GOLD),
-    "ner_gold_text_dict": lambda p: _jsonl(p / "ner2.jsonl", [NER_GOLD[0] | {"text": {}}]),
-    "summary_gold": lambda p: _jsonl(p / "sg.jsonl", _summary_gold("Fièvre traitée.")),
-    "summary_gold_empty": lambda p: _jsonl(p / "sge.jsonl", _summary_gold("")),
-    "summary_predictions": lambda p: _jsonl(p / "sp.jsonl", _summary_predictions("Fièvre.")),
-    "summary_output_int": lambda p: _jsonl(
+    "notes": lambda p: write_jsonl(p / "notes.jsonl", [NOTE]),
+    "notes_entities_string": lambda p: write_jsonl(p / "n1.jsonl", [NOTE | {"entities": "NOM"}]),
+    "notes_entities_ints": lambda p: write_jsonl(p / "n2.jsonl", [NOTE | {"entities": [1, 2]}]),
+    "rewrite_text_int": lambda p: write_jsonl(p / "r1.jsonl", [{"note_id": "n1", "text": 5}]),
+    "rewrite_text_dict": lambda p: write_jsonl(
+        p / "r2.jsonl", [{"note_id": "n1", "text": {"a": 1}}]
+    ),
+    "detect_strings": lambda p: write_jsonl(
+        p / "d.jsonl", [{"note_id": "n1", "entities": ["start"]}]
+    ),
+    "ner_gold": lambda p: write_jsonl(p / "ner.jsonl", NER_GOLD),
+    "ner_gold_text_dict": lambda p: write_jsonl(p / "ner2.jsonl", [NER_GOLD[0] | {"text": {}}]),
+    "summary_gold": lambda p: write_jsonl(p / "sg.jsonl", _summary_gold("Fièvre traitée.")),
+    "summary_gold_empty": lambda p: write_jsonl(p / "sge.jsonl", _summary_gold("")),
+    "summary_predictions": lambda p: write_jsonl(p / "sp.jsonl", _summary_predictions("Fièvre.")),
+    "summary_output_int": lambda p: write_jsonl(
         p / "spi.jsonl", [{"id": "s1", "output": 3}, {"id": "s2", "output": "Fièvre."}]
     ),
     "folder": lambda p: _mkdir(p / "a-folder"),
@@ -679,9 +678,9 @@ def test_an_os_error_with_a_file_is_one_line_naming_it(
 def test_a_huge_summary_is_scored_on_its_first_characters(tmp_path: Path) -> None:
     from partages_bench.families.summarisation.offline import MAX_SCORED_CHARS, score_summarisation
 
-    gold = _jsonl(tmp_path / "g.jsonl", _summary_gold("Fièvre traitée par paracétamol."))
+    gold = write_jsonl(tmp_path / "g.jsonl", _summary_gold("Fièvre traitée par paracétamol."))
     huge = "Fièvre traitée. " * (MAX_SCORED_CHARS // 4)
-    predictions = _jsonl(
+    predictions = write_jsonl(
         tmp_path / "p.jsonl", [{"id": "s1", "output": huge}, {"id": "s2", "output": "Fièvre."}]
     )
     values, notes = score_summarisation(gold, predictions, ["rouge", "length"], None, 10, 0)

@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import provenance
-from test_cli import cli
+from helpers import cli, provenance
 
 from partages_bench.data import DATASETS
 from partages_bench.registry import Registry

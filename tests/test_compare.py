@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from factories import provenance
+from helpers import provenance
 
 from partages_bench.compare import (
     compare_runs,

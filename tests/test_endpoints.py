@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import assert_one_line_error, cli
+from helpers import assert_one_line_error, cli
 
 from partages_bench import endpoints
 from partages_bench.errors import ModelArgsError, UserError

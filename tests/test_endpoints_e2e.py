@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from endpoint_servers import Fault, FaultProxy, LlamaServer, ProxyRecord
-from test_cli import assert_one_line_error, cli
+from helpers import assert_one_line_error, cli
 
 pytestmark = pytest.mark.e2e
 

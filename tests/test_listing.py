@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import task_folder_copy
+from helpers import task_folder_copy
 
 from partages_bench import cli, listing
 from partages_bench.errors import TaskCardError

@@ -5,31 +5,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import quiet
-from conftest import run_options as options
-from test_cli import assert_one_line_error, cli
+from helpers import (
+    QA,
+    QA_LL,
+    REGISTRY,
+    assert_one_line_error,
+    cli,
+    edit,
+    questions,
+    quiet,
+    with_task,
+    write_run,
+)
+from helpers import run_options as options
 
 from partages_bench.errors import UserError
 from partages_bench.merge import merge_reports, write_merged
-from partages_bench.registry import Registry
-from partages_bench.report import data_hash, metric_values, skipped_result
-from partages_bench.rundir import (
-    SAMPLES_DIR,
-    load_report,
-    prepare_output,
-    write_report,
-    write_samples,
-)
+from partages_bench.rundir import SAMPLES_DIR, load_report
 from partages_bench.runner import run
-from partages_bench.schema import ModelIdentity, Provenance, Report, SampleRecord, TaskResult
+from partages_bench.schema import Report, SampleRecord
 from partages_bench.sharding import Shard, select_shard
 
-REGISTRY = Registry.discover()
 # Fields a merged report may differ in from the single run's: the clock, the command, shards.
 UNCOMPARED = ("start_time", "end_time", "duration_seconds", "command", "shard", "merged_from")
 
@@ -83,92 +83,7 @@ def test_shards_partition_the_positions_in_order(count: int) -> None:
 
 # --- merge rules, on run folders written here ---------------------------------------------------
 
-QA, QA_LL, SKIPPABLE = "frenchmedmcqa", "frenchmedmcqa_ll", "mediqal_mcqm"
-SETTINGS: dict[str, Any] = {
-    "partages_bench_version": "0.1.0",
-    "git_sha": None,
-    "libraries": {"lm_eval": "0.4.13"},
-    "python": "3.12",
-    "platform": "linux",
-    "seed": 1234,
-    "bootstrap_iterations": 50,
-    "limit": None,
-    "batch_size": "8",
-    "apply_chat_template": False,
-    "command": ["partages-bench", "run"],
-    "start_time": "2026-01-01T10:00:00+00:00",
-    "end_time": "2026-01-01T11:00:00+00:00",
-    "duration_seconds": 3600.0,
-}
-
-
-def questions(indices: Sequence[int]) -> list[SampleRecord]:
-    """Scored questions at these lm-eval positions, with statistics that vary between them."""
-    return [
-        SampleRecord(
-            doc_index=i,
-            doc_id=f"q{i}",
-            doc_hash=hashlib.sha256(f"q{i}".encode()).hexdigest(),
-            prompt=f"question {i}",
-            output="A",
-            target="AB"[i % 2],
-            stats={
-                "emr": float(i % 3 == 0),
-                "hamming": (i % 4) / 4,
-                "unparsable": float(i % 5 == 0),
-                "single_correct": float(i % 2),
-            },
-        )
-        for i in indices
-    ]
-
-
-def write_run(folder: Path, tasks: Mapping[str, Sequence[int] | str], **provenance: Any) -> Path:
-    """A run folder as ``run`` writes it: each task's records at these positions, or skipped
-    for the reason given."""
-    prepare_output(folder)
-    results: dict[str, TaskResult] = {}
-    for name, content in tasks.items():
-        card = REGISTRY.card(name)
-        if isinstance(content, str):
-            results[name] = skipped_result(card, content)
-            continue
-        records = questions(content)
-        write_samples(folder, name, records)
-        results[name] = TaskResult(
-            name=name,
-            family=card.family,
-            version=card.version,
-            dataset=card.dataset,
-            primary_metric=card.primary_metric,
-            metrics=metric_values(card, records, SETTINGS["bootstrap_iterations"], 1234),
-            n_samples=len(records),
-            num_fewshot=3,
-            task_hash=hashlib.sha256(name.encode()).hexdigest(),
-            data_hash=data_hash(records),
-            context_check="every prompt fits",
-        )
-    write_report(
-        folder,
-        Report(
-            model=ModelIdentity(backend="hf", lm_eval_model="hf", name="tiny", args={}),
-            tasks=results,
-            provenance=Provenance(**(SETTINGS | provenance)),
-        ),
-    )
-    return folder
-
-
-def edit(folder: Path, change: Callable[[Report], Report]) -> None:
-    write_report(folder, change(load_report(folder)))
-
-
-def with_task(name: str, **fields: Any) -> Callable[[Report], Report]:
-    def change(report: Report) -> Report:
-        task = report.tasks[name].model_copy(update=fields)
-        return report.model_copy(update={"tasks": report.tasks | {name: task}})
-
-    return change
+SKIPPABLE = "mediqal_mcqm"
 
 
 def comparable(report: Report) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import quiet
-from test_merge import QA, QA_LL, write_run
+from helpers import QA, QA_LL, quiet, write_run
 
 from partages_bench import cli, outputs
 from partages_bench.errors import UserError

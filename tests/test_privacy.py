@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from factories import task_card
+from helpers import task_card
 
 from partages_bench.privacy import mask_phi
 from partages_bench.report import fewshot_mentions, sample_records

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import task_folder_copy
+from helpers import task_folder_copy
 
 from partages_bench.errors import TaskCardError, UnknownTaskError
 from partages_bench.families import family_names

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import quiet
-from conftest import run_options as options
-from test_cli import assert_one_line_error, cli
+from helpers import SHARED_DATA, assert_one_line_error, cli, quiet
+from helpers import run_options as options
 
 from partages_bench.rerun import Difference, differences
 from partages_bench.rundir import load_report
@@ -19,8 +18,6 @@ from partages_bench.runner import run
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
-    from conftest import SHARED_DATA
-
     if not (SHARED_DATA / "README.md").is_file():
         pytest.skip(f"no data mirror at {SHARED_DATA} (set PARTAGES_BENCH_TEST_DATA)")
     folder = tmp_path_factory.mktemp("original") / "run"

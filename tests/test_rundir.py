@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from factories import provenance
+from helpers import provenance
 
 from partages_bench.errors import UserError
 from partages_bench.inputs import InputFileError

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import quiet
-from conftest import run_options as options
-from factories import task_folder_copy
+from helpers import quiet, task_folder_copy
+from helpers import run_options as options
 from rich.console import Console
 
 from partages_bench.registry import builtin_tasks_dir

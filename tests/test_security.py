@@ -14,11 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import quiet
-from conftest import run_options as options
-from factories import task_card
-from test_cli import assert_one_line_error, cli
-from test_merge import QA, REGISTRY, edit, with_task, write_run
+from helpers import (
+    QA,
+    REGISTRY,
+    assert_one_line_error,
+    cli,
+    edit,
+    quiet,
+    task_card,
+    with_task,
+    write_run,
+)
+from helpers import run_options as options
 
 from partages_bench.errors import DataPullError, UserError
 from partages_bench.generator import generate_notes

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT
-from test_cli import cli
+from helpers import REPO_ROOT, cli
 
 CI = REPO_ROOT / "examples" / "ci"
 

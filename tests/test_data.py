@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HttpServer, Serve
+from helpers import HttpServer, Serve
 
 from partages_bench.data import (
     Archive,
@@ -92,7 +92,8 @@ def _flip_byte(path: Path) -> None:
 
 
 def test_catalog_matches_the_mirror(mirror: Path) -> None:
-    assert set(catalog.DATASETS) == {*NAMES, "mediqal"}  # mediqal: hub only, see test_mediqal
+    # mediqal: hub only, see test_families_qa_mediqal
+    assert set(catalog.DATASETS) == {*NAMES, "mediqal"}
     for name in NAMES:
         spec = get_dataset(name)
         assert spec.name == name

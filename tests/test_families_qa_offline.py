@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import write_jsonl
 from typer.testing import CliRunner
 
 from partages_bench.cli import app
@@ -25,11 +26,6 @@ GOLD = [
 ]
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def gold(tmp_path: Path) -> Path:
     path = tmp_path / "gold.json"
@@ -45,6 +41,7 @@ def test_scores_match_the_definitions(gold: Path, tmp_path: Path) -> None:
             {"id": "q1", "output": " A"},
             {"id": "q3", "output": None},
         ],
+        ensure_ascii=True,
     )
     _, metrics = score_qa(gold, predictions, bootstrap_iterations=200, seed=0)
     assert metrics["emr"].value == pytest.approx(1 / 3)

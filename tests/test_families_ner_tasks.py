@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from helpers import cli, write_jsonl
 
 from partages_bench.data import load_splits
 from partages_bench.families.ner.scoring import split_passages
@@ -103,16 +102,6 @@ def test_no_prompt_can_be_truncated(
         assert max(tokens(config.doc_to_target(doc)) for doc in task.test_docs()) <= budget
 
 
-def _cli(*arguments: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "partages_bench", *arguments]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-    return path
-
-
 GOLD = [
     {
         "doc_id": "a",
@@ -132,8 +121,8 @@ GOLD = [
 
 
 def test_offline_scoring_takes_offsets_or_texts(tmp_path: Path) -> None:
-    gold = _write_jsonl(tmp_path / "gold.jsonl", GOLD)
-    predictions = _write_jsonl(
+    gold = write_jsonl(tmp_path / "gold.jsonl", GOLD)
+    predictions = write_jsonl(
         tmp_path / "predictions.jsonl",
         [
             {
@@ -153,7 +142,16 @@ def test_offline_scoring_takes_offsets_or_texts(tmp_path: Path) -> None:
             },
         ],
     )
-    result = _cli("score", "ner", "--gold", str(gold), "--predictions", str(predictions), "--json")
+    result = cli(
+        "score",
+        "ner",
+        "--gold",
+        str(gold),
+        "--predictions",
+        str(predictions),
+        "--json",
+        timeout=None,
+    )
     assert result.returncode == 0, result.stderr
     scores = json.loads(result.stdout)
     # strict: COR 2 (a, b), INC 1 ("cancer" inside "cancer colorectal"), SPU 2 ("tumeur", "toux")
@@ -168,15 +166,17 @@ def test_offline_scoring_takes_offsets_or_texts(tmp_path: Path) -> None:
 
 
 def test_offline_scoring_names_the_bad_record(tmp_path: Path) -> None:
-    gold = _write_jsonl(tmp_path / "gold.jsonl", GOLD)
-    predictions = _write_jsonl(
+    gold = write_jsonl(tmp_path / "gold.jsonl", GOLD)
+    predictions = write_jsonl(
         tmp_path / "predictions.jsonl",
         [
             {"doc_id": "a", "entities": []},
             {"doc_id": "b", "entities": [{"start": 3, "end": 99, "label": "DISO"}]},
         ],
     )
-    result = _cli("score", "ner", "--gold", str(gold), "--predictions", str(predictions))
+    result = cli(
+        "score", "ner", "--gold", str(gold), "--predictions", str(predictions), timeout=None
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "predictions.jsonl doc 'b': entities[0] has bad offsets 3-99" in result.stderr
@@ -199,13 +199,13 @@ def test_offline_scoring_counts_a_repeated_span_as_nervaluate_does(tmp_path: Pat
     two_spans = [
         {**GOLD[1], "entities": [*GOLD[1]["entities"], {"start": 10, "end": 14, "label": "DISO"}]}
     ]
-    gold = _write_jsonl(tmp_path / "gold.jsonl", two_spans)
+    gold = write_jsonl(tmp_path / "gold.jsonl", two_spans)
     repeated = [
         [{"start": 0, "end": 6, "label": "DISO"}] * 2 + [{"start": 10, "end": 14, "label": "DISO"}],
         [{"text": "Fièvre", "label": "DISO"}] * 2 + [{"text": "toux", "label": "DISO"}],
     ]
     for entities in repeated:
-        predictions = _write_jsonl(tmp_path / "p.jsonl", [{"doc_id": "b", "entities": entities}])
+        predictions = write_jsonl(tmp_path / "p.jsonl", [{"doc_id": "b", "entities": entities}])
         _, metrics = score_ner(gold, predictions, 0, 0)
         assert metrics["strict_precision"].value == pytest.approx(reference.precision)
         assert metrics["strict_recall"].value == reference.recall == 1.0

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import quiet, run_options
+from helpers import cli, quiet, run_options
 
 from partages_bench.generator import generate_records
 from partages_bench.registry import Registry
@@ -71,14 +69,11 @@ def test_a_run_with_a_local_bertscore_model_names_it(
     assert str(tiny_bert) in task.notes[0] and "num_layers 2" in task.notes[0]
 
 
-def _cli(*arguments: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "partages_bench", *arguments]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
 def test_generate_records_then_score_them_offline(tmp_path: Path) -> None:
     gold = tmp_path / "records.jsonl"
-    result = _cli("data", "generate-records", "--n", "4", "--seed", "3", "--out", str(gold))
+    result = cli(
+        "data", "generate-records", "--n", "4", "--seed", "3", "--out", str(gold), timeout=None
+    )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in gold.read_text().splitlines()]
     assert records == generate_records(4, 3, "test")
@@ -90,8 +85,15 @@ def test_generate_records_then_score_them_offline(tmp_path: Path) -> None:
             for r, a in zip(records, answers, strict=True)
         )
     )
-    result = _cli(
-        "score", "summarisation", "--gold", str(gold), "--predictions", str(predictions), "--json"
+    result = cli(
+        "score",
+        "summarisation",
+        "--gold",
+        str(gold),
+        "--predictions",
+        str(predictions),
+        "--json",
+        timeout=None,
     )
     assert result.returncode == 0, result.stderr
     scores = json.loads(result.stdout)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Serve
+from helpers import Serve
 from rich.console import Console
 
 from partages_bench.data import catalog, dataset_status, get_dataset, load_splits, pull, verify

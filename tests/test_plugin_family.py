@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_cli import cli
+from helpers import cli, write_jsonl
 
 PLUGIN = Path(__file__).resolve().parent / "plugin_family"
 PACKAGE = Path(__file__).resolve().parents[1] / "partages_bench"
@@ -25,11 +25,6 @@ def plugin(*args: str) -> str:
     result = cli(*args, env=ENV, timeout=600)
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-    return path
 
 
 def gold_rows() -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli import cli
+from helpers import cli
 
 from partages_bench.data import load_splits
 

@@ -78,16 +78,14 @@ class LabelScheme:
     (a PHONE_NUMBER by its digits, as TEL; a date as a date). ``kept``: gold labels of spans
     that are *not* identifiers (left out of the gold, their text is ordinary text a system must
     keep). ``roles``: whose identifier a gold mention may say it is (its ``role``), each
-    counted apart in the leak statistics. ``definitions``: a short French definition of each
-    label, for the prompt and the task's README."""
+    counted apart in the leak statistics."""
 
     labels: tuple[str, ...]
-    # Mappings are left out of equality and hashing (schemes are cache keys): labels, kept
+    # The mapping is left out of equality and hashing (schemes are cache keys): labels, kept
     # labels and roles tell schemes apart.
     eds_pseudo: Mapping[str, str | None] = field(compare=False)
     kept: frozenset[str] = frozenset()
     roles: tuple[str, ...] = ()
-    definitions: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def kind(self, label: str) -> str:
         """How a mention of ``label`` is compared in a leak test: as its eds-pseudo counterpart,
@@ -154,23 +152,6 @@ PARHAF = LabelScheme(
     },
     kept=frozenset({"UNIDENTIFYING_DATE"}),
     roles=("Patient", "Carer", "Other"),
-    definitions={
-        "LAST_NAME": "nom de famille d'une personne (patient, proche, soignant…)",
-        "FIRST_NAME": "prénom d'une personne",
-        "PATIENT_BIRTHDATE": "date de naissance du patient",
-        "IDENTIFYING_DATE": "date qui pourrait identifier le patient (admission, examen, "
-        "intervention, sortie…)",
-        "ADDRESS": "adresse postale (numéro, voie, code postal)",
-        "CITY": "ville ou commune",
-        "COUNTRY": "pays",
-        "PHONE_NUMBER": "numéro de téléphone ou de fax",
-        "URL": "adresse web ou e-mail",
-        "PATIENT_NATIONALITY": "nationalité du patient",
-        "PATIENT_SOCIAL_IDENTITY": "profession, employeur ou autre identité sociale du patient",
-        "FAMILY_STATUS": "situation familiale (marié, veuve, trois enfants…)",
-        "UNIDENTIFYING_DATE": "date qui n'identifie personne (date d'un fait général, durée, "
-        "âge) : à ne pas relever",
-    },
 )
 
 SCHEMES = {"eds_pseudo": EDS_PSEUDO, "parhaf": PARHAF}

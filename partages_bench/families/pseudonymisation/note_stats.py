@@ -26,6 +26,9 @@ eds-pseudo         ``redact_eds_tp/fp/fn``, ``redact_full_eds_num/_den``, ``toke
                    and per label: eds-pseudo's « Redact », « Redact Full » and token scores on
                    edsnlp's tokens, punctuation included (``eds_scores``); detect mode only
 utility            ``utility_num/_den``: non-PHI tokens in place / non-PHI tokens
+kept spans         ``kept_num/_den``, for a scheme with ``kept`` labels: the note's
+                   ``kept_spans`` (spans of those labels, no identifiers) whose every token is
+                   in place / such spans
 clinical           ``clinical_num/_den``: ``keep`` spans whose every token is in place /
                    ``keep`` spans; a note without ``keep`` counts its digit tokens outside PHI
 surrogates         ``surrogate_valid_num/_den``, ``consistent_num/_den``, ``merged``: rewrite
@@ -86,6 +89,7 @@ def stat_keys(scheme: LabelScheme = EDS_PSEUDO) -> tuple[str, ...]:
     with a role)."""
     scopes = ("", *(f".{role}" for role in scheme.roles)) if scheme.roles else ()
     roles = tuple(f"leak_role{scope}_{kind}" for scope in scopes for kind in ("num", "den"))
+    kept = ("kept_num", "kept_den") if scheme.kept else ()
     return (
         _PLAIN_STATS
         + tuple(
@@ -95,6 +99,7 @@ def stat_keys(scheme: LabelScheme = EDS_PSEUDO) -> tuple[str, ...]:
             for kind in kinds
         )
         + roles
+        + kept
     )
 
 
@@ -234,6 +239,10 @@ def protection_stats(
             stats["redact_fp"] += (not kept) * count
         else:
             add(stats, "redact", "fn" if kept else "tp", label, count)
+    for span in note.get("kept_spans") or ():
+        stats["kept_den"] += 1
+        words = tokens.overlapping(span["start"], span["end"])
+        stats["kept_num"] += all(in_place[word] for word in words)
     units = _clinical_units(note, tokens, gold)
     stats["clinical_den"] = len(units)
     stats["clinical_num"] = sum(all(in_place[index] for index in unit) for unit in units)

@@ -257,6 +257,9 @@ def score_pseudonymisation(
         if len(pairs) * len(ordered) >= PARALLEL_NOTES:
             pool.start()
         keys = [key for key, _, _ in pairs]
+        # The values of the cards' breakdown fields (e.g. speciality), per note.
+        fields = sorted({field for card in cards.values() for field in card.breakdown})
+        groups = [{field: str(note.get(field)) for field in fields} for note in notes]
         items = [
             (f"{predictions_path} note '{key}'", note, prediction, ordered, scheme)
             for (key, _, prediction), note in zip(pairs, notes, strict=True)
@@ -265,10 +268,18 @@ def score_pseudonymisation(
         stats = pool.map(_note_stats, items)
         del items
         records: list[list[SampleRecord]] = [[] for _ in ordered]
-        for index, (key, note_stats) in enumerate(zip(keys, stats, strict=True)):
+        for index, (key, note_groups, note_stats) in enumerate(
+            zip(keys, groups, stats, strict=True)
+        ):
             for mode_records, s in zip(records, note_stats, strict=True):
                 record = SampleRecord(
-                    doc_index=index, doc_id=key, prompt="", output="", target="", stats=s
+                    doc_index=index,
+                    doc_id=key,
+                    prompt="",
+                    output="",
+                    target="",
+                    stats=s,
+                    groups=note_groups,
                 )
                 mode_records.append(record)
         pool.release()

@@ -4,7 +4,8 @@ own way (PARHAF) lines up with eds-pseudo and the generated notes.
 
 - ``identifiers``: the note with the spans that are no identifiers (the scheme's ``kept``
   labels, PARHAF's UNIDENTIFYING_DATE) left out of the gold: their text is ordinary text, which
-  a system must keep (redacting it costs utility and, listed, counts as a false positive);
+  a system must keep (redacting it costs utility and, listed, counts as a false positive; the
+  ``kept`` statistic counts those spans left in place);
 - ``detect_stats`` / ``rewrite_stats``: the statistics of ``score_detect`` / ``score_rewrite``
   on the scheme's labels, plus the same statistics prefixed ``mapped_`` on the note seen through
   the mapping (``eds_view``): gold mentions and listed spans relabelled to their eds-pseudo
@@ -35,9 +36,19 @@ _FULL = "redact_full_eds"
 
 
 def identifiers(note: Mapping[str, Any], scheme: LabelScheme) -> dict[str, Any]:
-    """The note with only its identifiers as gold entities (the scheme's ``kept`` labels out)."""
-    entities = [e for e in note.get("entities") or [] if e["label"] not in scheme.kept]
-    return {**note, "entities": entities}
+    """The note with only its identifiers as gold entities, the spans of the scheme's ``kept``
+    labels moved to ``kept_spans`` (scored as ``kept``: left in place or not). Idempotent."""
+    entities = note.get("entities") or []
+    kept = [
+        {"start": e["start"], "end": e["end"], "label": e["label"]}
+        for e in entities
+        if e["label"] in scheme.kept
+    ]
+    return {
+        **note,
+        "entities": [e for e in entities if e["label"] not in scheme.kept],
+        "kept_spans": [*(note.get("kept_spans") or []), *kept],
+    }
 
 
 def eds_view(note: Mapping[str, Any], scheme: LabelScheme) -> dict[str, Any]:

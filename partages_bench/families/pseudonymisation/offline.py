@@ -199,15 +199,17 @@ _FIELDS = {"detect": "entities", "rewrite": "text"}
 
 
 def _task_card(task: str) -> tuple[TaskCard, str, LabelScheme]:
-    """The card of ``--task``, its mode and its label scheme."""
-    from partages_bench.families.pseudonymisation import PseudonymisationCard
+    """The card of ``--task``, its mode and its label scheme (its family fields as the family's
+    ``card_fields`` reads them, defaults included)."""
+    from partages_bench.families import get_family
     from partages_bench.registry import Registry
 
     card = Registry.discover().card(task)
-    if card.family != "pseudonymisation":
+    family = get_family(card.family)
+    if family.name != "pseudonymisation" or family.card_fields is None:
         raise UserError(f"--task {task}: a task of family {card.family}, not pseudonymisation")
-    fields = PseudonymisationCard.model_validate(card.family_fields)
-    return card, fields.mode, SCHEMES[fields.labels]
+    fields = family.card_fields.model_validate(card.family_fields).model_dump()
+    return card, fields["mode"], SCHEMES[fields["labels"]]
 
 
 def score_pseudonymisation(

@@ -413,3 +413,14 @@ def test_score_task_refuses_other_labels_and_other_families(gold: Path, tmp_path
         score_pseudonymisation(eds_gold, predictions, 0, 0, task="parhaf_pseudo_detect")
     with pytest.raises(UserError, match="not pseudonymisation"):
         score_pseudonymisation(gold, predictions, 0, 0, task="e3c_fr")
+
+
+def test_a_baseline_replays_passages_a_file_does_not(tmp_path: Path) -> None:
+    from partages_bench.errors import UserError
+    from partages_bench.replay import Replay
+
+    card = _cards()[0]
+    Replay({"baseline": "pseudo-rules"}).check_documents(card, [])
+    replay_file = Replay({"path": str(write_jsonl(tmp_path / "p.jsonl", []))})
+    with pytest.raises(UserError, match="a replay file gives one answer a document"):
+        replay_file.check_documents(card, [])

@@ -378,6 +378,14 @@ def test_score_task_reads_canonical_records_and_the_tasks_metrics(
     assert metrics["leak_rate_carer"].value == 0
     assert metrics["leak_rate_mapped/label=NOM"].value == pytest.approx(1 / 3)
     assert metrics["unidentifying_date_kept"].value == 1
+    assert metrics["leak_rate_patient/speciality=CARDIOLOGIE"].value == 0.5
+    # score TASK: the same, by the task's name.
+    files = ["--gold", str(gold), "--predictions", str(predictions)]
+    by_name = CliRunner().invoke(
+        app, ["score", "parhaf_pseudo_detect", *files, "--json", "--bootstrap", "100"]
+    )
+    assert by_name.exit_code == 0, by_name.output
+    assert json.loads(by_name.stdout)["detect"]["leak_rate_patient"]["value"] == 0.5
     result = CliRunner().invoke(
         app,
         [

@@ -13,6 +13,8 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from partages_bench.families.ner.scoring import split_passages
+
 from .labels import LabelScheme
 from .schemes import detect_stats, identifiers, rewrite_stats
 from .scoring import ground_listing, parse_detected, score_detect, score_rewrite
@@ -95,7 +97,6 @@ def scheme_datasets(
     cut into passages (the NER family's ``split_passages``: never inside a gold span, the
     ``kept`` ones included; the card then says ``combine: passages``); the ``kept`` spans left
     out of the gold (``schemes.identifiers``), so that example answers never list them."""
-    from partages_bench.families.ner.scoring import split_passages
 
     def pieces(note: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         return [note] if passage_chars is None else split_passages(note, passage_chars)

@@ -6,6 +6,7 @@ snapshots in the hub layout with reports written for these tests; the real data 
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers import assert_one_line_error, cli
 
 from partages_bench.data import cache_dir, catalog, get_dataset, load_splits, locate
 from partages_bench.data.parhaf import (
@@ -23,7 +25,7 @@ from partages_bench.data.parhaf import (
     RESPONSE_LABELS,
     convert_parhaf,
 )
-from partages_bench.data.snapshot import snapshot_sha256s
+from partages_bench.data.snapshot import ContractError, snapshot_sha256s
 from partages_bench.data.store import write_checksums
 from partages_bench.errors import ChecksumError, DatasetMissingError, UserError
 
@@ -319,3 +321,113 @@ def test_a_changed_file_is_read_again_not_served_from_a_stale_build(mirror: Path
     assert second["train"] == first["train"]
     entries = sorted((cache_dir() / "parhaf_response").iterdir())
     assert len(entries) == 2 and all((entry / "datasets").is_dir() for entry in entries)
+
+
+# --- the contract -------------------------------------------------------------------------------
+
+
+def test_a_renamed_column_is_one_error_naming_dataset_config_and_column(mirror: Path) -> None:
+    def rename(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {("attribute_Negation" if k == "attribute_NEGATION" else k): v for k, v in row.items()}
+            for row in rows
+        ]
+
+    rewrite(mirror / "parhaf_infectiology/data/spans/spans_dev.parquet", rename)
+    with pytest.raises(ContractError) as caught:
+        load_splits("parhaf_infectiology", mirror)
+    assert str(caught.value) == (
+        "parhaf_infectiology: does not match its contract: config 'spans', split 'dev': column "
+        "'attribute_NEGATION' is missing (columns: attribute_LABEL, attribute_Negation, report, "
+        "span_text, span_type)"
+    )
+    result = cli("data", "audit", "parhaf_infectiology", "--data-dir", str(mirror))
+    assert_one_line_error(result, "config 'spans', split 'dev': column 'attribute_NEGATION'")
+    assert "  split dev: 14 rows; columns: report, span_text, span_type, attribute_LABEL, " in (
+        result.stdout
+    )
+    assert "    attribute_Negation: Absent (2), Indetermine (1), Present (11)\n" in result.stdout
+
+
+def test_an_unknown_label_is_one_error_listing_the_unexpected_values(mirror: Path) -> None:
+    def relabel(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            if row["attribute_Categorie"] == "CITY":
+                row["attribute_Categorie"] = "LOCATION"
+        rows[0]["attribute_RolePER"] = "Doctor"
+        return rows
+
+    rewrite(mirror / "parhaf_pseudo/data/spans/spans_train.parquet", relabel)
+    with pytest.raises(ContractError) as caught:
+        load_splits("parhaf_pseudo", mirror)
+    message = str(caught.value)
+    assert message.startswith(
+        "parhaf_pseudo: does not match its contract: config 'spans', split 'train': column "
+        "'attribute_Categorie' has unexpected values 'LOCATION' (3) (allowed: ADDRESS, CITY, "
+    )
+    assert message.endswith(
+        "; config 'spans', split 'train': column 'attribute_RolePER' has unexpected values "
+        "'Doctor' (1) (allowed: Carer, Other, Patient)"
+    )
+    assert "\n" not in message
+
+
+def test_audit_shows_the_observed_contract(mirror: Path) -> None:
+    result = cli("data", "audit", "parhaf_pseudo", "--data-dir", str(mirror), "--json")
+    assert result.returncode == 0, result.stderr
+    audit = json.loads(result.stdout)
+    assert (audit["hub_id"], audit["revision"]) == REVISIONS["parhaf_pseudo"]
+    assert audit["differences"] == []
+    dev = audit["configs"]["spans"]["dev"]
+    assert dev["rows"] == 32
+    assert dev["values"]["attribute_RolePER"] == {"Carer": 4, "None": 18, "Other": 4, "Patient": 6}
+    assert audit["configs"]["document_metadata"]["train"]["columns"] == [
+        "report",
+        "full_text",
+        "specialty",
+    ]
+    refused = cli("data", "audit", "frenchmedmcqa")
+    assert_one_line_error(refused, "'frenchmedmcqa' is not a hub snapshot")
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def test_export_writes_the_records_a_task_reads(mirror: Path, tmp_path: Path) -> None:
+    out = tmp_path / "gold.jsonl"
+    result = cli(
+        "data",
+        "export",
+        "parhaf_response",
+        "--split",
+        "dev",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(mirror),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == load_splits("parhaf_response", mirror)["dev"]
+    assert '"label": "NonDetermine"' in lines[0]  # French stays readable: no \\u escapes
+    missing = cli(
+        "data",
+        "export",
+        "parhaf_response",
+        "--split",
+        "test",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(mirror),
+    )
+    assert_one_line_error(missing, "parhaf_response has no split 'test'; its splits: train, dev")
+
+
+def test_export_works_for_every_dataset(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "refomed.jsonl"
+    arguments = ("--split", "test", "--out", str(out), "--data-dir", str(shared_data))
+    result = cli("data", "export", "refomed_fr", *arguments)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert records == load_splits("refomed_fr", shared_data)["test"]

@@ -107,14 +107,15 @@ def is_snapshot(folder: Path) -> bool:
     return (folder / CARD).is_file()
 
 
-def _rows(dataset: Any) -> list[Row]:
-    return dataset.to_list()
-
-
 def read_tables(folder: Path, cache: Path) -> Tables:
     """Every config the card declares, every split, read by ``datasets`` from the local folder
     (no network) with ``cache`` as its cache directory: the caller keys it by the verified
-    checksums, so ``datasets`` can never serve a build of other bytes."""
+    checksums, so ``datasets`` can never serve a build of other bytes.
+
+    The card gives each split's files (and features, if it declares them); each split is then
+    built on its own, so that a file whose columns differ from the other splits' (a renamed
+    column) reaches the contract check, which names it, instead of failing ``datasets``' cast
+    of the whole config."""
     import datasets  # ~0.7 s: paid only when a snapshot is converted or audited
 
     from partages_bench.quiet import silence_loaded_libraries
@@ -126,11 +127,20 @@ def read_tables(folder: Path, cache: Path) -> Tables:
         names = datasets.get_dataset_config_names(str(folder))
         tables: Tables = {}
         for name in names:
-            loaded = datasets.load_dataset(str(folder), name=name, cache_dir=str(cache))
-            tables[name] = {split: _rows(loaded[split]) for split in loaded}
+            builder = datasets.load_dataset_builder(str(folder), name=name, cache_dir=str(cache))
+            tables[name] = {
+                split: datasets.load_dataset(
+                    builder.name,  # the packaged module of the files: parquet, json…
+                    data_files={split: list(files)},
+                    split=split,
+                    features=builder.info.features,
+                    cache_dir=str(cache),
+                ).to_list()
+                for split, files in builder.config.data_files.items()
+            }
     except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:
         # FileNotFoundError (a declared file absent), a card whose YAML is broken, a file that
-        # is not parquet: the library's message, on one line.
+        # is not parquet or does not fit the card's features: the library's message, one line.
         message = " ".join(str(error).split())
         raise UserError(f"{folder}: cannot read the snapshot with datasets: {message}") from None
     return tables
@@ -195,9 +205,9 @@ def _looks_categorical(values: list[Any]) -> bool:
 
 
 def observed_contract(tables: Tables, contract: Mapping[str, tuple[Column, ...]]) -> dict[str, Any]:
-    """What ``data audit`` shows: per config and split, row count, columns and, for each label
-    or attribute column of the contract and each other column of few repeated string values,
-    every value with its count."""
+    """What ``data audit`` shows: per config and split, row count, columns, for each label or
+    attribute column of the contract and each other column of few repeated string values every
+    value with its count, and the keys of each struct column."""
     observed: dict[str, Any] = {}
     for config, splits in tables.items():
         declared = {c.name for c in contract.get(config, ()) if c.values is not None}
@@ -212,9 +222,17 @@ def observed_contract(tables: Tables, contract: Mapping[str, tuple[Column, ...]]
                     categorical[column] = {
                         str(value): counts[value] for value in sorted(counts, key=str)
                     }
+            structs = {
+                column: sorted(
+                    {key for row in rows if isinstance(row[column], dict) for key in row[column]}
+                )
+                for column in columns
+                if any(isinstance(row[column], dict) for row in rows)
+            }
             observed[config][split] = {
                 "rows": len(rows),
                 "columns": columns,
                 "values": categorical,
+                "fields": structs,
             }
     return observed

@@ -620,17 +620,22 @@ def data_list(
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Datasets as JSON.")] = False,
 ) -> None:
-    """Datasets with their licence and whether they are available here."""
+    """Datasets with their licence, their hub revision (hub datasets) and whether they are
+    available here."""
     from .data import DATASETS, dataset_status
 
     datasets = []
     for spec in DATASETS.values():
         status = dataset_status(spec, data_dir)
+        # A hub id without a revision is only where else the data can be found, not our source.
+        hub = spec.hub_revision is not None
         datasets.append(
             {
                 "name": spec.name,
                 "title": spec.title,
                 "licence": spec.licence,
+                "hub_id": spec.hub_id if hub else None,
+                "revision": spec.hub_revision,
                 "pinned_by": "sha256" if status.pinned_by_sha256 else "revision only",
                 "available": status.available,
                 "location": None if status.location is None else str(status.location),
@@ -640,13 +645,15 @@ def data_list(
     if as_json:
         print(json.dumps(datasets, indent=2, ensure_ascii=False))
         return
-    columns = ("dataset", "title", "licence", "pinned by", "available", "location")
+    columns = ("dataset", "title", "licence", "hub revision", "pinned by", "available", "location")
     shown = table(*columns, ids=("dataset",))
     for dataset in datasets:
+        revision = dataset["revision"]
         shown.add_row(
             dataset["name"],
             text(dataset["title"]),
             dataset["licence"],
+            "-" if revision is None else text(f"{dataset['hub_id']}@{revision[:12]}"),
             dataset["pinned_by"],
             "[green]yes[/]" if dataset["available"] else "[red]no[/]",
             text(dataset["location"] or "-"),

@@ -17,8 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from helpers import assert_one_line_error, cli
+from typer.testing import CliRunner
 
-from partages_bench.data import cache_dir, catalog, get_dataset, load_splits, locate
+from partages_bench.cli import app
+from partages_bench.data import cache_dir, catalog, get_dataset, load_splits, locate, pull
 from partages_bench.data.parhaf import (
     INFECTIOLOGY_LABELS,
     PSEUDO_LABELS,
@@ -27,7 +29,7 @@ from partages_bench.data.parhaf import (
 )
 from partages_bench.data.snapshot import ContractError, snapshot_sha256s
 from partages_bench.data.store import write_checksums
-from partages_bench.errors import ChecksumError, DatasetMissingError, UserError
+from partages_bench.errors import ChecksumError, DataPullError, DatasetMissingError, UserError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parhaf"
 PARHAF = ("parhaf", "parhaf_pseudo", "parhaf_infectiology", "parhaf_response")
@@ -431,3 +433,99 @@ def test_export_works_for_every_dataset(shared_data: Path, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert records == load_splits("refomed_fr", shared_data)["test"]
+
+
+# --- pull ---------------------------------------------------------------------------------------
+
+TOKEN = "hf_NotARealTokenButSecret42"
+
+
+def fake_hub(monkeypatch: pytest.MonkeyPatch, served: Path) -> list[dict[str, Any]]:
+    """``huggingface_hub.snapshot_download`` copying ``served`` (and writing the hub's ``.cache``
+    bookkeeping, as it does); returns the calls it got."""
+    import huggingface_hub
+
+    calls: list[dict[str, Any]] = []
+
+    def snapshot_download(repo_id: str, **options: Any) -> str:
+        calls.append({"repo_id": repo_id, **options})
+        local = Path(options["local_dir"])
+        shutil.copytree(served, local, dirs_exist_ok=True)
+        (local / ".cache" / "huggingface").mkdir(parents=True, exist_ok=True)
+        (local / ".cache" / "huggingface" / "README.md.metadata").write_text("etag\n")
+        return str(local)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    monkeypatch.delenv("PARTAGES_BENCH_OFFLINE")
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    return calls
+
+
+def test_pull_downloads_the_snapshot_by_revision_and_records_every_file(
+    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = mirror / "parhaf_pseudo"
+    calls = fake_hub(monkeypatch, served)
+    root = tmp_path / "pulled"
+    result = CliRunner().invoke(app, ["data", "pull", "parhaf_pseudo", "--to", str(root)])
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        {
+            "repo_id": "HealthDataHub/PARHAF-pseudo-annotated",
+            "revision": "4d866f075a4d91c4e5ce0058feedd6da1d8e879a",
+            "repo_type": "dataset",
+            "local_dir": calls[0]["local_dir"],
+            "token": TOKEN,
+        }
+    ]
+    folder = root / "parhaf_pseudo"
+    recorded = catalog.read_checksums(folder / "SHA256SUMS")
+    assert recorded == snapshot_sha256s(served) and len(recorded) == 5  # card + 4 parquet files
+    # The token reached the library and nothing else: not the output, not a file.
+    assert TOKEN not in result.output
+    for path in root.rglob("*"):
+        assert not path.is_file() or TOKEN.encode() not in path.read_bytes(), path
+    assert [p.name for p in root.iterdir()] == ["parhaf_pseudo"]  # no temporary folder left
+    assert load_splits("parhaf_pseudo", root) == load_splits("parhaf_pseudo", FIXTURES)
+
+    CliRunner().invoke(app, ["data", "pull", "parhaf_pseudo", "--to", str(root)])
+    assert len(calls) == 1  # complete and verified: nothing downloaded
+
+    spans = folder / "data/spans/spans_dev.parquet"
+    spans.write_bytes(spans.read_bytes()[:-1] + b"\0")
+    with pytest.raises(ChecksumError, match=r"spans_dev\.parquet has sha256"):
+        load_splits("parhaf_pseudo", root)
+    pull("parhaf_pseudo", to=root)  # a damaged file is fetched again
+    assert len(calls) == 2 and snapshot_sha256s(folder) == recorded
+
+    (served / "README.md").write_text("autre carte\n", encoding="utf-8")
+    spans.unlink()
+    with pytest.raises(ChecksumError, match=r"README\.md from HealthDataHub.*nothing was kept"):
+        pull("parhaf_pseudo", to=root)
+    assert not spans.exists() and catalog.read_checksums(folder / "SHA256SUMS") == recorded
+
+
+def test_pull_is_refused_offline_and_hub_errors_are_one_line(
+    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = fake_hub(monkeypatch, mirror / "parhaf")
+    monkeypatch.setenv("PARTAGES_BENCH_OFFLINE", "1")
+    with pytest.raises(DataPullError, match="PARTAGES_BENCH_OFFLINE is set"):
+        pull("parhaf", to=tmp_path / "offline")
+    assert calls == []
+    monkeypatch.delenv("PARTAGES_BENCH_OFFLINE")
+
+    import huggingface_hub
+
+    def refused(repo_id: str, **options: Any) -> str:
+        raise OSError(f"401 Client Error: Unauthorized for {repo_id} (token {options['token']})")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", refused)
+    with pytest.raises(DataPullError) as caught:
+        pull("parhaf", to=tmp_path / "gated")
+    assert str(caught.value) == (
+        "parhaf: cannot download HealthDataHub/PARHAF at revision "
+        "0a88093ff16168494fdb17aa40a040107171ed9d from the hub: 401 Client Error: Unauthorized "
+        "for HealthDataHub/PARHAF (token ***); if the dataset is gated, accept its conditions on "
+        "the hub and set $HF_TOKEN"
+    )

@@ -264,6 +264,15 @@ def test_offsets_that_do_not_cover_the_span_are_an_error(mirror: Path) -> None:
         load_splits("parhaf_pseudo", mirror)
 
 
+def test_offsets_that_went_through_pandas_are_read(mirror: Path) -> None:
+    """A table with a missing offset saved by pandas holds floats, NaN for the missing one."""
+    spans = mirror / "parhaf_response/data/spans/spans_train.parquet"
+    frame = pq.read_table(spans).to_pandas()
+    assert frame["begin"].dtype == "float64" and frame["begin"].isna().sum() == 1
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), spans)
+    assert load_splits("parhaf_response", mirror) == load_splits("parhaf_response", FIXTURES)
+
+
 def test_a_span_of_an_unknown_report_is_an_error(mirror: Path) -> None:
     def orphan(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows[-1]["report"] = "response-dev-99"

@@ -28,6 +28,7 @@ Conversion rules shared by the annotated sets:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
@@ -124,7 +125,7 @@ RESPONSE_CONTRACT = {
 SCENARIO_CONTRACT = {
     "default": (
         Column("id"),
-        Column("specialty", frozenset(SPECIALITIES)),
+        Column("specialty", frozenset(SPECIALITIES), nullable=True),  # null: INCONNUE
         Column("documents"),
         Column("suggested_scenario", fields=frozenset(SCENARIO_FIELDS)),
     ),
@@ -166,12 +167,24 @@ def _spans(
     return grouped
 
 
+def _offset(where: str, value: Any) -> int | None:
+    """An offset as the files may hold it: an integer, or a float when a table with missing
+    offsets went through pandas (NaN: missing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise UserError(f"{where}: offset {value!r} is not a character position")
+
+
 def _offsets(dataset: str, report: str, text: str, row: Row) -> tuple[int, int]:
     """Where the span is in ``text``: its ``begin``/``end``, checked against its ``span_text``,
     else the first occurrence of its ``span_text``."""
     surface = row["span_text"]
-    begin, end = row.get("begin"), row.get("end")
     where = f"{dataset}: report {report!r}: span {surface!r}"
+    begin, end = _offset(where, row.get("begin")), _offset(where, row.get("end"))
     if begin is not None and end is not None:
         if not (0 <= begin < end <= len(text) and text[begin:end] == surface):
             found = text[begin:end] if 0 <= begin < end <= len(text) else "outside the text"

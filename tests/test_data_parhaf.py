@@ -538,3 +538,39 @@ def test_pull_is_refused_offline_and_hub_errors_are_one_line(
         "for HealthDataHub/PARHAF (token ***); if the dataset is gated, accept its conditions on "
         "the hub and set $HF_TOKEN"
     )
+
+
+# --- the card decides the splits ----------------------------------------------------------------
+
+
+def test_an_embargoed_test_split_declared_in_the_card_is_read(mirror: Path) -> None:
+    """The day a user has the test files in the same layout, declared in the card."""
+    folder = mirror / "parhaf_response"
+    for config in ("document_metadata", "spans"):
+        dev = folder / f"data/{config}/{config}_dev.parquet"
+        test = dev.with_name(f"{config}_test.parquet")
+        shutil.copyfile(dev, test)
+        rewrite(test, lambda rows: [{**r, "report": r["report"] + "-test"} for r in rows])
+    card = folder / "README.md"
+    declared = card.read_text(encoding="utf-8")
+    for config in ("document_metadata", "spans"):
+        line = f"    path: data/{config}/{config}_dev.parquet\n"
+        test = f"  - split: test\n    path: data/{config}/{config}_test.parquet\n"
+        declared = declared.replace(line, line + test)
+    card.write_text(declared, encoding="utf-8")
+    splits = load_splits("parhaf_response", mirror)
+    assert list(splits) == ["train", "dev", "test"]
+    assert [r["id"] for r in splits["test"]] == [f"{r['id']}-test" for r in splits["dev"]]
+    assert [r["label"] for r in splits["test"]] == [r["label"] for r in splits["dev"]]
+
+
+def test_a_file_the_card_declares_but_the_folder_lacks_is_one_error(mirror: Path) -> None:
+    missing = mirror / "parhaf_pseudo/data/document_metadata/document_metadata_dev.parquet"
+    missing.unlink()
+    with pytest.raises(UserError) as caught:
+        load_splits("parhaf_pseudo", mirror)
+    message = str(caught.value)
+    assert message == (
+        f"{mirror / 'parhaf_pseudo'}: cannot read the snapshot with datasets: Unable to find "
+        f"'{missing}' with any supported extension […]"
+    )

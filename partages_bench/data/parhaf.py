@@ -240,10 +240,14 @@ def convert_parhaf_pseudo(tables: Tables) -> Splits:
     as in eds-pseudo's converter; ``role`` is ``attribute_RolePER`` (null for the labels that are
     not a person). Entities are sorted by (start, end, label), each kept once. A record::
 
-        {"id": "pseudo-dev-01", "text": "Compte rendu … Mme Claire DUVAL, née le 12/03/1958 …",
+        {"id": "pseudo-train-01",
+         "text": "COMPTE RENDU D'HOSPITALISATION - Service de cardiologie\\nPatiente : Mme Claire
+                  DUVAL, née le 12/03/1958, …",
          "speciality": "CARDIOLOGIE",
-         "entities": [{"start": 32, "end": 38, "text": "Claire", "label": "FIRST_NAME",
-                       "role": "Patient", "entity_id": "pseudo-dev-01:e0"}, …]}
+         "entities": [{"start": 71, "end": 77, "text": "Claire", "label": "FIRST_NAME",
+                       "role": "Patient", "entity_id": "pseudo-train-01:e0"},
+                      {"start": 78, "end": 83, "text": "DUVAL", "label": "LAST_NAME",
+                       "role": "Patient", "entity_id": "pseudo-train-01:e1"}, …]}
     """
     dataset = "parhaf_pseudo"
 
@@ -275,11 +279,13 @@ def convert_parhaf_infectiology(tables: Tables) -> Splits:
     Entities are contiguous (one fragment), trimmed of surrounding whitespace, sorted by (start,
     end, label) and kept once; ``id`` is the report and the span's rank in the file. A record::
 
-        {"id": "infectio-dev-01", "text": "… Hémocultures positives à Escherichia coli …
-         pas de bactériémie …", "speciality": "MALADIES INFECTIEUSES",
-         "entities": [{"id": "infectio-dev-01-T2", "start": 58, "end": 74,
-                       "label": "Bacterie", "text": "Escherichia coli", "fragments": [[58, 74]],
-                       "discontinuous": false, "negation": "Present"}, …]}
+        {"id": "infectio-train-01",
+         "text": "… Hémocultures négatives : pas de bactériémie.\\nSite : rein droit, …",
+         "speciality": "MALADIES INFECTIEUSES",
+         "entities": [{"id": "infectio-train-01-T3", "start": 219, "end": 237,
+                       "label": "Bacteriemie", "text": "pas de bactériémie",
+                       "fragments": [[219, 237]], "discontinuous": false,
+                       "negation": "Absent"}, …]}
     """
     dataset = "parhaf_infectiology"
 
@@ -304,9 +310,11 @@ def convert_parhaf_response(tables: Tables) -> Splits:
     ``label`` is the report's ``attribute_Nomenclature``; ``justifications`` are its spans
     (sorted, each kept once; possibly none). A record::
 
-        {"id": "response-dev-02", "text": "… Le scanner TAP montre une diminution de 45 % …",
+        {"id": "response-dev-02",
+         "text": "… Le scanner thoraco-abdomino-pelvien montre une diminution de 45 % de la somme
+                  des lésions cibles, sans nouvelle lésion. …",
          "speciality": "INCONNUE", "label": "ReponsePartielle",
-         "justifications": [{"start": 120, "end": 178,
+         "justifications": [{"start": 205, "end": 254,
                              "text": "diminution de 45 % de la somme des lésions cibles"}]}
     """
     dataset = "parhaf_response"
@@ -379,14 +387,20 @@ def convert_parhaf(tables: Tables) -> Splits:
     config (``default``) and a ``train`` split only; splits are whatever the card declares. A
     record::
 
-        {"id": "parhaf-dev-01", "text": "COMPTE RENDU D'HOSPITALISATION …",
+        {"id": "parhaf-dev-01",
+         "text": "M. Gérard Lemoine, 74 ans, adressé par le SAMU pour douleur thoracique. …",
          "speciality": "CARDIOLOGIE",
          "scenario": {"name": {"text": "Gérard Lemoine", "code": null},
                       "age": {"text": "74 ans", "code": null},
-                      "sex": {"text": "M", "code": null}, …,
-                      "primary_diagnosis": {"text": "Insuffisance cardiaque gauche",
-                                            "code": "I50.1"},
-                      "type_of_care": {"text": null, "code": null}}}
+                      "sex": {"text": "M", "code": null},
+                      "admission_mode": {"text": "Urgences", "code": null},
+                      "discharge_mode": {"text": "Domicile", "code": null},
+                      "primary_diagnosis": {"text": "Infarctus transmural aigu de la paroi
+                                                     antérieure du myocarde", "code": "I21.0"},
+                      "primary_procedure": {"text": "Dilatation intraluminale d'une artère
+                                                     coronaire avec pose d'endoprothèse",
+                                            "code": "DDAF001"},
+                      "type_of_care": {"text": "Hospitalisation complète", "code": null}}}
     """
     splits: Splits = {}
     seen: set[str] = set()

@@ -23,6 +23,7 @@ config, split, column and the unexpected values, never a silently empty task.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ _HUB_BOOKKEEPING = ".cache"
 _CHUNK = 1 << 20
 # A column with at most this many distinct values is shown with its counts by ``data audit``.
 _CATEGORICAL_MAX = 30
+_MESSAGE_MAX = 400
 
 
 class ContractError(UserError):
@@ -107,6 +109,13 @@ def is_snapshot(folder: Path) -> bool:
     return (folder / CARD).is_file()
 
 
+def _brief(error: Exception) -> str:
+    """The library's message on one line, without its long lists (every file extension it
+    knows), and cut at a few hundred characters."""
+    message = re.sub(r"\s*\[[^\]]{80,}\]", " […]", " ".join(str(error).split()))
+    return message if len(message) <= _MESSAGE_MAX else message[:_MESSAGE_MAX] + "…"
+
+
 def read_tables(folder: Path, cache: Path) -> Tables:
     """Every config the card declares, every split, read by ``datasets`` from the local folder
     (no network) with ``cache`` as its cache directory: the caller keys it by the verified
@@ -141,8 +150,9 @@ def read_tables(folder: Path, cache: Path) -> Tables:
     except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:
         # FileNotFoundError (a declared file absent), a card whose YAML is broken, a file that
         # is not parquet or does not fit the card's features: the library's message, one line.
-        message = " ".join(str(error).split())
-        raise UserError(f"{folder}: cannot read the snapshot with datasets: {message}") from None
+        raise UserError(
+            f"{folder}: cannot read the snapshot with datasets: {_brief(error)}"
+        ) from None
     return tables
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO_ROOT, write_jsonl
+from helpers import REPO_ROOT, cli, write_jsonl
 from typer.testing import CliRunner
 
 from partages_bench.cli import app
@@ -432,3 +433,78 @@ def test_a_baseline_replays_passages_a_file_does_not(tmp_path: Path) -> None:
     replay_file = Replay({"path": str(write_jsonl(tmp_path / "p.jsonl", []))})
     with pytest.raises(UserError, match="a replay file gives one answer a document"):
         replay_file.check_documents(card, [])
+
+
+# --- the fixture snapshot (tests/fixtures/parhaf/parhaf_pseudo) -----------------------------------
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "parhaf"
+
+
+@pytest.fixture
+def fixture_data(tmp_path: Path) -> Path:
+    """A copy of the fixture snapshot as a data dir (loading records checksums beside it)."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "parhaf_pseudo", data / "parhaf_pseudo")
+    return data
+
+
+def test_both_tasks_run_on_the_fixture_as_the_offline_scorer_scores_whole_reports(
+    fixture_data: Path, tmp_path: Path
+) -> None:
+    """The rule baseline through ``run`` (passages, answers listed and grounded) and its
+    answers to whole reports through ``score TASK`` give the same value for every metric: the
+    passages sum back exactly."""
+    from partages_bench.data import load_splits
+    from partages_bench.families.pseudonymisation.offline import rule_prediction
+
+    output = tmp_path / "run"
+    tasks = "parhaf_pseudo_detect,parhaf_pseudo_rewrite"
+    replay = ["--model", "replay", "--model-args", "baseline=pseudo-rules", "--tasks", tasks]
+    result = cli("run", *replay, "--data-dir", str(fixture_data), "--output", str(output))
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((output / "report.json").read_text())["tasks"]
+    dev = load_splits("parhaf_pseudo", fixture_data)["dev"]
+    assert max(len(note["text"]) for note in dev) > 2 * 600  # one report makes passages
+    gold = write_jsonl(tmp_path / "dev.jsonl", dev)
+    answers = [{"id": note["id"], **rule_prediction(note["text"])} for note in dev]
+    predictions = write_jsonl(tmp_path / "rules.jsonl", answers)
+    for card in _cards():
+        task = report[card.name]
+        assert task["split"] == "dev" and task["n_samples"] == len(dev)
+        metrics = {name: value["value"] for name, value in task["metrics"].items()}
+        assert set(card.metrics) <= set(metrics)
+        for note in dev:
+            assert f"leak_rate/speciality={note['speciality']}" in metrics
+        # Regexes find no names: every person's name leaks, the patient's first.
+        assert metrics["leak_rate_patient"] == metrics["leak_rate_mapped/label=NOM"] == 1
+        ((_, (_, scored)),) = score_pseudonymisation(
+            gold, predictions, 100, 0, task=card.name
+        ).items()
+        assert {name: value.value for name, value in scored.items()} == pytest.approx(metrics)
+
+
+@pytest.mark.e2e
+def test_real_default_model_on_both_tasks(fixture_data: Path, tmp_path: Path) -> None:
+    """The real model's listings and rewrites of the fixture's passages go through parsing,
+    grounding and scoring; every prompt fits the context."""
+    output = tmp_path / "run"
+    tasks = ["--tasks", "parhaf_pseudo_detect,parhaf_pseudo_rewrite", "--limit", "2"]
+    result = cli(
+        "run",
+        "--model",
+        "default",
+        *tasks,
+        "--data-dir",
+        str(fixture_data),
+        "--output",
+        str(output),
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((output / "report.json").read_text())["tasks"]
+    for card in _cards():
+        task = report[card.name]
+        assert task["context_check"].startswith("every prompt fits"), task["context_check"]
+        assert set(card.metrics) <= set(task["metrics"])
+        for value in task["metrics"].values():
+            assert value["ci_low"] <= value["value"] <= value["ci_high"]

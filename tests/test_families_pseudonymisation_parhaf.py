@@ -483,12 +483,49 @@ def test_both_tasks_run_on_the_fixture_as_the_offline_scorer_scores_whole_report
         assert {name: value.value for name, value in scored.items()} == pytest.approx(metrics)
 
 
+def test_every_passage_prompt_fits_a_2048_token_context(
+    fixture_data: Path, tiny_model: Path
+) -> None:
+    """The longest dev passage of the fixture (its long report cut), after the longest
+    few-shot example its task can draw, with the instructions and the answer budget, fits in a
+    2,048-token context with the default model's tokenizer; so does each gold answer."""
+    from lm_eval.tasks import TaskManager, get_task_dict
+    from transformers import AutoTokenizer
+
+    from partages_bench.taskfiles import builtin_tasks_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+
+    def tokens(text: str) -> int:
+        return len(tokenizer(text)["input_ids"])
+
+    manager = TaskManager(
+        include_path=[str(builtin_tasks_dir())],
+        include_defaults=False,
+        metadata={"data_dir": fixture_data},
+    )
+    tasks = get_task_dict(["parhaf_pseudo_detect", "parhaf_pseudo_rewrite"], manager)
+    for name, task in tasks.items():
+        config = task.config
+        examples = [
+            f"{config.doc_to_text(doc)}{config.target_delimiter}{config.doc_to_target(doc)}"
+            for doc in task.training_docs()
+        ]
+        longest = max(tokens(config.doc_to_text(doc)) for doc in task.test_docs())
+        budget = config.generation_kwargs["max_gen_toks"]
+        total = tokens(config.description) + max(map(tokens, examples)) + longest + budget
+        assert total <= 2048, (name, total)
+        assert max(tokens(config.doc_to_target(doc)) for doc in task.test_docs()) <= budget
+        assert len(task.test_docs()) > len({doc["id"] for doc in task.test_docs()})  # passages
+
+
 @pytest.mark.e2e
 def test_real_default_model_on_both_tasks(fixture_data: Path, tmp_path: Path) -> None:
     """The real model's listings and rewrites of the fixture's passages go through parsing,
     grounding and scoring; every prompt fits the context."""
     output = tmp_path / "run"
     tasks = ["--tasks", "parhaf_pseudo_detect,parhaf_pseudo_rewrite", "--limit", "2"]
+    tasks += ["--max-length", "2048"]  # the passages are sized for it
     result = cli(
         "run",
         "--model",
@@ -498,13 +535,13 @@ def test_real_default_model_on_both_tasks(fixture_data: Path, tmp_path: Path) ->
         str(fixture_data),
         "--output",
         str(output),
-        timeout=1200,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads((output / "report.json").read_text())["tasks"]
     for card in _cards():
         task = report[card.name]
-        assert task["context_check"].startswith("every prompt fits"), task["context_check"]
+        assert task["context_check"].startswith("every prompt fits 2048"), task["context_check"]
         assert set(card.metrics) <= set(task["metrics"])
         for value in task["metrics"].values():
             assert value["ci_low"] <= value["value"] <= value["ci_high"]

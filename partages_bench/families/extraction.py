@@ -1,10 +1,11 @@
 """Entity lists written by generative models: parsing and span records.
 
 Shared by the families where a model lists what it found as JSON ``[{"text": …, "label": …}]``
-(NER, pseudonymisation detect mode). Parsing never fails: code fences, prose around the list,
-single quotes, ``{"entities": […]}`` wrappers and a truncated list (its complete objects) all
-read; an answer with nothing usable is an empty prediction flagged ``parsed=False``. What a
-label may be, and where a listed text stands in the document, is each family's business.
+(NER, pseudonymisation detect mode), and by structuring, whose answer is one JSON object
+(``json_objects``). Parsing never fails: code fences, prose around the list, single quotes,
+``{"entities": […]}`` wrappers and a truncated list (its complete objects) all read; an answer
+with nothing usable is an empty prediction flagged ``parsed=False``. What a label may be, and
+where a listed text stands in the document, is each family's business.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _literal(source: str) -> Any:
         return None
 
 
-def _objects(text: str) -> list[dict[Any, Any]]:
+def json_objects(text: str) -> list[dict[Any, Any]]:
     """Every complete ``{…}`` of the text that reads as a dict, innermost first. Strings are
     tracked inside braces only (prose apostrophes are not quotes), and a line break ends a
     string, so a truncated answer still yields its complete objects."""
@@ -107,7 +108,7 @@ def parse_entity_list(
     """
     text = strip_thinking(output)
     items, unknown = [], 0
-    for entry in filter(None, map(_entry, _objects(text))):
+    for entry in filter(None, map(_entry, json_objects(text))):
         label = canonical_label(entry[1])
         if label is None:
             unknown += 1

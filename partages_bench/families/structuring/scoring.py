@@ -1,11 +1,11 @@
 """A structuring answer read and scored against the gold fields of its document.
 
 **Answer.** The model writes one JSON object ``{field: value}``. A value is a string, a number,
-or an object ``{"code": …, "description": …}`` (``text`` or ``value`` and ``unit`` are read like
-``description``); ``null`` is no value. Code fences, prose around the object and single quotes
-are read (``extraction``); of the objects found, the one naming the most of the card's fields
-is the answer (the first on ties). An answer with no object naming a field is **unparsable**:
-every field unanswered, never an error.
+or an object ``{"code": …, "description": …}`` (``read_value``); ``null`` is no value. Code
+fences, prose around the object and single quotes are read (``extraction.json_objects``); of
+the complete objects found, the one naming the most of the card's fields is the answer (the
+first on ties). An answer with no complete object naming a field (``{}`` included) is
+**unparsable**: every field unanswered, never an error.
 
 **Per document**, for each field of the card with gold value ``g`` and predicted value ``p``
 (``rules``: *empty*, and the field's rule deciding *correct*):

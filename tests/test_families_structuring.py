@@ -368,6 +368,8 @@ def test_score_structuring_prints_the_tasks_metrics_as_json(
     assert set(CARD.metrics) <= set(metrics)
     assert metrics["unparsable_rate"]["value"] == pytest.approx(1 / 6)
     assert any(name.endswith("/speciality=PNEUMOLOGIE") for name in metrics)
+    by_task = cli("score", TASK, *arguments, "--json")  # the family's command, --task set
+    assert json.loads(by_task.stdout) == json.loads(result.stdout)
 
 
 def _bad(tmp_path: Path, name: str, rows: list[Any]) -> Path:

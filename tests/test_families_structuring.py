@@ -205,6 +205,16 @@ def test_a_malformed_answer_is_unparsable_and_answers_nothing(output: str | None
     assert all(stats[f"{name}_correct"] == 0.0 for name in NAMES)
 
 
+def test_an_answer_cut_by_the_token_budget_keeps_its_complete_members() -> None:
+    cut = '{"name": "Jean Dupont", "age": 67, "primary_diagnosis": {"code": "I10", "type_of_care'
+    cut += '": "x"}, "primary_procedure": {"description": "Imprimer le début de la prise en ch'
+    fields = parse_answer(cut, NAMES)  # not the nested object that happens to name a field
+    assert fields is not None and fields["name"] == v("Jean Dupont")
+    assert fields["primary_diagnosis"] == v(None, "I10") and fields["primary_procedure"] == v()
+    assert fields["type_of_care"] == v()
+    assert parse_answer('{"name": "Jean Dup', NAMES) is None  # nothing complete
+
+
 # --- per-document statistics, and the micro counts on randomised documents ----------------------
 
 

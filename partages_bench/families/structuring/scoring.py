@@ -2,10 +2,11 @@
 
 **Answer.** The model writes one JSON object ``{field: value}``. A value is a string, a number,
 or an object ``{"code": …, "description": …}`` (``read_value``); ``null`` is no value. Code
-fences, prose around the object and single quotes are read (``extraction.json_objects``); of
-the complete objects found, the one naming the most of the card's fields is the answer (the
-first on ties). An answer with no complete object naming a field (``{}`` included) is
-**unparsable**: every field unanswered, never an error.
+fences, prose around the object and single quotes are read, and an object cut by the token
+budget keeps its complete members (``extraction.json_objects``); of the objects found, the one
+naming the most of the card's fields is the answer (the first on ties). An answer with no
+object naming a field (``{}`` included) is **unparsable**: every field unanswered, never an
+error.
 
 **Per document**, for each field of the card with gold value ``g`` and predicted value ``p``
 (``rules``: *empty*, and the field's rule deciding *correct*):
@@ -85,7 +86,7 @@ def parse_answer(output: str | None, names: tuple[str, ...]) -> Values | None:
     """The fields of a model's answer, or None when no JSON object in it names a field."""
     wanted = {name.casefold() for name in names}
     best, named = None, 0
-    for found in json_objects(strip_thinking(output)):
+    for found in json_objects(strip_thinking(output), truncated=True):
         count = len(wanted & {str(key).casefold() for key in found})
         if count > named:
             best, named = found, count

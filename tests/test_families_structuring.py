@@ -419,3 +419,76 @@ def test_score_refuses_a_task_of_another_family(gold_and_predictions: tuple[Path
     result = cli("score", "structuring", "--task", "e3c_fr", "--gold", str(gold),
                  "--predictions", str(predictions))  # fmt: skip
     assert_one_line_error(result, "--task e3c_fr", "not a structuring one")
+
+
+# --- end to end on the fixture snapshot (tests/fixtures/parhaf) ---------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "parhaf"
+
+
+def _fixture_cases(split: str) -> list[dict[str, Any]]:
+    from partages_bench.data import load_splits
+
+    return load_splits("parhaf", FIXTURES)[split]
+
+
+def _corrupted(answer: dict[str, Any], index: int) -> dict[str, Any]:
+    """The gold answer with one field given a made-up value (wrong, or invented where the gold
+    has none) and another left out."""
+    changed = dict(answer)
+    names = list(changed)
+    changed[names[index % len(names)]] = "valeur inventée"
+    changed[names[(index + 3) % len(names)]] = None
+    return changed
+
+
+@pytest.mark.e2e
+def test_replayed_answers_run_through_the_task_and_score_like_the_score_command(
+    tmp_path: Path,
+) -> None:
+    """The gold answers (as a system's ``fields``) on the task's own split (dev) score 1;
+    corrupted ones (as raw model text) on ``--split train`` score less; both exactly as
+    ``score`` scores them."""
+    for name, split in (("perfect", None), ("corrupted", "train")):
+        cases = _fixture_cases(split or "dev")
+        gold = write_jsonl(tmp_path / f"gold_{name}.jsonl", cases)
+        answers = [json.loads(gold_answer(case, FORM)) for case in cases]
+        rows = [
+            {"id": c["id"], "fields": a}
+            if split is None
+            else {"id": c["id"], "output": json.dumps(_corrupted(a, i))}
+            for i, (c, a) in enumerate(zip(cases, answers, strict=True))
+        ]
+        predictions = write_jsonl(tmp_path / f"{name}.jsonl", rows)
+        output = tmp_path / name
+        chosen = () if split is None else ("--split", split)
+        run = cli("run", "--model", "replay", "--model-args", f"path={predictions}", "--tasks",
+                  TASK, *chosen, "--data-dir", str(FIXTURES), "--output", str(output),
+                  "--bootstrap", "50", timeout=600)  # fmt: skip
+        assert run.returncode == 0, run.stderr[-2000:]
+        task = json.loads((output / "report.json").read_text())["tasks"][TASK]
+        assert task["n_samples"] == len(cases) and task["skipped"] is None
+        assert {f"field_f1/speciality={c['speciality']}" for c in cases} <= set(task["metrics"])
+        scored = cli("score", TASK, "--gold", str(gold), "--predictions",
+                     str(predictions), "--bootstrap", "50", "--json")  # fmt: skip
+        offline = json.loads(scored.stdout)[TASK]
+        assert task["split"] == (split or "dev")
+        for metric, value in offline.items():
+            assert task["metrics"][metric]["value"] == pytest.approx(value["value"], nan_ok=True)
+        f1 = task["metrics"]["field_f1"]["value"]
+        assert f1 == 1.0 if split is None else f1 < 1.0
+
+
+@pytest.mark.e2e
+def test_the_default_model_structures_two_fixture_reports(tmp_path: Path) -> None:
+    """The embedded model's answers go through parsing and scoring: a report with every metric
+    and its interval, whatever the model writes."""
+    output = tmp_path / "run"
+    arguments = ["--tasks", TASK, "--limit", "2", "--data-dir", str(FIXTURES)]
+    result = cli("run", "--model", "default", *arguments, "--output", str(output), timeout=1200)
+    assert result.returncode == 0, result.stderr[-2000:]
+    task = json.loads((output / "report.json").read_text())["tasks"][TASK]
+    assert task["n_samples"] == 2 and task["context_check"].startswith("every prompt fits")
+    assert set(CARD.metrics) <= set(task["metrics"])
+    samples = [json.loads(line) for line in (output / f"samples/{TASK}.jsonl").open()]
+    assert all(set(sample["stats"]) >= {"field_tp", "unparsable"} for sample in samples)

@@ -369,3 +369,79 @@ def test_score_command_refuses_a_task_of_another_family(tmp_path: Path) -> None:
         str(gold_file),
     )
     assert_one_line_error(result, "frenchmedmcqa", "not a classification task")
+
+
+# --- the classification-cues baseline ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "justification"),
+    [
+        (
+            TEXT,
+            "ReponsePartielle",
+            "Scanner de réévaluation : réponse partielle des lésions hépatiques",
+        ),
+        (
+            "Maladie stable en mars. Puis progression hépatique !\nArrêt.",
+            "MaladieProgressive",
+            "Puis progression hépatique",
+        ),
+        ("Consultation de suivi sans particularité.", "NonApplicable", ""),
+    ],
+)
+def test_cue_baseline_answers_the_last_cue_and_quotes_its_sentence(
+    text: str, label: str, justification: str
+) -> None:
+    from partages_bench.families.classification.offline import cue_prediction
+
+    prediction = cue_prediction(CARD, {"id": "r1", "text": text})
+    assert prediction == {"label": label, "justification": justification}
+    answer = parse_answer(get_family("classification").replay_output(CARD, {}, prediction), FIELDS)
+    assert answer.label == label
+    if justification:
+        assert justification_stats(answer.quotes, text, [])["justification_not_found"] == 0.0
+
+
+def test_cue_baseline_needs_cues_on_the_card() -> None:
+    from partages_bench.families.classification.offline import cue_prediction
+    from partages_bench.family import ReplayError
+
+    card = CARD.model_copy(update={"family_fields": {"classes": ["A", "B"]}})
+    with pytest.raises(ReplayError, match="declares no cues"):
+        cue_prediction(card, {"text": "x"})
+
+
+def test_cue_baseline_command_writes_predictions_the_score_command_reads(tmp_path: Path) -> None:
+    gold_file = write_jsonl(tmp_path / "gold.jsonl", _gold_records(4))
+    predictions = tmp_path / "cues.jsonl"
+    made = cli(
+        "baseline",
+        "classification-cues",
+        "--task",
+        TASK,
+        "--gold",
+        str(gold_file),
+        "--output",
+        str(predictions),
+    )
+    assert made.returncode == 0, made.stderr
+    rows = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert {row["label"] for row in rows} == {"ReponsePartielle"}
+    scored = cli(
+        "score",
+        "classification",
+        "--task",
+        TASK,
+        "--gold",
+        str(gold_file),
+        "--predictions",
+        str(predictions),
+        "--json",
+        "--bootstrap",
+        "10",
+    )
+    assert scored.returncode == 0, scored.stderr
+    metrics = json.loads(scored.stdout)[TASK]
+    # The quoted sentence holds the gold span: recall 1, precision 17/66.
+    assert metrics["justification_f1"]["value"] == pytest.approx(2 * 17 / (66 + 17))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from partages_bench.family import Family, Prediction, ReplayError
+from partages_bench.family import Baseline, Family, Prediction, ReplayError
 
 if TYPE_CHECKING:
     from partages_bench.schema import TaskCard
@@ -46,12 +46,18 @@ class ClassificationCard(BaseModel):
 
     So every document is exactly one of: correct, adjacent error, distant error, off-axis error,
     unparsable.
+
+    ``cues`` (optional): phrases that announce a class (``{"MaladieStable": ["maladie
+    stable"]}``), and ``fallback``, the class when none is found: what the ``classification-cues``
+    baseline reads (a card without cues has no such baseline).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     classes: list[str] = Field(min_length=2)
     ordered: list[str] = Field(default_factory=list)
+    cues: dict[str, list[str]] = Field(default_factory=dict)
+    fallback: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ClassificationCard:
@@ -63,6 +69,8 @@ class ClassificationCard(BaseModel):
             self.classes
         ):
             raise ValueError("ordered must list distinct classes, each one of classes")
+        if not set(self.cues) <= set(self.classes) or self.fallback not in {None, *self.classes}:
+            raise ValueError("cues and fallback must name classes")
         return self
 
     def rank(self, label: str) -> int | None:
@@ -79,6 +87,12 @@ def _json_answer(prediction: Prediction) -> str:
     return json.dumps({"label": label, "justification": justification}, ensure_ascii=False)
 
 
+def _cue_answer(card: TaskCard, doc: Mapping[str, Any]) -> dict[str, str]:
+    from .offline import cue_prediction
+
+    return cue_prediction(card, doc)
+
+
 class ClassificationFamily(Family):
     name = "classification"
     description = "One class a document with a justifying quote: accuracy, macro-F1, quote F1."
@@ -88,6 +102,19 @@ class ClassificationFamily(Family):
         from .offline import score_command
 
         return score_command
+
+    def baselines(self) -> Mapping[str, Baseline]:
+        from .offline import baseline_command
+
+        return {
+            "classification-cues": Baseline(
+                "classification-cues",
+                "The class of the last cue phrase of the card found in the document (the "
+                "fallback class if none), its sentence quoted as the justification.",
+                _cue_answer,
+                baseline_command,
+            )
+        }
 
     def replay_output(self, card: TaskCard, doc: Mapping[str, Any], prediction: Prediction) -> str:
         """``output`` as it is; else ``label`` and ``justification`` as the JSON a model

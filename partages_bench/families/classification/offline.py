@@ -7,6 +7,10 @@ Gold: the task's canonical records, one a line (what ``data export NAME --split 
     {"id": "r1", "text": "…", "speciality": "CANCERO ADULTE", "label": "MaladieStable",
      "justifications": [{"start": 120, "end": 151, "text": "…"}]}
 
+The ``classification-cues`` baseline (``baseline classification-cues --task NAME --gold G
+--output P``, or ``run --model replay --model-args baseline=classification-cues``) answers the
+class of the last cue phrase of the card found in the document, and quotes its sentence.
+
 Predictions: ``{"id": "r1", "label": "MaladieStable", "justification": "<quote>"}``, or
 ``{"id": "r1", "output": "<the model's raw answer>"}``. A label that is not one of the task's
 classes, or an output with no readable answer, is a wrong answer counted in ``unparsable_rate``;
@@ -15,6 +19,7 @@ a gold record that breaks its schema is one error naming the file and line (exit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,15 +31,36 @@ from partages_bench.cli_common import (
     AsJson,
     Bootstrap,
     BootstrapSeed,
+    console,
     gold_option,
     predictions_option,
     print_scores,
+    text,
 )
+from partages_bench.family import ReplayError
 from partages_bench.inputs import InputFileError
 from partages_bench.schema import MetricValue, SampleRecord, TaskCard
 
 from . import FAMILY, ClassificationCard
-from .scoring import Answer, Span, document_stats, parse_answer, read_label, read_quotes
+from .scoring import (
+    Answer,
+    Span,
+    document_stats,
+    occurrences,
+    parse_answer,
+    read_label,
+    read_quotes,
+)
+
+_SENTENCE_ENDS = ".!?\n"
+TaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--task",
+        help="The classification task whose card scores (classes, metrics, breakdown); "
+        "default: the family's only task.",
+    ),
+]
 
 
 def scored_card(task: str | None) -> TaskCard:
@@ -125,12 +151,7 @@ def score_classification(
 def score_command(
     gold: gold_option("Gold: the task's canonical records (JSONL, as data export writes them)."),
     predictions: predictions_option("JSONL of {id, label, justification} (or {id, output})."),
-    task: Annotated[
-        str | None,
-        typer.Option(
-            help="The classification task whose classes and metrics score (default: the only one)."
-        ),
-    ] = None,
+    task: TaskOption = None,
     as_json: AsJson = False,
     bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
     seed: BootstrapSeed = DEFAULT_SEED,
@@ -141,3 +162,45 @@ def score_command(
     print_scores(
         {card.name: score_classification(card, gold, predictions, bootstrap, seed)}, as_json
     )
+
+
+def cue_prediction(card: TaskCard, doc: Mapping[str, Any]) -> dict[str, str]:
+    """The ``classification-cues`` answer to one document: the class of the cue phrase of the
+    card found last in its text (located as a quote is: case and spacing ignored; the longest
+    on a tie), with the sentence that holds it as the justification; the card's ``fallback``
+    and no quote when no cue is found (no fallback: no class, an unparsable answer)."""
+    fields = ClassificationCard.model_validate(card.family_fields)
+    if not fields.cues:
+        raise ReplayError(f"task {card.name} declares no cues (metadata.family_fields.cues)")
+    document = str(doc.get("text") or "")
+    found = [
+        (start, end, label)
+        for label, phrases in fields.cues.items()
+        for phrase in phrases
+        for start, end in occurrences(phrase, document)
+    ]
+    if not found:
+        return {"label": fields.fallback or "", "justification": ""}
+    start, end, label = max(found)
+    begin = max(document.rfind(mark, 0, start) for mark in _SENTENCE_ENDS) + 1
+    ends = [document.find(mark, end) for mark in _SENTENCE_ENDS]
+    stop = min((i for i in ends if i >= 0), default=len(document))
+    return {"label": label, "justification": document[begin:stop].strip()}
+
+
+def baseline_command(
+    gold: gold_option("Gold: the task's canonical records (JSONL)."),
+    output: Annotated[Path, typer.Option(help="Where to write the {id, label, justification}.")],
+    task: TaskOption = None,
+) -> None:
+    """The class of the last cue phrase found in each document, its sentence quoted."""
+    from partages_bench.outputs import write_jsonl
+    from partages_bench.scoring import by_id
+
+    card = scored_card(task)
+    answers = [
+        {card.doc_id_field: key} | cue_prediction(card, record)
+        for key, (_, record) in by_id(gold, card.doc_id_field).items()
+    ]
+    write_jsonl(answers, output)
+    console().print(f"{len(answers)} answers of classification-cues written to {text(output)}")

@@ -299,9 +299,7 @@ def test_score_command_scores_like_the_task(tmp_path: Path) -> None:
     prediction_file = write_jsonl(tmp_path / "predictions.jsonl", predictions)
     result = cli(
         "score",
-        "classification",
-        "--task",
-        TASK,
+        TASK,  # score TASK: the family command with --task TASK
         "--gold",
         str(gold_file),
         "--predictions",

@@ -443,3 +443,19 @@ def test_cue_baseline_command_writes_predictions_the_score_command_reads(tmp_pat
     metrics = json.loads(scored.stdout)[TASK]
     # The quoted sentence holds the gold span: recall 1, precision 17/66.
     assert metrics["justification_f1"]["value"] == pytest.approx(2 * 17 / (66 + 17))
+
+
+def test_the_task_target_is_a_right_answer_for_its_own_process_results() -> None:
+    import importlib.util
+
+    path = Path(CARD.path).with_name("utils.py")
+    spec = importlib.util.spec_from_file_location("parhaf_response_utils", path)
+    assert spec is not None and spec.loader is not None
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    doc = _gold_records(1)[0] | {"label": "ReponsePartielle"}
+    assert utils.doc_to_text(doc).endswith("Réponse (JSON) :")
+    stats = utils.process_results(doc, [utils.doc_to_target(doc)])["stats"]
+    assert (stats["correct"], stats["justification_f1"]) == (1.0, 1.0)
+    wrong = utils.process_results(doc, ['{"label": "MaladieProgressive"}'])["stats"]
+    assert (wrong["distant_error"], wrong["justification_f1"]) == (1.0, 0.0)

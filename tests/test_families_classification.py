@@ -22,6 +22,7 @@ from partages_bench.families.classification.scoring import (
     justification_stats,
     parse_answer,
 )
+from partages_bench.family import ReplayError
 from partages_bench.registry import Registry
 from partages_bench.report import metric_values
 from partages_bench.schema import SampleRecord
@@ -266,6 +267,10 @@ def test_replay_writes_the_json_answer() -> None:
     prediction = {"label": "MaladieStable", "justification": "stable"}
     output = family.replay_output(CARD, {}, prediction)
     assert parse_answer(output, FIELDS) == Answer("MaladieStable", ("stable",))
+    # A system's malformed label is a wrong answer, as a model's is; no answer at all is refused.
+    assert parse_answer(family.replay_output(CARD, {}, {"label": 3}), FIELDS) == Answer(None)
+    with pytest.raises(ReplayError, match="'label'"):
+        family.replay_output(CARD, {}, {"justification": "stable"})
 
 
 def _gold_records(n: int) -> list[dict[str, object]]:
@@ -403,7 +408,6 @@ def test_cue_baseline_answers_the_last_cue_and_quotes_its_sentence(
 
 def test_cue_baseline_needs_cues_on_the_card() -> None:
     from partages_bench.families.classification.offline import cue_prediction
-    from partages_bench.family import ReplayError
 
     card = CARD.model_copy(update={"family_fields": {"classes": ["A", "B"]}})
     with pytest.raises(ReplayError, match="declares no cues"):

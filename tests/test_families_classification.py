@@ -144,8 +144,9 @@ def test_metrics_agree_with_scikit_learn(seed: int) -> None:
     present = sorted(set(gold) | set(predicted) - {None})
     expected = f1_score(gold, answered, labels=present, average="macro", zero_division=0)
     assert metrics["macro_f1"].value == pytest.approx(expected)
-    per_class = f1_score(gold, answered, labels=present, average=None, zero_division=0)
-    for label, value in zip(present, per_class, strict=True):
+    # Every class, those neither gold nor answered too (0, scikit-learn's zero_division=0).
+    per_class = f1_score(gold, answered, labels=CLASSES, average=None, zero_division=0)
+    for label, value in zip(CLASSES, per_class, strict=True):
         assert metrics[f"class_f1/label={label}"].value == pytest.approx(value)
     matrix = confusion_matrix(gold, answered, labels=[*CLASSES, UNPARSABLE])
     for i, row in enumerate(CLASSES):
@@ -463,3 +464,134 @@ def test_the_task_target_is_a_right_answer_for_its_own_process_results() -> None
     assert (stats["correct"], stats["justification_f1"]) == (1.0, 1.0)
     wrong = utils.process_results(doc, ['{"label": "MaladieProgressive"}'])["stats"]
     assert (wrong["distant_error"], wrong["justification_f1"]) == (1.0, 0.0)
+
+
+# --- the task end to end on the PARHAF fixtures -----------------------------------------------
+
+PARHAF_FIXTURES = Path(__file__).parent / "fixtures" / "parhaf"
+# What the corrupted system answers for each gold class of the fixtures' dev split, and what
+# that is: unreadable, adjacent (partial called stable), distant (progression called complete).
+CORRUPTED = {
+    "NonDetermine": "Inconnu",
+    "ReponsePartielle": "MaladieStable",
+    "MaladieProgressive": "ReponseComplete",
+}
+
+
+def _ok(*args: str) -> str:
+    result = cli(*args, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def _replayed(tmp_path: Path, name: str, predictions: list[dict[str, object]]) -> dict:
+    """The task's metrics from a replay run, after checking ``score TASK`` gives the same."""
+    path = write_jsonl(tmp_path / f"{name}.jsonl", predictions)
+    output = tmp_path / name
+    _ok(
+        "run",
+        "--model",
+        "replay",
+        "--model-args",
+        f"path={path}",
+        "--tasks",
+        TASK,
+        "--data-dir",
+        str(PARHAF_FIXTURES),
+        "--output",
+        str(output),
+    )
+    task = json.loads((output / "report.json").read_text())["tasks"][TASK]
+    offline = json.loads(
+        _ok(
+            "score",
+            TASK,
+            "--gold",
+            str(tmp_path / "gold.jsonl"),
+            "--predictions",
+            str(path),
+            "--json",
+        )
+    )[TASK]
+    assert offline == task["metrics"]
+    return task
+
+
+@pytest.mark.e2e
+def test_replayed_answers_through_the_task(tmp_path: Path) -> None:
+    _ok(
+        "data",
+        "export",
+        TASK,
+        "--split",
+        "dev",
+        "--out",
+        str(tmp_path / "gold.jsonl"),
+        "--data-dir",
+        str(PARHAF_FIXTURES),
+    )
+    golds = [json.loads(line) for line in (tmp_path / "gold.jsonl").read_text().splitlines()]
+    assert {g["label"] for g in golds} == set(CORRUPTED)
+
+    right = [
+        {
+            "id": g["id"],
+            "label": g["label"],
+            "justification": [s["text"] for s in g["justifications"]],
+        }
+        for g in golds
+    ]
+    task = _replayed(tmp_path, "right", right)
+    assert (task["split"], task["n_samples"]) == ("dev", len(golds))
+    metrics = {name: value["value"] for name, value in task["metrics"].items()}
+    assert metrics["accuracy"] == metrics["macro_f1"] == metrics["justification_f1"] == 1.0
+    assert metrics["confusion"] == metrics["unparsable_rate"] == 0.0
+    assert "accuracy/speciality=INCONNUE" in metrics
+
+    corrupted = [
+        {
+            "id": g["id"],
+            "label": CORRUPTED[g["label"]],
+            "justification": "texte absent du compte rendu",
+        }
+        for g in golds
+    ]
+    metrics = {
+        k: v["value"] for k, v in _replayed(tmp_path, "corrupted", corrupted)["metrics"].items()
+    }
+    third = pytest.approx(1 / 3)
+    assert metrics["accuracy"] == metrics["macro_f1"] == metrics["justification_f1"] == 0.0
+    for rate in ("unparsable_rate", "adjacent_error_rate", "distant_error_rate"):
+        assert metrics[rate] == third, rate
+    assert metrics["justification_not_found_rate"] == 1.0
+    assert metrics["confusion/label=MaladieProgressive as ReponseComplete"] == third
+    assert metrics["confusion/label=NonDetermine as unparsable"] == third
+
+
+@pytest.mark.e2e
+def test_the_default_model_runs_the_task(tmp_path: Path) -> None:
+    """The embedded SmolLM2 on two fixture reports: whatever it answers, every metric of the
+    card is reported with its interval."""
+    output = tmp_path / "run"
+    _ok(
+        "run",
+        "--model",
+        "default",
+        "--tasks",
+        TASK,
+        "--limit",
+        "2",
+        "--data-dir",
+        str(PARHAF_FIXTURES),
+        "--output",
+        str(output),
+    )
+    task = json.loads((output / "report.json").read_text())["tasks"][TASK]
+    assert task["skipped"] is None
+    assert task["n_samples"] + task["truncated_or_skipped"] == 2
+    assert task["context_check"].startswith("every prompt fits")
+    for name in CARD.metrics:
+        metric = task["metrics"][name]
+        assert metric["ci_low"] <= metric["value"] <= metric["ci_high"] or math.isnan(
+            metric["value"]
+        ), name

@@ -27,7 +27,7 @@ statistic in ``STAT_KEYS`` order (every document yields every key):
   gold has no justification span (the metric is a mean over the documents that have one);
 - ``justification_not_found`` = 1 when a quote is given that is nowhere in the document.
 
-A quote is located in the document ignoring case, the quotation marks and final dots around it,
+A quote is located in the document ignoring case, the quotation marks and punctuation around it,
 and how much white space separates its words (a quote that reflows a line break is found). When
 it occurs several times, the occurrence overlapping the gold spans most counts (the earliest on
 a tie): the document alone cannot say which one the model meant. A justification given as a list

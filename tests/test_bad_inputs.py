@@ -136,6 +136,9 @@ QA_PREDICTIONS = [{"id": f"q{i}", "output": "A"} for i in range(4)]
 NOTE = {"note_id": "n1", "text": "M. Jean Dupont, né le 12/03/1960.", "entities": []}
 NOTE["entities"] = [{"start": 3, "end": 14, "label": "NOM"}]
 NER_GOLD = [{"doc_id": "d1", "text": "fièvre et toux", "entities": []}]
+RESPONSE_GOLD = [
+    {"id": "r1", "text": "Maladie stable.", "label": "MaladieStable", "justifications": []}
+]
 SCENARIO_GOLD = [{"id": "r1", "text": "Patient de 67 ans.", "speciality": "X", "scenario": {}}]
 
 
@@ -198,6 +201,11 @@ BUILDERS: dict[str, Builder] = {
     "summary_output_int": lambda p: write_jsonl(
         p / "spi.jsonl", [{"id": "s1", "output": 3}, {"id": "s2", "output": "Fièvre."}]
     ),
+    "response_gold": lambda p: write_jsonl(p / "rg.jsonl", RESPONSE_GOLD),
+    "response_gold_label_list": lambda p: write_jsonl(
+        p / "rg2.jsonl", [RESPONSE_GOLD[0] | {"label": ["MaladieStable"]}]
+    ),
+    "response_no_label": lambda p: write_jsonl(p / "rp.jsonl", [{"id": "r1", "class": "x"}]),
     "folder": lambda p: _mkdir(p / "a-folder"),
     "loop": lambda p: _loop(p / "loop.json"),
     # run folders
@@ -413,6 +421,12 @@ CASES = [
          words=("--task e3c_fr", "not a structuring one")),
     case("summary-output-int", "score", "summarisation", "--gold", "{summary_gold}",
          "--predictions", "{summary_output_int}", words=("spi.jsonl", "output must be a string")),
+    case("response-gold-label-list", "score", "parhaf_response", "--gold",
+         "{response_gold_label_list}", "--predictions", "{response_gold}",
+         words=("rg2.jsonl line 1", "is not a class")),
+    case("response-prediction-without-label", "score", "classification", "--gold",
+         "{response_gold}", "--predictions", "{response_no_label}",
+         words=("rp.jsonl line 1", "missing field 'label'")),
     # Out-of-range options
     case("score-seed-negative", "score", "qa", *QA_FILES, "--seed", "-1", words=("--seed", "-1"),
          subprocess=True),

@@ -47,6 +47,7 @@ def test_the_built_in_families_in_their_order() -> None:
         "summarisation",
         "ner",
         "pseudonymisation",
+        "classification",
         "structuring",
     )
     assert get_family("pseudonymisation").holds_identifiers

@@ -36,6 +36,8 @@ from partages_bench.errors import UserError
 from partages_bench.inputs import InputFileError
 from partages_bench.schema import MetricValue, SampleRecord, TaskCard
 
+from .card import FAMILY_NAME, StructuringCard, structuring_card
+
 DEFAULT_TASK = "parhaf_scenario"
 
 
@@ -60,14 +62,12 @@ def _check_gold(
             )
 
 
-def structuring_card_of(task: str) -> tuple[TaskCard, Any]:
+def structuring_card_of(task: str) -> tuple[TaskCard, StructuringCard]:
     """The task's card and its structuring fields; a task of another family is refused."""
     from partages_bench.registry import Registry
 
-    from . import FAMILY, structuring_card
-
     card = Registry.discover().card(task)
-    if card.family != FAMILY.name:
+    if card.family != FAMILY_NAME:
         raise UserError(f"--task {task}: a {card.family} task, not a structuring one")
     return card, structuring_card(card)
 
@@ -77,21 +77,22 @@ def score_structuring(
 ) -> tuple[TaskCard, dict[str, MetricValue]]:
     """Canonical gold records and ``{id, fields}`` or ``{id, output}`` predictions, scored
     like the task ``task``."""
+    from partages_bench.families import get_family
     from partages_bench.family import ReplayError
     from partages_bench.report import metric_values
     from partages_bench.scoring import pair_located
 
-    from . import FAMILY
     from .scoring import Form, gold_values, parse_answer, score_fields
 
     card, fields = structuring_card_of(task)
+    family = get_family(FAMILY_NAME)
     form = Form.of(fields)
     records = []
     pairs = pair_located(gold_path, predictions_path, card.doc_id_field)
     for index, (key, (gold_where, gold), (where, prediction)) in enumerate(pairs):
         _check_gold(gold_where, gold, form.record_field, form.names)
         try:
-            output = FAMILY.replay_output(card, gold, prediction)
+            output = family.replay_output(card, gold, prediction)
         except ReplayError as exc:
             raise InputFileError(f"{where}: {exc}") from None
         stats = score_fields(parse_answer(output, form.names), gold_values(gold, form), form)

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from partages_bench.families.extraction import json_objects
 from partages_bench.text import strip_thinking
 
-from . import StructuringCard
+from .card import StructuringCard
 from .rules import RULES, Value, code_category, code_exact, is_empty
 
 Values = dict[str, Value]

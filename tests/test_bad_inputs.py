@@ -139,6 +139,7 @@ NER_GOLD = [{"doc_id": "d1", "text": "fièvre et toux", "entities": []}]
 RESPONSE_GOLD = [
     {"id": "r1", "text": "Maladie stable.", "label": "MaladieStable", "justifications": []}
 ]
+SCENARIO_GOLD = [{"id": "r1", "text": "Patient de 67 ans.", "speciality": "X", "scenario": {}}]
 
 
 def _summary_gold(reference: str) -> list[dict[str, str]]:
@@ -188,6 +189,11 @@ BUILDERS: dict[str, Builder] = {
         p / "d.jsonl", [{"note_id": "n1", "entities": ["start"]}]
     ),
     "ner_gold": lambda p: write_jsonl(p / "ner.jsonl", NER_GOLD),
+    "scenario_gold": lambda p: write_jsonl(p / "sc.jsonl", SCENARIO_GOLD),
+    "scenario_gold_age_int": lambda p: write_jsonl(
+        p / "sca.jsonl", [SCENARIO_GOLD[0] | {"scenario": {"age": 67}}]
+    ),
+    "scenario_fields_list": lambda p: write_jsonl(p / "scf.jsonl", [{"id": "r1", "fields": [1]}]),
     "ner_gold_text_dict": lambda p: write_jsonl(p / "ner2.jsonl", [NER_GOLD[0] | {"text": {}}]),
     "summary_gold": lambda p: write_jsonl(p / "sg.jsonl", _summary_gold("Fièvre traitée.")),
     "summary_gold_empty": lambda p: write_jsonl(p / "sge.jsonl", _summary_gold("")),
@@ -405,6 +411,14 @@ CASES = [
          "--predictions", "{detect_strings}", code=0),
     case("ner-text-dict", "score", "ner", "--gold", "{ner_gold_text_dict}", "--predictions",
          "{ner_gold}", words=("ner2.jsonl", "text must be a string")),
+    case("scenario-gold-age-int", "score", "structuring", "--gold", "{scenario_gold_age_int}",
+         "--predictions", "{scenario_fields_list}", words=("sca.jsonl line 1", "scenario.age")),
+    case("scenario-fields-list", "score", "structuring", "--gold", "{scenario_gold}",
+         "--predictions", "{scenario_fields_list}",
+         words=("scf.jsonl line 1", "fields must be an object")),
+    case("scenario-task-not-structuring", "score", "structuring", "--task", "e3c_fr", "--gold",
+         "{scenario_gold}", "--predictions", "{scenario_fields_list}",
+         words=("--task e3c_fr", "not a structuring one")),
     case("summary-output-int", "score", "summarisation", "--gold", "{summary_gold}",
          "--predictions", "{summary_output_int}", words=("spi.jsonl", "output must be a string")),
     case("response-gold-label-list", "score", "parhaf_response", "--gold",

@@ -26,6 +26,7 @@ BUILTIN = (
     "partages_bench.families.ner",
     "partages_bench.families.pseudonymisation",
     "partages_bench.families.classification",
+    "partages_bench.families.structuring",
 )
 
 

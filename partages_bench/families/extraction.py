@@ -1,10 +1,11 @@
 """Entity lists written by generative models: parsing and span records.
 
 Shared by the families where a model lists what it found as JSON ``[{"text": …, "label": …}]``
-(NER, pseudonymisation detect mode). Parsing never fails: code fences, prose around the list,
-single quotes, ``{"entities": […]}`` wrappers and a truncated list (its complete objects) all
-read; an answer with nothing usable is an empty prediction flagged ``parsed=False``. What a
-label may be, and where a listed text stands in the document, is each family's business.
+(NER, pseudonymisation detect mode), and by structuring, whose answer is one JSON object
+(``json_objects``). Parsing never fails: code fences, prose around the list, single quotes,
+``{"entities": […]}`` wrappers and a truncated list (its complete objects) all read; an answer
+with nothing usable is an empty prediction flagged ``parsed=False``. What a label may be, and
+where a listed text stands in the document, is each family's business.
 """
 
 from __future__ import annotations
@@ -60,11 +61,15 @@ def _literal(source: str) -> Any:
         return None
 
 
-def _objects(text: str) -> list[dict[Any, Any]]:
+def json_objects(text: str, truncated: bool = False) -> list[dict[Any, Any]]:
     """Every complete ``{…}`` of the text that reads as a dict, innermost first. Strings are
     tracked inside braces only (prose apostrophes are not quotes), and a line break ends a
-    string, so a truncated answer still yields its complete objects."""
+    string, so a truncated answer still yields its complete objects. With ``truncated``, an
+    outermost object still open at the end also yields its complete members (the text up to
+    its last top-level comma, closed), last, when that reads as a dict: an answer cut by the
+    token budget keeps what it said."""
     found, opened, quote, escaped = [], [], "", False
+    member_end = None  # the last top-level comma of the open outermost object
     for index, char in enumerate(text):
         if quote:
             if escaped:
@@ -76,11 +81,19 @@ def _objects(text: str) -> list[dict[Any, Any]]:
         elif char in "\"'" and opened:
             quote = char
         elif char == "{":
+            if not opened:
+                member_end = None
             opened.append(index)
+        elif char == "," and len(opened) == 1:
+            member_end = index
         elif char == "}" and opened:
             value = _literal(text[opened.pop() : index + 1])
             if isinstance(value, dict):
                 found.append(value)
+    if truncated and opened and member_end is not None:
+        value = _literal(text[opened[0] : member_end] + "}")
+        if isinstance(value, dict):
+            found.append(value)
     return found
 
 
@@ -107,7 +120,7 @@ def parse_entity_list(
     """
     text = strip_thinking(output)
     items, unknown = [], 0
-    for entry in filter(None, map(_entry, _objects(text))):
+    for entry in filter(None, map(_entry, json_objects(text))):
         label = canonical_label(entry[1])
         if label is None:
             unknown += 1

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from partages_bench.families.classification import UNPARSABLE, ClassificationCard
-from partages_bench.families.extraction import _objects
+from partages_bench.families.extraction import json_objects
 from partages_bench.text import fold, strip_thinking
 
 _LABEL_KEYS = ("label", "classe", "class", "categorie")
@@ -90,7 +90,7 @@ def _field(item: Mapping[Any, Any], keys: Sequence[str]) -> tuple[bool, Any]:
 def parse_answer(output: str | None, card: ClassificationCard) -> Answer:
     """The first JSON object of ``output`` with a label: its class (None if not one of the
     card's) and its quotes; ``Answer(None)`` when the answer holds no such object."""
-    for item in _objects(strip_thinking(output)):
+    for item in json_objects(strip_thinking(output)):
         has_label, label = _field(item, _LABEL_KEYS)
         if has_label:
             return Answer(

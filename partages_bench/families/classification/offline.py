@@ -41,7 +41,7 @@ from partages_bench.family import ReplayError
 from partages_bench.inputs import InputFileError
 from partages_bench.schema import MetricValue, SampleRecord, TaskCard
 
-from . import FAMILY, ClassificationCard
+from .card import FAMILY_NAME, ClassificationCard
 from .scoring import (
     Answer,
     Span,
@@ -70,12 +70,12 @@ def scored_card(task: str | None) -> TaskCard:
 
     registry = Registry.discover()
     if task is None:
-        names = sorted(c.name for c in registry.cards.values() if c.family == FAMILY.name)
+        names = sorted(c.name for c in registry.cards.values() if c.family == FAMILY_NAME)
         if len(names) != 1:
             raise UnknownTaskError(f"--task: name one of the classification tasks ({names})")
         task = names[0]
     card = registry.card(task)
-    if card.family != FAMILY.name:
+    if card.family != FAMILY_NAME:
         raise UnknownTaskError(f"--task {task}: a {card.family} task, not a classification task")
     return card
 

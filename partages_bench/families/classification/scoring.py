@@ -44,9 +44,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from partages_bench.families.classification import UNPARSABLE, ClassificationCard
 from partages_bench.families.extraction import json_objects
 from partages_bench.text import fold, strip_thinking
+
+from .card import UNPARSABLE, ClassificationCard
 
 _LABEL_KEYS = ("label", "classe", "class", "categorie")
 _JUSTIFICATION_KEYS = ("justification", "citation", "quote")

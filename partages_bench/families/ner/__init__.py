@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from partages_bench.family import Combiner, Family
+from partages_bench.family import Combiner, Family, Prediction, ReplayError
 
 if TYPE_CHECKING:
+    from partages_bench.schema import TaskCard
+
     from .scoring import Attribute
 
 _ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -63,11 +65,12 @@ class NERCard(BaseModel):
 def task_fields(task_file: Path) -> NERCard:
     """The ``family_fields`` of the NER card in ``task_file`` (a task's ``utils`` reads its own
     card, so that labels and attribute are declared once)."""
+    from partages_bench.errors import TaskCardError
     from partages_bench.registry import read_card
 
     card = read_card(task_file)
     if card is None:
-        raise ValueError(f"{task_file} is not a task")
+        raise TaskCardError(f"{task_file}: task: missing (an NER task file)")
     return NERCard.model_validate(card.family_fields)
 
 
@@ -81,7 +84,25 @@ class NERFamily(Family):
     name = "ner"
     description = "Named entities: strict, exact, partial and type P/R/F1 on spans."
     card_fields = NERCard
+    replays_parts = True
     combiners: ClassVar[Mapping[str, Combiner]] = {"passages": _combine_passages}
+
+    def replay_output(self, card: TaskCard, doc: Mapping[str, Any], prediction: Prediction) -> str:
+        """For a passage (every built-in NER task cuts its documents), the report's
+        ``entities`` with offsets into the report — a gold record of the task is one —: those
+        inside the passage, listed as a model lists them, with the card's attribute; an answer
+        text (``output``) for the whole report cannot be cut. Elsewhere, ``output``."""
+        if "offset" not in doc:
+            return super().replay_output(card, doc, prediction)
+        if "entities" not in prediction:
+            raise ReplayError(
+                f"missing field 'entities' (offsets into the report): task {card.name} cuts "
+                "reports into passages, and an answer text ('output') cannot be cut"
+            )
+        from .scoring import passage_answer
+
+        attribute = NERCard.model_validate(card.family_fields).attribute
+        return passage_answer(doc, prediction["entities"], attribute)
 
     def score_command(self) -> Callable[..., None]:
         from .offline import score_command

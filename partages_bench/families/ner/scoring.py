@@ -603,10 +603,32 @@ def doc_to_target(doc: Mapping[str, Any], attribute: str | None = None) -> str:
     entities = sorted(doc["entities"], key=lambda e: (e["start"], -e["end"], e["label"]))
     listed = [
         {"text": doc["text"][e["start"] : e["end"]], "label": e["label"]}
-        | ({attribute: e[attribute]} if attribute else {})
+        | ({attribute: e.get(attribute)} if attribute else {})
         for e in entities
     ]
     return json.dumps(listed, ensure_ascii=False)
+
+
+def passage_answer(doc: Mapping[str, Any], entities: Any, attribute: str | None = None) -> str:
+    """A replayed report's entities (offsets into the whole report, as ``score ner`` reads
+    them) as the answer to one of its passages (``split_passages``): those inside the passage,
+    listed as a model lists them (``doc_to_target``), with their ``attribute`` value as given."""
+    from partages_bench.family import ReplayError
+
+    if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+        raise ReplayError("entities must be a list of objects")
+    offset, length = doc["offset"], len(doc["text"])
+    inside = []
+    for i, entity in enumerate(entities):
+        start, end = entity.get("start"), entity.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+            raise ReplayError(
+                f"entities[{i}] has bad offsets {start}-{end} (a task cut into passages needs "
+                "start and end in the report)"
+            )
+        if offset <= start and end <= offset + length:
+            inside.append({**entity, "start": start - offset, "end": end - offset})
+    return doc_to_target({"text": doc["text"], "entities": inside}, attribute)
 
 
 def passage_datasets(splits: Mapping[str, Sequence[Mapping[str, Any]]], max_chars: int) -> Any:

@@ -106,6 +106,10 @@ class _FamilyCommands(_PlainGroup):
 
 
 class _ScoreCommands(_FamilyCommands):
+    """``score FAMILY``, or ``score TASK``: the task's family command with ``--task TASK`` as
+    its default (the card names the labels, fields or classes), for the families whose command
+    takes ``--task``. Task names are not listed (there are many): the help says so."""
+
     def family_commands(self) -> dict[str, Callable[..., None]]:
         from .families import families
 
@@ -114,6 +118,26 @@ class _ScoreCommands(_FamilyCommands):
             for name, family in families().items()
             if (command := family.score_command()) is not None
         }
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        from .registry import Registry
+
+        card = Registry.discover().cards.get(name)
+        function = None if card is None else self.family_commands().get(card.family)
+        if card is None or function is None:
+            return None
+        command = _command(name, function)
+        task = next((p for p in command.params if p.name == "task"), None)
+        if task is None:
+            raise UserError(
+                f"score {name}: the {card.family} family's score command takes no --task; run "
+                f"partages-bench score {card.family}"
+            )
+        task.default = name
+        return command
 
 
 class _BaselineCommands(_FamilyCommands):
@@ -138,7 +162,11 @@ app = _typer(
 tasks_app = _typer("List, show and validate tasks.")
 data_app = _typer("Datasets: list, pull.")
 report_app = _typer("Read and merge score reports.")
-score_app = _typer("Score outputs produced elsewhere (any system).", cls=_ScoreCommands)
+score_app = _typer(
+    "Score outputs produced elsewhere (any system): score FAMILY, or score TASK (its family's "
+    "command for that task).",
+    cls=_ScoreCommands,
+)
 baseline_app = _typer("Reference systems to compare models with.", cls=_BaselineCommands)
 leaderboard_app = _typer("The leaderboard as a static site.")
 app.add_typer(tasks_app, name="tasks")
@@ -258,6 +286,13 @@ def run(
     shard: Annotated[
         str | None,
         typer.Option(help="Only shard K of N (K/N) of each task's documents; see report merge."),
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="Evaluate this split of every task's data instead of its own (PARHAF tasks: "
+            "dev; 'test' once you hold the embargoed files); the report records it."
+        ),
     ] = None,
     resume: Annotated[
         Path | None,
@@ -422,6 +457,7 @@ def run(
             bertscore_layers=bertscore_layers,
             backend=backend,
             shard=shard,
+            split=split,
             overwrite=overwrite,
         )
     report = run_tasks(options, console())
@@ -836,7 +872,8 @@ def _print_report(report: Report, all_metrics: bool = False) -> None:
                 "value [95 % CI]",
                 "better",
                 ids=("metric",),
-                title=f"{task.name} (n = {task.n_samples})",
+                title=f"{task.name} (n = {task.n_samples}"
+                + (f", split {task.split})" if task.split else ")"),
             )
             for name, metric in task.metrics.items():
                 label = f"[bold]{text(name)}[/]" if name == task.primary_metric else text(name)

@@ -37,7 +37,14 @@ from .schema import ModelIdentity, Report, SampleRecord, TaskCard, TaskResult
 from .sharding import EMPTY_SHARD, Shard
 
 # What the shards of one task have in common (metrics, n_samples and data_hash are each shard's).
-SHARED_TASK_FIELDS = ("task_hash", "num_fewshot", "context_check", "truncated_or_skipped", "notes")
+SHARED_TASK_FIELDS = (
+    "task_hash",
+    "split",
+    "num_fewshot",
+    "context_check",
+    "truncated_or_skipped",
+    "notes",
+)
 
 Run = tuple[Path, Report]
 

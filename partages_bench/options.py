@@ -57,6 +57,7 @@ SCORE_SETTINGS = (
     "seed",
     "bootstrap_iterations",
     "limit",
+    "split",
     "apply_chat_template",
     "partages_bench_version",
     "libraries",
@@ -105,6 +106,7 @@ class RunOptions:
     bertscore_layers: int | None = None
     backend: BackendOptions = field(default_factory=BackendOptions)
     shard: str | None = None
+    split: str | None = None
     resume: bool = False
     overwrite: bool = False
     command: list[str] = field(default_factory=lambda: list(sys.argv))

@@ -295,7 +295,8 @@ def render_markdown(report: Report) -> str:
             f"| {format_metric(metric)} |"
         )
     for task in ran:
-        lines += ["", f"## {task.name} (v{task.version}, {task.num_fewshot}-shot)", ""]
+        split = f", split {task.split}" if task.split else ""
+        lines += ["", f"## {task.name} (v{task.version}, {task.num_fewshot}-shot{split})", ""]
         lines += [f"- `{name}` = {format_metric(m)}" for name, m in task.metrics.items()]
         lines += [f"- task hash `{task.task_hash}`", f"- data hash `{task.data_hash}`"]
         if task.context_check:

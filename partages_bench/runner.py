@@ -196,6 +196,7 @@ def _provenance(options: RunOptions, start: str) -> Provenance:
         command=options.command,
         start_time=start,
         shard=options.shard,
+        split=options.split,
     )
 
 
@@ -478,6 +479,22 @@ def _fewshot_per_document(task: Any, seed: int) -> None:
     task.fewshot_context = fewshot_context
 
 
+def _evaluated_split(task: Any, card: TaskCard, asked: str | None) -> str | None:
+    """The split of ``task``'s data that is evaluated: ``asked`` (``--split``) in place of the
+    task's own test split, refused if the task's data has no such split; else the task's own
+    (its test split, or its validation split when it has none)."""
+    if asked is None:
+        return task.config.test_split or task.config.validation_split
+    splits = list(task.dataset or {})
+    if asked not in splits:
+        raise UserError(
+            f"--split {asked}: task {card.name} has no split {asked!r} (its splits: "
+            f"{', '.join(splits) or 'none'})"
+        )
+    task.config.test_split = asked
+    return asked
+
+
 def _run_task(
     card: TaskCard,
     model: Any,
@@ -492,6 +509,7 @@ def _run_task(
     from lm_eval.tasks import get_task_dict
 
     task = get_task_dict([card.name], task_manager)[card.name]
+    split = _evaluated_split(task, card, options.split)
     if hasattr(lm, "check_documents"):  # a replay: its answers must be for these documents
         lm.check_documents(card, task.eval_docs)
     _fewshot_per_document(task, options.seed)
@@ -549,7 +567,12 @@ def _run_task(
         enrich,
         fewshot_phi,
     )
-    update = {"truncated_or_skipped": plan.skipped, "context_check": plan.note, "notes": notes}
+    update = {
+        "split": split,
+        "truncated_or_skipped": plan.skipped,
+        "context_check": plan.note,
+        "notes": notes,
+    }
     return result.model_copy(update=update), records
 
 

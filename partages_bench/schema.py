@@ -158,6 +158,9 @@ class TaskResult(_Record):
     num_fewshot: int = 0
     task_hash: str | None = None
     data_hash: str | None = None
+    split: str | None = Field(
+        default=None, description="the split of the dataset evaluated (None: not recorded)"
+    )
     truncated_or_skipped: int = Field(
         default=0, description="documents not evaluated because their prompt could not fit"
     )
@@ -219,6 +222,10 @@ class Provenance(_Record):
     duration_seconds: float | None = None
     shard: str | None = Field(
         default=None, description="'K/N' when the run evaluated shard K of N of each task"
+    )
+    split: str | None = Field(
+        default=None,
+        description="the split asked with --split for every task (None: each task's own)",
     )
     merged_from: list[str] = Field(
         default_factory=list, description="the run folders a merged report was made from"

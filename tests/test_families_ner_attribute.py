@@ -375,8 +375,26 @@ def test_score_ner_as_the_task_names_a_bad_gold_value(tmp_path: Path) -> None:
     gold = {**GOLD_DOC, "entities": [{**GOLD_DOC["entities"][0], "negation": "Nie"}]}
     gold_path = write_jsonl(tmp_path / "gold.jsonl", [gold])
     predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "r1", "entities": []}])
+    # score TASK is score FAMILY --task TASK.
     result = cli(
-        "score", "ner", "--task", TASK, "--gold", str(gold_path),
-        "--predictions", str(predictions), timeout=None,
-    )  # fmt: skip
+        "score", TASK, "--gold", str(gold_path), "--predictions", str(predictions), timeout=None
+    )
     assert_one_line_error(result, "gold.jsonl doc 'r1': entities[0].negation is 'Nie'")
+
+
+def test_a_replayed_report_answers_each_of_its_passages() -> None:
+    """A replay line with the report's entities (a gold record is one) answers each passage
+    with the entities inside it: the gold scores 1 everywhere; an answer text cannot be cut."""
+    from partages_bench.families.ner import FAMILY
+    from partages_bench.family import ReplayError
+
+    card = Registry.discover().card(TASK)
+    passages = split_passages(GOLD_DOC, 35)
+    assert len(passages) > 1
+    for passage in passages:
+        answer = FAMILY.replay_output(card, passage, GOLD_DOC)
+        stats = _score(passage, answer)
+        assert stats["negation_cor"] == len(passage["entities"])
+        assert stats["negation_spu"] == stats["negation_mis"] == 0
+    with pytest.raises(ReplayError, match="answer text"):
+        FAMILY.replay_output(card, passages[0], {"output": "[]"})

@@ -26,6 +26,12 @@ F1 = 2PR / (P + R). Per label, both sides are first restricted to that label (ne
 per-entity results). nervaluate's default ``min_overlap_percentage=1`` also asks the overlap to
 cover 1 % of the gold span, which differs from "one shared character" only for gold spans of
 more than 100 characters.
+
+An **assertion attribute** (a card's ``family_fields``: PARHAF infectiology's ``negation``) is
+scored by ``score_attribute``: strict matching with (label, value) as the label — a span found
+with the wrong value is a near miss (INC), so the model that reads "pas de bactériémie" as a
+bacteraemia loses points —, and the value's accuracy over the strict matches. A missing or
+invalid value is a value no gold has: wrong, never an error.
 """
 
 from __future__ import annotations
@@ -303,11 +309,9 @@ class Attribute:
         """The value a model wrote, whatever its case, accents or spacing ("indéterminé" →
         ``Indetermine``); ``UNKNOWN_LABEL`` for anything else (missing, a boolean, another
         word), which no gold value equals: a missing or invalid value is wrong, never a crash."""
-        return (
-            self._table.get(label_key(raw), UNKNOWN_LABEL)
-            if isinstance(raw, str)
-            else (UNKNOWN_LABEL)
-        )
+        if not isinstance(raw, str):
+            return UNKNOWN_LABEL
+        return self._table.get(label_key(raw), UNKNOWN_LABEL)
 
 
 def _same_assertion(predicted: Span, gold: Span) -> bool:

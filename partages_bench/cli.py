@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
@@ -160,7 +160,7 @@ app = _typer(
     pretty_exceptions_enable=False,
 )
 tasks_app = _typer("List, show and validate tasks.")
-data_app = _typer("Datasets: list, pull.")
+data_app = _typer("Datasets: list, pull, audit, export.")
 report_app = _typer("Read and merge score reports.")
 score_app = _typer(
     "Score outputs produced elsewhere (any system): score FAMILY, or score TASK (its family's "
@@ -656,17 +656,22 @@ def data_list(
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Datasets as JSON.")] = False,
 ) -> None:
-    """Datasets with their licence and whether they are available here."""
+    """Datasets with their licence, their hub revision (hub datasets) and whether they are
+    available here."""
     from .data import DATASETS, dataset_status
 
     datasets = []
     for spec in DATASETS.values():
         status = dataset_status(spec, data_dir)
+        # A hub id without a revision is only where else the data can be found, not our source.
+        hub = spec.hub_revision is not None
         datasets.append(
             {
                 "name": spec.name,
                 "title": spec.title,
                 "licence": spec.licence,
+                "hub_id": spec.hub_id if hub else None,
+                "revision": spec.hub_revision,
                 "pinned_by": "sha256" if status.pinned_by_sha256 else "revision only",
                 "available": status.available,
                 "location": None if status.location is None else str(status.location),
@@ -676,13 +681,15 @@ def data_list(
     if as_json:
         print(json.dumps(datasets, indent=2, ensure_ascii=False))
         return
-    columns = ("dataset", "title", "licence", "pinned by", "available", "location")
+    columns = ("dataset", "title", "licence", "hub revision", "pinned by", "available", "location")
     shown = table(*columns, ids=("dataset",))
     for dataset in datasets:
+        revision = dataset["revision"]
         shown.add_row(
             dataset["name"],
             text(dataset["title"]),
             dataset["licence"],
+            "-" if revision is None else text(f"{dataset['hub_id']}@{revision[:12]}"),
             dataset["pinned_by"],
             "[green]yes[/]" if dataset["available"] else "[red]no[/]",
             text(dataset["location"] or "-"),
@@ -724,6 +731,73 @@ def data_pull(
             f"sha256 of what was received is recorded in {text(folder / 'SHA256SUMS')} and "
             "checked from now on"
         )
+
+
+@data_app.command("audit")
+def data_audit(
+    name: str,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The observed contract as JSON.")] = False,
+) -> None:
+    """A hub snapshot's configs as they are (splits, rows, columns, label values) and how they
+    differ from the dataset's declared contract (exit 2 if they do)."""
+    from .data import get_dataset
+    from .data.snapshot import check_contract, contract_differences, observed_contract
+    from .data.store import snapshot_tables
+
+    spec = get_dataset(name)
+    folder, tables = snapshot_tables(name, data_dir)
+    assert spec.snapshot is not None  # snapshot_tables refuses other datasets
+    contract = spec.snapshot.contract
+    observed = observed_contract(tables, contract)
+    differences = contract_differences(contract, tables)
+    if as_json:
+        payload = {
+            "dataset": name,
+            "hub_id": spec.snapshot.repo_id,
+            "revision": spec.snapshot.revision,
+            "folder": str(folder),
+            "configs": observed,
+            "differences": differences,
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        _print_audit(name, f"{spec.snapshot.repo_id}@{spec.snapshot.revision}", folder, observed)
+        if not differences:
+            console().print(f"[green]ok[/] {text(name)} matches its contract")
+    check_contract(name, contract, tables)
+
+
+def _print_audit(name: str, source: str, folder: Path, observed: dict[str, Any]) -> None:
+    """The observed contract as plain lines: configs, splits, columns, values with counts."""
+    print(f"{name}: {source} in {folder}")
+    for config, splits in observed.items():
+        print(f"config {config}")
+        for split, seen in splits.items():
+            print(f"  split {split}: {seen['rows']} rows; columns: {', '.join(seen['columns'])}")
+            for column, counts in seen["values"].items():
+                shown = ", ".join(f"{value} ({count})" for value, count in counts.items())
+                print(f"    {column}: {shown}")
+            for column, keys in seen["fields"].items():
+                print(f"    {column} fields: {', '.join(keys)}")
+
+
+@data_app.command("export")
+def data_export(
+    name: str,
+    split: Annotated[str, typer.Option(help="The split to export (data export lists them).")],
+    out: Annotated[Path, typer.Option(help="Where to write the records (JSONL).")],
+    data_dir: DataDir = None,
+) -> None:
+    """The canonical records of one split of a dataset, as the tasks read them (JSONL)."""
+    from .data import load_splits
+    from .outputs import write_jsonl
+
+    splits = load_splits(name, data_dir)
+    if split not in splits:
+        raise UserError(f"{name} has no split {split!r}; its splits: {', '.join(splits)}")
+    write_jsonl(splits[split], out)
+    console().print(f"{len(splits[split])} {text(name)} {split} records written to {text(out)}")
 
 
 @data_app.command("generate-pseudo")

@@ -92,8 +92,9 @@ def _flip_byte(path: Path) -> None:
 
 
 def test_catalog_matches_the_mirror(mirror: Path) -> None:
-    # mediqal: hub only, see test_families_qa_mediqal
-    assert set(catalog.DATASETS) == {*NAMES, "mediqal"}
+    # mediqal and PARHAF: hub only, see test_families_qa_mediqal and test_data_parhaf
+    parhaf = {"parhaf", "parhaf_pseudo", "parhaf_infectiology", "parhaf_response"}
+    assert set(catalog.DATASETS) == {*NAMES, "mediqal", *parhaf}
     for name in NAMES:
         spec = get_dataset(name)
         assert spec.name == name

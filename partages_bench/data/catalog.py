@@ -9,6 +9,10 @@ MediQAl is the exception: its files are pinned by a hub revision (a git commit, 
 upstream) but their sha256 could not be read here. They are trusted on first use: ``pull``
 records what it received in the folder's ``SHA256SUMS`` and later loads check against that
 (see ``SourceFile`` and ``store.verify``).
+
+The PARHAF datasets go one step further: their mirror is the hub repository itself at the pinned
+revision (``snapshot``, see ``snapshot.py``), so no file is listed here; they are trusted on
+first use the same way, every file of the snapshot recorded by ``pull``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,17 @@ from partages_bench.data.converters import (
     convert_quaero_frenchmed,
     convert_refomed_fr,
 )
+from partages_bench.data.parhaf import (
+    INFECTIOLOGY_CONTRACT,
+    PSEUDO_CONTRACT,
+    RESPONSE_CONTRACT,
+    SCENARIO_CONTRACT,
+    convert_parhaf,
+    convert_parhaf_infectiology,
+    convert_parhaf_pseudo,
+    convert_parhaf_response,
+)
+from partages_bench.data.snapshot import HubSnapshot
 from partages_bench.errors import UnknownDatasetError
 
 Converter = Callable[[Path], Splits]
@@ -80,7 +95,9 @@ class DatasetSpec:
     """A dataset as the harness knows it; ``name`` is also its folder name in a local mirror.
 
     ``repository`` at ``commit`` is where the files come from: a GitHub repository, or a hub
-    dataset at a revision when every file carries its own ``url`` (MediQAl).
+    dataset at a revision when every file carries its own ``url`` (MediQAl). A ``snapshot``
+    dataset lists no files: its folder is the hub repository at ``hub_revision`` and its
+    converter is the snapshot's (``converter`` stays None).
     """
 
     name: str
@@ -94,11 +111,13 @@ class DatasetSpec:
     files: tuple[SourceFile, ...]
     converter: Converter | None = None
     converter_version: int = 0
+    snapshot: HubSnapshot | None = None
 
     @property
     def pinned_by_sha256(self) -> bool:
-        """Whether every file has a known sha256 (else some are pinned by revision only)."""
-        return all(f.sha256 is not None for f in self.files)
+        """Whether every file has a known sha256 (else some, or a snapshot's, are pinned by
+        revision only)."""
+        return self.snapshot is None and all(f.sha256 is not None for f in self.files)
 
 
 def read_checksums(path: Path) -> dict[str, str]:
@@ -157,6 +176,30 @@ def _hub_file(hub_id: str, revision: str, path: str) -> SourceFile:
     """A hub dataset file pinned by revision only: its sha256 is recorded on first pull."""
     url = f"https://huggingface.co/datasets/{hub_id}/resolve/{revision}/{path}"
     return SourceFile(path, None, remote_path=None, url=url)
+
+
+_PARHAF_CITATION = (
+    "Tannier X., Abbara S., Flicoteaux R., Khalil Y., Névéol A., Zweigenbaum P., Bacry E. "
+    "(2026). PARHAF, a human-authored corpus of clinical reports for fictitious patients in "
+    "French. arXiv:2603.20494"
+)
+
+
+def _parhaf(name: str, title: str, hub_id: str, revision: str, **snapshot: Any) -> DatasetSpec:
+    """A PARHAF dataset: a hub snapshot at ``revision`` (CC-BY-4.0, one citation)."""
+    return DatasetSpec(
+        name=name,
+        title=title,
+        licence="CC-BY-4.0",
+        citation=_PARHAF_CITATION,
+        repository=hub_id,
+        commit=revision,
+        hub_id=hub_id,
+        hub_revision=revision,
+        files=(),
+        converter_version=1,
+        snapshot=HubSnapshot(hub_id, revision, **snapshot),
+    )
 
 
 def _spec(name: str, rule: SourceRule, **fields: Any) -> DatasetSpec:
@@ -292,6 +335,38 @@ def _catalog() -> dict[str, DatasetSpec]:
             ),
             converter=convert_mediqal,
             converter_version=1,
+        ),
+        _parhaf(
+            "parhaf",
+            "PARHAF: fictitious patient cases, their reports and scenarios",
+            "HealthDataHub/PARHAF",
+            "0a88093ff16168494fdb17aa40a040107171ed9d",
+            contract=SCENARIO_CONTRACT,
+            convert=convert_parhaf,
+        ),
+        _parhaf(
+            "parhaf_pseudo",
+            "PARHAF pseudonymisation annotations",
+            "HealthDataHub/PARHAF-pseudo-annotated",
+            "4d866f075a4d91c4e5ce0058feedd6da1d8e879a",
+            contract=PSEUDO_CONTRACT,
+            convert=convert_parhaf_pseudo,
+        ),
+        _parhaf(
+            "parhaf_infectiology",
+            "PARHAF infectiology annotations (with negation)",
+            "HealthDataHub/PARHAF-infectiology-annotated",
+            "452cfeeec0987b8088a6b9294f00dd4f735a5980",
+            contract=INFECTIOLOGY_CONTRACT,
+            convert=convert_parhaf_infectiology,
+        ),
+        _parhaf(
+            "parhaf_response",
+            "PARHAF response to treatment annotations",
+            "HealthDataHub/PARHAF-response_to_treatment-annotated",
+            "a100ab2742614821898bc6880c0bff0c9a5bdccd",
+            contract=RESPONSE_CONTRACT,
+            convert=convert_parhaf_response,
         ),
     ]
     return {spec.name: spec for spec in specs}

@@ -7,6 +7,13 @@ checked like a pin, by later pulls and by every load.
 By default files come from GitHub at the pinned commit; an institution can instead host an HTTP
 mirror laid out like the shared data folder (``<base>/<dataset>/<path>``) and point ``--base-url``
 or ``$PARTAGES_BENCH_MIRROR_URL`` at it. ``urllib`` is enough: no extra dependency.
+
+A hub snapshot (PARHAF) is downloaded whole by ``huggingface_hub.snapshot_download`` at its
+pinned revision (from the hub, or the endpoint in ``$HF_ENDPOINT``; not from an HTTP mirror,
+which cannot list the repository), with the token in ``$HF_TOKEN`` when the dataset is gated:
+the token goes to the library only, never into a file or a message. The sha256 of every file
+received is recorded in ``SHA256SUMS``, and a folder that already matches its record is left as
+it is (nothing downloaded).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from partages_bench.data.catalog import Archive, DatasetSpec, SourceFile, get_dataset
+from partages_bench.data.snapshot import CARD, snapshot_sha256s
 from partages_bench.data.store import (
     Readable,
     atomic_path,
@@ -208,6 +216,70 @@ def _check_destination(dest: Path) -> None:
             return
 
 
+TOKEN_ENV = "HF_TOKEN"
+
+
+def _snapshot_intact(dest: Path, recorded: dict[str, str]) -> bool:
+    """Whether ``dest`` holds the card and every recorded file with its recorded bytes."""
+    if CARD not in recorded:
+        return False
+    present = snapshot_sha256s(dest)
+    return all(present.get(path) == digest for path, digest in recorded.items())
+
+
+def _pull_snapshot(spec: DatasetSpec, dest: Path, progress: Progress | None) -> Path:
+    """Download the hub repository at the pinned revision into ``dest`` (see the module's
+    docstring); the files are received in a temporary folder beside it and put in place only
+    once every file already recorded is found with its recorded bytes."""
+    assert spec.snapshot is not None
+    repo, revision = spec.snapshot.repo_id, spec.snapshot.revision
+    recorded = recorded_checksums(spec, dest)
+    if _snapshot_intact(dest, recorded):
+        if progress is not None:
+            progress(1, 1)
+        return dest
+    if is_offline():
+        raise DataPullError(
+            f"{spec.name}: the snapshot of {repo} is to be downloaded but {OFFLINE_ENV} is set; "
+            f"unset it or copy the snapshot into {dest}"
+        )
+    from huggingface_hub import snapshot_download  # paid only when downloading
+
+    token = os.environ.get(TOKEN_ENV) or None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{spec.name}-") as received_in:
+        try:
+            snapshot_download(
+                repo, revision=revision, repo_type="dataset", local_dir=received_in, token=token
+            )
+        # The hub's errors (not found, gated, revision, network) are all OSError; a malformed
+        # id is a ValueError. Their messages never hold the token, and it is cut out anyway.
+        except (OSError, ValueError) as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            if token:
+                reason = reason.replace(token, "***")
+            raise DataPullError(
+                f"{spec.name}: cannot download {repo} at revision {revision} from the hub: "
+                f"{reason}; if the dataset is gated, accept its conditions on the hub and set "
+                f"${TOKEN_ENV}"
+            ) from None
+        received = snapshot_sha256s(Path(received_in))
+        if CARD not in received:
+            raise DataPullError(f"{spec.name}: {repo} at {revision} has no {CARD}: not a dataset")
+        for path, expected in sorted(recorded.items()):
+            if path in received and received[path] != expected:
+                what = f"{path} from {repo} at {revision}"
+                raise checksum_error(spec.name, what, expected, received[path], "nothing was kept")
+        for path in received:
+            target = dest / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(Path(received_in) / path, target)
+    write_checksums(dest, recorded | received)
+    if progress is not None:
+        progress(1, 1)
+    return dest
+
+
 def pull(
     name: str,
     to: Path | None = None,
@@ -227,6 +299,13 @@ def pull(
     spec = get_dataset(name)
     dest = (to if to is not None else default_pull_dir()) / spec.name
     _check_destination(dest)
+    if spec.snapshot is not None:
+        if base_url:
+            raise DataPullError(
+                f"{spec.name}: a hub snapshot is not pulled from an HTTP mirror (--base-url); "
+                "point $HF_ENDPOINT to a hub mirror instead"
+            )
+        return _pull_snapshot(spec, dest, progress)
     mirror = (base_url or os.environ.get(MIRROR_ENV, "")).rstrip("/")
     if mirror and urllib.parse.urlsplit(mirror).scheme not in ("http", "https"):
         given = "--base-url" if base_url else f"${MIRROR_ENV}"

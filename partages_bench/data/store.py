@@ -8,6 +8,8 @@ cache can never serve records converted from other bytes or by an older converte
 Files pinned by revision only (no sha256 in the catalogue) are trusted on first use: a dataset
 folder may hold a ``SHA256SUMS`` (``sha256sum`` format; every folder of the shared mirror has
 one, and ``pull`` writes what it received), and such a file must match the hash listed there.
+A hub snapshot (PARHAF, ``snapshot.py``) lists no files: every file of its folder is checked
+against that record, and its configs against the dataset's contract, before conversion.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from typing import BinaryIO, Protocol
 
 from partages_bench.data.catalog import DatasetSpec, SourceFile, get_dataset, read_checksums
 from partages_bench.data.converters import Splits
+from partages_bench.data.snapshot import (
+    Tables,
+    check_contract,
+    is_snapshot,
+    read_tables,
+    snapshot_sha256s,
+)
 from partages_bench.errors import ChecksumError, DatasetMissingError, UserError
 from partages_bench.outputs import atomic_path as atomic_path
 
@@ -63,11 +72,18 @@ def search_roots(data_dir: Path | None = None) -> list[Path]:
     return roots
 
 
+def is_complete(spec: DatasetSpec, folder: Path) -> bool:
+    """Whether ``folder`` holds every declared file, or for a snapshot its card (no hash)."""
+    if spec.snapshot is not None:
+        return is_snapshot(folder)
+    return all((folder / f.local_path).is_file() for f in spec.files)
+
+
 def locate(spec: DatasetSpec, data_dir: Path | None = None) -> Path | None:
     """The first dataset folder holding every declared file, or None (existence only, no hash)."""
     for root in search_roots(data_dir):
         folder = root / spec.name
-        if all((folder / f.local_path).is_file() for f in spec.files):
+        if is_complete(spec, folder):
             return folder
     return None
 
@@ -123,14 +139,33 @@ def expected_sha256(source: SourceFile, recorded: Mapping[str, str]) -> str | No
     return source.sha256 or recorded.get(source.local_path)
 
 
+def _verify_snapshot(
+    spec: DatasetSpec, folder: Path, recorded: Mapping[str, str]
+) -> dict[str, str]:
+    actual = snapshot_sha256s(folder)
+    for path, expected in sorted(recorded.items()):
+        if path not in actual:
+            raise DatasetMissingError(
+                f"{spec.name}: {folder / path} is missing (listed in {folder / SUMS_FILE}); "
+                f"restore it or run `partages-bench data pull {spec.name}`"
+            )
+        if actual[path] != expected:
+            hint = f"recorded in {folder / SUMS_FILE} (trusted on first use); restore it or run "
+            hint += f"`partages-bench data pull {spec.name}`"
+            raise checksum_error(spec.name, str(folder / path), expected, actual[path], hint)
+    return actual
+
+
 def verify(spec: DatasetSpec, folder: Path) -> dict[str, str]:
     """Check every declared file of ``folder``; return {local path: sha256} of what was read.
 
     A file with a pinned sha256 must match it. A file pinned by revision only must match the
     folder's ``SHA256SUMS`` if that lists it, and is accepted otherwise; the returned hashes let
-    the cache key follow its bytes either way.
+    the cache key follow its bytes either way. A snapshot's files are every file of its folder.
     """
     recorded = recorded_checksums(spec, folder)
+    if spec.snapshot is not None:
+        return _verify_snapshot(spec, folder, recorded)
     actual_sha256: dict[str, str] = {}
     for source in spec.files:
         path = folder / source.local_path
@@ -194,21 +229,48 @@ def _write_cache(folder: Path, splits: Splits) -> None:
         temp.write_text(json.dumps(list(splits)), encoding="utf-8")
 
 
-def load_splits(name: str, data_dir: Path | None = None) -> Splits:
-    """Canonical records of a dataset, per split, converted once and then read from the cache."""
-    spec = get_dataset(name)
-    if spec.converter is None:
-        raise UserError(f"dataset {name!r} has no converter: no task uses it yet")
+def _verified(spec: DatasetSpec, data_dir: Path | None) -> tuple[Path, Path]:
+    """The dataset's folder, checked, and its cache entry (keyed by what was checked)."""
     folder = locate(spec, data_dir)
     if folder is None:
         raise DatasetMissingError(missing_message(spec, data_dir))
     # Hashing the files every time is cheap (milliseconds) and catches a mirror edited after
     # its first conversion, which the cache key alone would not.
-    entry = cache_dir() / spec.name / cache_key(spec, verify(spec, folder))
+    return folder, cache_dir() / spec.name / cache_key(spec, verify(spec, folder))
+
+
+def _tables(folder: Path, entry: Path) -> Tables:
+    # ``datasets`` gets a cache of its own per checksum set: it would serve a stale build of a
+    # folder whose files changed (issue 20).
+    return read_tables(folder, entry / "datasets")
+
+
+def snapshot_tables(name: str, data_dir: Path | None = None) -> tuple[Path, Tables]:
+    """A snapshot dataset's folder (verified) and every config of its card, not yet checked
+    against the contract (what ``data audit`` shows)."""
+    spec = get_dataset(name)
+    if spec.snapshot is None:
+        raise UserError(f"dataset {name!r} is not a hub snapshot: it has no configs to audit")
+    folder, entry = _verified(spec, data_dir)
+    return folder, _tables(folder, entry)
+
+
+def load_splits(name: str, data_dir: Path | None = None) -> Splits:
+    """Canonical records of a dataset, per split, converted once and then read from the cache."""
+    spec = get_dataset(name)
+    if spec.converter is None and spec.snapshot is None:
+        raise UserError(f"dataset {name!r} has no converter: no task uses it yet")
+    folder, entry = _verified(spec, data_dir)
     cached = _read_cache(entry)
     if cached is not None:
         return cached
-    splits = spec.converter(folder)
+    if spec.snapshot is not None:
+        tables = _tables(folder, entry)
+        check_contract(spec.name, spec.snapshot.contract, tables)
+        splits = spec.snapshot.convert(tables)
+    else:
+        assert spec.converter is not None  # checked above
+        splits = spec.converter(folder)
     _write_cache(entry, splits)
     return splits
 

@@ -398,3 +398,126 @@ def test_a_replayed_report_answers_each_of_its_passages() -> None:
         assert stats["negation_spu"] == stats["negation_mis"] == 0
     with pytest.raises(ReplayError, match="answer text"):
         FAMILY.replay_output(card, passages[0], {"output": "[]"})
+
+
+# --- the task on the fixture snapshot (tests/fixtures/parhaf) -----------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "parhaf"
+SMALLEST_CONTEXT = 2048
+
+
+def _dense_report(sentences: int) -> dict[str, Any]:
+    """A report with a bacterium in every sentence: about 11 entities a passage, three times
+    PARHAF pseudo's density of annotations (3.4 per 1,000 characters)."""
+    sentence = (
+        "Les hémocultures prélevées le 12 mars sont revenues positives à Staphylococcus aureus. "
+    )
+    text = sentence * sentences
+    return {
+        "id": "dense",
+        "speciality": "INCONNUE",
+        "text": text,
+        "entities": [
+            {"start": start, "end": start + 21, "label": "Bacterie", "negation": "Absent"}
+            for start in range(sentence.index("Staphylococcus"), len(text), len(sentence))
+        ],
+    }
+
+
+def test_no_prompt_can_be_truncated(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Instructions + the longest few-shot passage with its answer + the longest passage + the
+    answer budget fit a 2,048-token context (SmolLM2's tokenizer), on the fixture reports (one
+    of 8,873 characters) and on a dense report; the budget holds the densest gold answer."""
+    from lm_eval.tasks import TaskManager, get_task_dict
+    from transformers import AutoTokenizer
+
+    from partages_bench.registry import builtin_tasks_dir
+
+    monkeypatch.setenv("PARTAGES_BENCH_DATA", str(FIXTURES))
+    manager = TaskManager(include_path=[str(builtin_tasks_dir())], include_defaults=False)
+    task = get_task_dict([TASK], manager)[TASK]
+    config = task.config
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+
+    def tokens(text: str) -> int:
+        return len(tokenizer(text)["input_ids"])
+
+    dense = split_passages(_dense_report(40), 1000)
+    assert len(dense[0]["text"]) <= 1000 and len(dense[0]["entities"]) >= 10
+    shots = [*task.training_docs(), *dense]
+    passages = [*task.test_docs(), *dense]
+    assert max(len(doc["text"]) for doc in task.test_docs()) <= 1000
+    shot = max(
+        tokens(f"{config.doc_to_text(d)}{config.target_delimiter}{config.doc_to_target(d)}")
+        for d in shots
+    )
+    longest = max(tokens(config.doc_to_text(doc)) for doc in passages)
+    budget = config.generation_kwargs["max_gen_toks"]
+    assert tokens(config.description) + shot + longest + budget <= SMALLEST_CONTEXT
+    assert max(tokens(config.doc_to_target(doc)) for doc in passages) <= budget
+
+
+def _replay(tmp_path: Path, name: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    predictions = write_jsonl(tmp_path / f"{name}.jsonl", records)
+    output = tmp_path / name
+    result = cli(
+        "run", "--model", "replay", "--model-args", f"path={predictions}", "--tasks", TASK,
+        "--data-dir", str(FIXTURES), "--output", str(output), "--bootstrap", "50", timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads((output / "report.json").read_text())["tasks"][TASK]
+
+
+@pytest.mark.e2e
+def test_a_replay_of_the_gold_scores_one_and_a_corrupted_negation_what_it_should(
+    tmp_path: Path,
+) -> None:
+    """Through run --model replay on the fixture snapshot (dev): the gold records themselves
+    score 1; with the negation of every entity of one report flipped, the spans stay perfect
+    and negation_f1 and negation_accuracy fall to the share of entities left right."""
+    from partages_bench.data import load_splits
+
+    dev = load_splits(TASK, FIXTURES)["dev"]
+    gold = _replay(tmp_path, "gold", dev)
+    metrics = {name: value["value"] for name, value in gold["metrics"].items()}
+    assert gold["skipped"] is None and gold["n_samples"] == len(dev)
+    assert metrics["strict_f1"] == metrics["negation_f1"] == metrics["negation_accuracy"] == 1.0
+    assert "negation_f1/speciality=CARDIOLOGIE" in metrics
+
+    flip = {"Present": "Absent", "Absent": "Present", "Indetermine": "Present"}
+    longest = max(dev, key=lambda doc: len(doc["text"]))  # several passages
+    corrupted = [
+        {**doc, "entities": [{**e, "negation": flip[e["negation"]]} for e in doc["entities"]]}
+        if doc is longest
+        else doc
+        for doc in dev
+    ]
+    total = sum(len(doc["entities"]) for doc in dev)
+    right = (total - len(longest["entities"])) / total
+    scored = _replay(tmp_path, "corrupted", corrupted)["metrics"]
+    assert scored["strict_f1"]["value"] == 1.0
+    # Each flipped entity is an INC: P = R = F1 = right spans / spans.
+    assert scored["negation_f1"]["value"] == pytest.approx(right)
+    assert scored["negation_accuracy"]["value"] == pytest.approx(right)
+    assert scored[f"negation_f1/speciality={longest['speciality']}"]["value"] == 0.0
+    assert scored["negation_f1"]["ci_low"] <= right <= scored["negation_f1"]["ci_high"]
+
+
+@pytest.mark.e2e
+def test_the_default_model_runs_the_task(tmp_path: Path) -> None:
+    """The embedded SmolLM2 on two passages: its answers are parsed and every metric, the
+    negation ones included, is reported with an interval."""
+    output = tmp_path / "run"
+    result = cli(
+        "run", "--model", "default", "--tasks", TASK, "--limit", "2",
+        "--data-dir", str(FIXTURES), "--output", str(output), timeout=1200,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    task = json.loads((output / "report.json").read_text())["tasks"][TASK]
+    assert task["context_check"].startswith("every prompt fits")
+    card = Registry.discover().card(TASK)
+    for name in card.metrics:
+        value = task["metrics"][name]
+        assert value["ci_low"] <= value["value"] <= value["ci_high"], name
+    samples = [json.loads(line) for line in (output / f"samples/{TASK}.jsonl").open()]
+    assert all("negation_agreement_den" in sample["stats"] for sample in samples)

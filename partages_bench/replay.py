@@ -159,7 +159,7 @@ class Replay:
     def check_documents(self, card: TaskCard, docs: Iterable[Mapping[str, Any]]) -> None:
         """Before ``card``'s task runs: its documents are known, the file's ids must be among
         them."""
-        if card.combine is not None:
+        if card.combine is not None and not get_family(card.family).replays_parts:
             raise UserError(
                 f"--model replay: task {card.name} asks several prompts a document "
                 f"(combine: {card.combine}); a replay gives one answer a document"

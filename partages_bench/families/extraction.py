@@ -15,7 +15,7 @@ import json
 import re
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from partages_bench.text import strip_thinking
@@ -34,11 +34,13 @@ class Span:
 class ParsedEntities:
     """What an answer lists, as (text, canonical label) in the order written; ``parsed`` is
     False when nothing usable was found; ``unknown_labels`` counts items dropped for a label
-    outside the task's set."""
+    outside the task's set. ``attributes``: when an attribute was asked for, each item's raw
+    value of it, in the same order (None where the item has none)."""
 
     items: list[tuple[str, str]]
     parsed: bool
     unknown_labels: int
+    attributes: list[Any] = field(default_factory=list)
 
 
 _EMPTY_LIST = re.compile(r"\[\s*\]")
@@ -108,7 +110,7 @@ def _entry(item: Mapping[Any, Any]) -> tuple[str, str] | None:
 
 
 def parse_entity_list(
-    output: str | None, canonical_label: Callable[[str], str | None]
+    output: str | None, canonical_label: Callable[[str], str | None], attribute: str | None = None
 ) -> ParsedEntities:
     """The (text, label) items an answer lists, in the order written.
 
@@ -116,15 +118,24 @@ def parse_entity_list(
     code fences, prose around, single quotes, a truncated list (its complete objects). Labels
     are mapped by ``canonical_label``; items with an unknown or missing label are dropped and
     counted in ``unknown_labels``. ``parsed`` is False when no object names a text and no empty
-    list ``[]`` is given either (then the prediction is empty and the answer unparsable).
+    list ``[]`` is given either (then the prediction is empty and the answer unparsable). With
+    ``attribute`` (a key such as ``negation``, read whatever its case), each kept item's value
+    of it is returned in ``attributes`` as written (None when absent): judging it is the
+    caller's business.
     """
     text = strip_thinking(output)
-    items, unknown = [], 0
-    for entry in filter(None, map(_entry, json_objects(text))):
+    items, attributes, unknown = [], [], 0
+    for item in json_objects(text):
+        entry = _entry(item)
+        if entry is None:
+            continue
         label = canonical_label(entry[1])
         if label is None:
             unknown += 1
-        else:
-            items.append((entry[0], label))
+            continue
+        items.append((entry[0], label))
+        if attribute is not None:
+            fields = {str(key).casefold(): value for key, value in item.items()}
+            attributes.append(fields.get(attribute.casefold()))
     parsed = bool(items) or unknown > 0 or _EMPTY_LIST.search(text) is not None
-    return ParsedEntities(items, parsed, unknown)
+    return ParsedEntities(items, parsed, unknown, attributes)

@@ -36,7 +36,7 @@ from partages_bench.families.extraction import Span
 from partages_bench.inputs import InputFileError, strict_json
 from partages_bench.schema import MetricValue, SampleRecord, TaskCard
 
-from . import FAMILY, NERCard
+from .card import FAMILY_NAME, NERCard
 from .scoring import (
     SCHEMAS,
     UNKNOWN_LABEL,
@@ -143,7 +143,7 @@ def _task(name: str | None) -> tuple[TaskCard, NERCard]:
     from partages_bench.registry import Registry
 
     card = Registry.discover().card(name or SCORED_LIKE)
-    if card.family != FAMILY.name:
+    if card.family != FAMILY_NAME:
         raise UserError(f"--task: task {name} is a {card.family} task, not an NER task")
     return card, NERCard.model_validate(card.family_fields)
 

@@ -25,6 +25,8 @@ reads its facts and hooks below. What a family brings:
   same pipeline as a model, and the leaderboard shows it as a baseline;
 - **replay**: ``replay_output`` turns one line of a system's prediction file into the text the
   family's tasks parse (a span list from eds-pseudo becomes the JSON listing a model writes);
+  ``replays_parts``: it answers each part of a combined document (an NER passage) from the
+  whole document's prediction, so that a replay may run a task with a ``combine``;
 
 Its tasks are lm-eval task folders, found like any other (the built-in ones under ``tasks/``; a
 package's through the entry point group ``partages_bench.tasks``, see ``registry``).
@@ -101,6 +103,7 @@ class Family:
     default_in_suite: ClassVar[bool] = True
     card_fields: ClassVar[type[BaseModel] | None] = None
     combiners: ClassVar[Mapping[str, Combiner]] = {}
+    replays_parts: ClassVar[bool] = False
 
     def score_command(self) -> Callable[..., None] | None:
         """The typer function of ``partages-bench score <name>``; None: the family has none."""

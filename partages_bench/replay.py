@@ -158,17 +158,15 @@ class Replay:
 
     def check_documents(self, card: TaskCard, docs: Iterable[Mapping[str, Any]]) -> None:
         """Before ``card``'s task runs: its documents are known, the file's ids must be among
-        them. A baseline answers each prompt from its own document, so it also serves a task
-        that asks several prompts a document (``combine``: a report's passages); a file gives
-        one answer a document, so it does not."""
+        them."""
+        if card.combine is not None and not get_family(card.family).replays_parts:
+            raise UserError(
+                f"--model replay: task {card.name} asks several prompts a document "
+                f"(combine: {card.combine}); a replay gives one answer a document"
+            )
         task = self._tasks[card.name] = _Task(card)
         if self.path is None:
             return
-        if card.combine is not None:
-            raise UserError(
-                f"--model replay: task {card.name} asks several prompts a document "
-                f"(combine: {card.combine}); a replay file gives one answer a document"
-            )
         ids = {str(doc.get(card.doc_id_field, i)) for i, doc in enumerate(docs)}
         task.index = self._index(card)
         foreign = [key for key in task.index if key not in ids]

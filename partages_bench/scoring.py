@@ -40,10 +40,14 @@ def by_id(path: Path, id_field: str) -> dict[str, tuple[str, dict[str, Any]]]:
     return indexed
 
 
-def pair_predictions(
+Located = tuple[str, dict[str, Any]]  # where a record is (file line N), and the record
+
+
+def pair_located(
     gold_path: Path, predictions_path: Path, id_field: str = "id"
-) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(id, gold record, prediction record) in gold order; every id must be on both sides."""
+) -> list[tuple[str, Located, Located]]:
+    """(id, gold, prediction) in gold order, each record with where it is (for errors naming a
+    file line); every id must be on both sides."""
     gold = by_id(gold_path, id_field)
     predictions = by_id(predictions_path, id_field)
     for key, (where, _) in predictions.items():
@@ -55,4 +59,14 @@ def pair_predictions(
             f"{predictions_path}: no prediction for {len(missing)} of {len(gold)} gold records "
             f"(first: {id_field} '{missing[0]}')"
         )
-    return [(key, record, predictions[key][1]) for key, (_, record) in gold.items()]
+    return [(key, located, predictions[key]) for key, located in gold.items()]
+
+
+def pair_predictions(
+    gold_path: Path, predictions_path: Path, id_field: str = "id"
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(id, gold record, prediction record) in gold order; every id must be on both sides."""
+    return [
+        (key, gold, prediction)
+        for key, (_, gold), (_, prediction) in pair_located(gold_path, predictions_path, id_field)
+    ]

@@ -136,6 +136,10 @@ QA_PREDICTIONS = [{"id": f"q{i}", "output": "A"} for i in range(4)]
 NOTE = {"note_id": "n1", "text": "M. Jean Dupont, né le 12/03/1960.", "entities": []}
 NOTE["entities"] = [{"start": 3, "end": 14, "label": "NOM"}]
 NER_GOLD = [{"doc_id": "d1", "text": "fièvre et toux", "entities": []}]
+RESPONSE_GOLD = [
+    {"id": "r1", "text": "Maladie stable.", "label": "MaladieStable", "justifications": []}
+]
+SCENARIO_GOLD = [{"id": "r1", "text": "Patient de 67 ans.", "speciality": "X", "scenario": {}}]
 
 
 def _summary_gold(reference: str) -> list[dict[str, str]]:
@@ -185,6 +189,11 @@ BUILDERS: dict[str, Builder] = {
         p / "d.jsonl", [{"note_id": "n1", "entities": ["start"]}]
     ),
     "ner_gold": lambda p: write_jsonl(p / "ner.jsonl", NER_GOLD),
+    "scenario_gold": lambda p: write_jsonl(p / "sc.jsonl", SCENARIO_GOLD),
+    "scenario_gold_age_int": lambda p: write_jsonl(
+        p / "sca.jsonl", [SCENARIO_GOLD[0] | {"scenario": {"age": 67}}]
+    ),
+    "scenario_fields_list": lambda p: write_jsonl(p / "scf.jsonl", [{"id": "r1", "fields": [1]}]),
     "ner_gold_text_dict": lambda p: write_jsonl(p / "ner2.jsonl", [NER_GOLD[0] | {"text": {}}]),
     "summary_gold": lambda p: write_jsonl(p / "sg.jsonl", _summary_gold("Fièvre traitée.")),
     "summary_gold_empty": lambda p: write_jsonl(p / "sge.jsonl", _summary_gold("")),
@@ -192,6 +201,11 @@ BUILDERS: dict[str, Builder] = {
     "summary_output_int": lambda p: write_jsonl(
         p / "spi.jsonl", [{"id": "s1", "output": 3}, {"id": "s2", "output": "Fièvre."}]
     ),
+    "response_gold": lambda p: write_jsonl(p / "rg.jsonl", RESPONSE_GOLD),
+    "response_gold_label_list": lambda p: write_jsonl(
+        p / "rg2.jsonl", [RESPONSE_GOLD[0] | {"label": ["MaladieStable"]}]
+    ),
+    "response_no_label": lambda p: write_jsonl(p / "rp.jsonl", [{"id": "r1", "class": "x"}]),
     "folder": lambda p: _mkdir(p / "a-folder"),
     "loop": lambda p: _loop(p / "loop.json"),
     # run folders
@@ -397,8 +411,22 @@ CASES = [
          "--predictions", "{detect_strings}", code=0),
     case("ner-text-dict", "score", "ner", "--gold", "{ner_gold_text_dict}", "--predictions",
          "{ner_gold}", words=("ner2.jsonl", "text must be a string")),
+    case("scenario-gold-age-int", "score", "structuring", "--gold", "{scenario_gold_age_int}",
+         "--predictions", "{scenario_fields_list}", words=("sca.jsonl line 1", "scenario.age")),
+    case("scenario-fields-list", "score", "structuring", "--gold", "{scenario_gold}",
+         "--predictions", "{scenario_fields_list}",
+         words=("scf.jsonl line 1", "fields must be an object")),
+    case("scenario-task-not-structuring", "score", "structuring", "--task", "e3c_fr", "--gold",
+         "{scenario_gold}", "--predictions", "{scenario_fields_list}",
+         words=("--task e3c_fr", "not a structuring one")),
     case("summary-output-int", "score", "summarisation", "--gold", "{summary_gold}",
          "--predictions", "{summary_output_int}", words=("spi.jsonl", "output must be a string")),
+    case("response-gold-label-list", "score", "parhaf_response", "--gold",
+         "{response_gold_label_list}", "--predictions", "{response_gold}",
+         words=("rg2.jsonl line 1", "is not a class")),
+    case("response-prediction-without-label", "score", "classification", "--gold",
+         "{response_gold}", "--predictions", "{response_no_label}",
+         words=("rp.jsonl line 1", "missing field 'label'")),
     # Out-of-range options
     case("score-seed-negative", "score", "qa", *QA_FILES, "--seed", "-1", words=("--seed", "-1"),
          subprocess=True),

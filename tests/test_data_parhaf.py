@@ -237,6 +237,22 @@ def test_scenario_sequences_may_come_as_a_dict_of_lists() -> None:
     assert record["scenario"]["sex"] == record["scenario"]["name"] == {"text": None, "code": None}
 
 
+def test_the_public_layout_without_dev_gets_a_seeded_dev_draw() -> None:
+    """The hub's PARHAF has a train split only: a fifth of its cases, drawn with a fixed seed,
+    become dev (the same draw every time, whatever the row order); a declared dev is kept."""
+    rows = [
+        {"id": f"case-{n:02d}", "specialty": "UROLOGIE", "documents": [], "suggested_scenario": {}}
+        for n in range(10)
+    ]
+    splits = convert_parhaf({"default": {"train": rows}})
+    again = convert_parhaf({"default": {"train": rows[::-1]}})
+    assert [len(splits["train"]), len(splits["dev"])] == [8, 2]
+    assert {r["id"] for r in splits["dev"]} == {r["id"] for r in again["dev"]}
+    assert not {r["id"] for r in splits["dev"]} & {r["id"] for r in splits["train"]}
+    declared = convert_parhaf({"default": {"train": rows[:6], "dev": rows[6:]}})
+    assert [r["id"] for r in declared["dev"]] == ["case-06", "case-07", "case-08", "case-09"]
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 

@@ -42,10 +42,18 @@ TRIAGE = Triage()
 
 
 def test_the_built_in_families_in_their_order() -> None:
-    assert family_names()[: len(BUILTIN)] == ("qa", "summarisation", "ner", "pseudonymisation")
+    assert family_names()[: len(BUILTIN)] == (
+        "qa",
+        "summarisation",
+        "ner",
+        "pseudonymisation",
+        "classification",
+        "structuring",
+    )
     assert get_family("pseudonymisation").holds_identifiers
     assert get_family("summarisation").needs_model_metrics
     assert not get_family("qa").holds_identifiers
+    assert get_family("structuring").card_fields is not None
 
 
 def test_an_entry_point_adds_a_family(plugins: list[metadata.EntryPoint]) -> None:

@@ -424,15 +424,26 @@ def test_score_task_refuses_other_labels_and_other_families(gold: Path, tmp_path
         score_pseudonymisation(gold, predictions, 0, 0, task="e3c_fr")
 
 
-def test_a_baseline_replays_passages_a_file_does_not(tmp_path: Path) -> None:
-    from partages_bench.errors import UserError
-    from partages_bench.replay import Replay
+def test_a_report_prediction_answers_each_of_its_passages() -> None:
+    """A replayed report's entities (offsets into the report) answer each passage with those
+    inside it; a rewritten report cannot be cut, one line says why."""
+    from partages_bench.families.pseudonymisation import FAMILY
+    from partages_bench.family import ReplayError
 
-    card = _cards()[0]
-    Replay({"baseline": "pseudo-rules"}).check_documents(card, [])
-    replay_file = Replay({"path": str(write_jsonl(tmp_path / "p.jsonl", []))})
-    with pytest.raises(UserError, match="a replay file gives one answer a document"):
-        replay_file.check_documents(card, [])
+    detect_card, rewrite_card = _cards()
+    note = record()
+    passages = scheme_datasets({"dev": [note]}, PARHAF, passage_chars=60)["dev"]
+    gold = [{k: e[k] for k in ("start", "end", "label")} for e in note["entities"]]
+    for passage in passages:
+        listed = json.loads(FAMILY.replay_output(detect_card, passage, {"entities": gold}))
+        expected = [{"text": e["text"], "label": e["label"]} for e in passage["entities"]]
+        kept = [
+            {"text": passage["text"][s["start"] : s["end"]], "label": s["label"]}
+            for s in passage["kept_spans"]
+        ]
+        assert sorted(listed, key=str) == sorted(expected + kept, key=str)
+    with pytest.raises(ReplayError, match=r"a rewritten report .* cannot be cut"):
+        FAMILY.replay_output(rewrite_card, passages[0], {"text": TEXT})
 
 
 # --- the fixture snapshot (tests/fixtures/parhaf/parhaf_pseudo) -----------------------------------

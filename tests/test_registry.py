@@ -52,7 +52,10 @@ def test_select_by_family_suite_and_name() -> None:
     assert "frenchmedmcqa" in [c.name for c in registry.select(["default"])]
     quick = registry.select(["quick"])
     assert [c.name for c in quick] == list(QUICK_TASKS)
-    assert sorted(c.family for c in quick) == sorted(family_names())  # one task per family
+    # One task per family, but classification and structuring: their only data (PARHAF) is on
+    # the hub alone, a download the demo cannot count on.
+    demo_families = set(family_names()) - {"classification", "structuring"}
+    assert sorted(c.family for c in quick) == sorted(demo_families)
     # Real data wherever the family has some: only pseudonymisation's notes are generated.
     assert [c.family for c in quick if c.dataset is None] == ["pseudonymisation"]
     with pytest.raises(UnknownTaskError, match="unknown task 'nope'"):

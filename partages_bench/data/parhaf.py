@@ -29,6 +29,7 @@ Conversion rules shared by the annotated sets:
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
@@ -384,8 +385,11 @@ def convert_parhaf(tables: Tables) -> Splits:
 
     ``text`` is the case's reports (``documents[].text``) in order, separated by a blank line;
     ``scenario`` has exactly the eight fields of ``SCENARIO_FIELDS``. The published card has one
-    config (``default``) and a ``train`` split only; splits are whatever the card declares. A
-    record::
+    config (``default``) and a ``train`` split only (the cases of every use case's test set are
+    embargoed): when the card declares no ``dev`` split, a seeded draw of ``DEV_FRACTION`` of the
+    ``train`` cases (by sorted id, seed ``"parhaf"``) is ``dev``, as the annotated sets' 80/20
+    split, so that the scenario task evaluates cases its few-shot examples never come from. A
+    ``dev`` or ``test`` split the card declares is kept as it is. A record::
 
         {"id": "parhaf-dev-01",
          "text": "M. Gérard Lemoine, 74 ans, adressé par le SAMU pour douleur thoracique. …",
@@ -420,4 +424,18 @@ def convert_parhaf(tables: Tables) -> Splits:
                 }
             )
         splits[split] = records
+    if "dev" not in splits and "train" in splits:
+        splits["train"], splits["dev"] = _drawn_dev(splits["train"])
     return splits
+
+
+DEV_FRACTION = 0.2
+_DEV_SEED = "parhaf"
+
+
+def _drawn_dev(cases: list[Record]) -> tuple[list[Record], list[Record]]:
+    """``cases`` split into (train, dev): ``DEV_FRACTION`` of them drawn with a fixed seed from
+    their sorted ids, each part in its original order."""
+    ids = sorted(case["id"] for case in cases)
+    dev = set(random.Random(_DEV_SEED).sample(ids, round(DEV_FRACTION * len(ids))))
+    return [c for c in cases if c["id"] not in dev], [c for c in cases if c["id"] in dev]

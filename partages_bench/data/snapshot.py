@@ -157,7 +157,8 @@ def read_tables(folder: Path, cache: Path) -> Tables:
 
 
 def _shown(values: Mapping[Any, int]) -> str:
-    return ", ".join(f"{value!r} ({count})" for value, count in sorted(values.items(), key=str))
+    ordered = sorted(values.items(), key=lambda item: str(item[0]))
+    return ", ".join(f"{value!r} ({count})" for value, count in ordered)
 
 
 def contract_differences(contract: Mapping[str, tuple[Column, ...]], tables: Tables) -> list[str]:

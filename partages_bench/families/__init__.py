@@ -25,6 +25,8 @@ BUILTIN = (
     "partages_bench.families.summarisation",
     "partages_bench.families.ner",
     "partages_bench.families.pseudonymisation",
+    "partages_bench.families.classification",
+    "partages_bench.families.structuring",
 )
 
 

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from partages_bench.cli_common import (
     DEFAULT_BOOTSTRAP,
@@ -28,11 +31,22 @@ from partages_bench.cli_common import (
     predictions_option,
     print_scores,
 )
+from partages_bench.errors import UserError
 from partages_bench.families.extraction import Span
 from partages_bench.inputs import InputFileError, strict_json
 from partages_bench.schema import MetricValue, SampleRecord, TaskCard
 
-from .scoring import SCHEMAS, label_key, score_spans
+from .card import FAMILY_NAME, NERCard
+from .scoring import (
+    SCHEMAS,
+    UNKNOWN_LABEL,
+    Attribute,
+    AttributedSpan,
+    attribute_stats,
+    label_key,
+    label_reader,
+    score_spans,
+)
 from .scoring import ground as ground_entities
 
 # Every NER task shares one metric block (tasks/ner/_ner_template_yaml): any NER card will do.
@@ -47,7 +61,11 @@ def _offsets(where: str, entity: Any, text: str) -> tuple[int, int]:
     return start, end
 
 
-def _gold(where: str, record: dict[str, Any]) -> tuple[str, list[Span]]:
+def _gold(
+    where: str, record: dict[str, Any], attribute: Attribute | None
+) -> tuple[str, list[AttributedSpan]]:
+    """The text and gold spans of one record, each with its attribute's value when the task has
+    one (checked: one of the attribute's values)."""
     from partages_bench.scoring import entity_list, field
 
     text = field(where, record, "text")
@@ -58,72 +76,150 @@ def _gold(where: str, record: dict[str, Any]) -> tuple[str, list[Span]]:
         label = entity.get("label")
         if not isinstance(label, str) or not label:
             raise InputFileError(f"{where}: entities[{i}].label must be a non-empty string")
-        spans.append(Span(*_offsets(f"{where}: entities[{i}]", entity, text), label))
+        value = ""
+        if attribute is not None:
+            value = entity.get(attribute.name)
+            if value not in attribute.values:
+                raise InputFileError(
+                    f"{where}: entities[{i}].{attribute.name} is {value!r}, not one of "
+                    f"{', '.join(attribute.values)}"
+                )
+        start, end = _offsets(f"{where}: entities[{i}]", entity, text)
+        spans.append(AttributedSpan(start, end, label, value))
     return text, spans
 
 
+@dataclass(frozen=True)
+class _Listed:
+    """A prediction record's entities in the order listed: each one's span (None: its text is
+    nowhere in the document), label and attribute value as read."""
+
+    placed: list[Span | None]
+    labels: list[str]
+    values: list[str]
+
+    @property
+    def spans(self) -> list[Span]:
+        return sorted(span for span in self.placed if span is not None)
+
+    @property
+    def unplaced(self) -> list[str]:
+        return [label for span, label in zip(self.placed, self.labels, strict=True) if not span]
+
+
 def _predicted(
-    where: str, text: str, record: dict[str, Any], read_label: Callable[[str], str]
-) -> tuple[list[Span], list[str], int]:
-    """Predicted spans, labels of the texts found nowhere, and how many entities were listed;
-    entities come with offsets ``{start, end, label}`` or with texts ``{text, label}``. A span
-    listed twice stays twice (nervaluate counts the second spurious): never merged."""
+    where: str,
+    text: str,
+    record: dict[str, Any],
+    read_label: Callable[[str], str],
+    attribute: Attribute | None,
+) -> _Listed:
+    """Predicted entities with offsets ``{start, end, label}`` or with texts ``{text, label}``
+    (grounded like a model's answer), and ``{attribute}`` when the task has one. A span listed
+    twice stays twice (nervaluate counts the second spurious): never merged."""
     from partages_bench.scoring import entity_list
 
-    spans, items = [], []
     entities = entity_list(where, record)
-    for i, entity in enumerate(entities):
-        label = read_label(str(entity.get("label", "")))
+    labels = [read_label(str(entity.get("label", ""))) for entity in entities]
+    placed: list[Span | None] = [None] * len(entities)
+    by_text = []
+    for i, (entity, label) in enumerate(zip(entities, labels, strict=True)):
         if "start" in entity or "end" in entity:
-            spans.append(Span(*_offsets(f"{where}: entities[{i}]", entity, text), label))
+            placed[i] = Span(*_offsets(f"{where}: entities[{i}]", entity, text), label)
         elif isinstance(entity.get("text"), str):
-            items.append((entity["text"], label))
+            by_text.append(i)
         else:
             raise InputFileError(f"{where}: entities[{i}] needs start and end, or text")
-    grounding = ground_entities(text, items)
-    return sorted([*spans, *grounding.spans]), grounding.hallucinated, len(entities)
+    grounding = ground_entities(text, [(entities[i]["text"], labels[i]) for i in by_text])
+    for i, span in zip(by_text, grounding.placed, strict=True):
+        placed[i] = span
+    values = [attribute.read(e.get(attribute.name)) for e in entities] if attribute else []
+    return _Listed(placed, labels, values)
+
+
+def _task(name: str | None) -> tuple[TaskCard, NERCard]:
+    """The card whose metrics are reported, and what it declares (``--task``; else any NER
+    card: they share one span metric block, and labels come from the files)."""
+    from partages_bench.registry import Registry
+
+    card = Registry.discover().card(name or SCORED_LIKE)
+    if card.family != FAMILY_NAME:
+        raise UserError(f"--task: task {name} is a {card.family} task, not an NER task")
+    return card, NERCard.model_validate(card.family_fields)
 
 
 def score_ner(
-    gold_path: Path, predictions_path: Path, bootstrap_iterations: int, seed: int
+    gold_path: Path,
+    predictions_path: Path,
+    bootstrap_iterations: int,
+    seed: int,
+    task: str | None = None,
 ) -> tuple[TaskCard, dict[str, MetricValue]]:
     """Gold ``{doc_id, text, entities: [{start, end, label}]}`` and predictions ``{doc_id,
     entities}`` (offsets, or texts grounded in the gold text like a model's answer), scored
-    like the NER tasks over the labels of gold and predictions."""
-    from partages_bench.registry import Registry
+    like the NER tasks over the labels of gold and predictions. With ``task``, scored as that
+    task: its id field, its labels (another label is the wrong-type ``?``), its attribute (gold
+    values checked, predicted ones read as a model's), its metrics and breakdowns."""
     from partages_bench.report import metric_values
     from partages_bench.scoring import pair_predictions
 
-    pairs = pair_predictions(gold_path, predictions_path, id_field="doc_id")
-    golds = [_gold(f"{gold_path} doc '{key}'", gold) for key, gold, _ in pairs]
-    gold_labels = sorted({span.label for _, spans in golds for span in spans})
-    known = {label_key(label): label for label in gold_labels}
+    card, fields = _task(task)
+    attribute = fields.attribute_spec()
+    id_field = card.doc_id_field if task else "doc_id"
+    pairs = pair_predictions(gold_path, predictions_path, id_field=id_field)
+    golds = [_gold(f"{gold_path} doc '{key}'", gold, attribute) for key, gold, _ in pairs]
+    if fields.labels:
+        read_label = label_reader(fields.labels)
+    else:
+        gold_labels = sorted({span.label for _, spans in golds for span in spans})
+        known = {label_key(label): label for label in gold_labels}
 
-    @functools.cache  # a file spells its few labels again and again
-    def read_label(raw: str) -> str:
-        return known.get(label_key(raw), raw)
+        @functools.cache  # a file spells its few labels again and again
+        def read_label(raw: str) -> str:
+            return known.get(label_key(raw), raw)
 
     predicted = [
-        _predicted(f"{predictions_path} doc '{key}'", text, prediction, read_label)
+        _predicted(f"{predictions_path} doc '{key}'", text, prediction, read_label, attribute)
         for (key, _, prediction), (text, _) in zip(pairs, golds, strict=True)
     ]
-    labels = sorted({*gold_labels, *(s.label for spans, _, _ in predicted for s in spans)})
+    labels = list(fields.labels) or sorted(
+        {
+            *(s.label for _, spans in golds for s in spans),
+            *(s.label for p in predicted for s in p.spans),
+        }
+    )
     records = []
-    for index, ((key, _, _), (_, gold), (spans, unplaced, listed)) in enumerate(
+    for index, ((key, gold_record, _), (_, gold), listed) in enumerate(
         zip(pairs, golds, predicted, strict=True)
     ):
-        stats = score_spans(gold, spans, labels, unplaced) | {
-            "hallucinated_num": len(unplaced),
-            "hallucinated_den": listed,
-            "unknown_label_num": 0,
-            "unknown_label_den": listed,
+        count = len(listed.labels)
+        stats = score_spans(gold, listed.spans, labels, listed.unplaced) | {
+            "hallucinated_num": len(listed.unplaced),
+            "hallucinated_den": count,
+            "unknown_label_num": sum(label == UNKNOWN_LABEL for label in listed.labels),
+            "unknown_label_den": count,
             "unparsable_num": 0,
             "unparsable_den": 1,
         }
+        if attribute is not None:
+            stats |= attribute_stats(
+                gold,
+                list(zip(listed.placed, listed.values, strict=True)),
+                listed.labels,
+                labels,
+                attribute,
+            )
         records.append(
-            SampleRecord(doc_index=index, doc_id=key, prompt="", output="", target="", stats=stats)
+            SampleRecord(
+                doc_index=index,
+                doc_id=key,
+                prompt="",
+                output="",
+                target="",
+                stats=stats,
+                groups={field: str(gold_record.get(field)) for field in card.breakdown},
+            )
         )
-    card = Registry.discover().card(SCORED_LIKE)
     return card, metric_values(card, records, bootstrap_iterations, seed)
 
 
@@ -144,18 +240,29 @@ def nest_ner_metrics(metrics: dict[str, MetricValue]) -> dict[str, Any]:
 
 
 def score_command(
-    gold: gold_option("Gold JSONL {doc_id, text, entities: [{start, end, label}]}."),
-    predictions: predictions_option(
-        "JSONL {doc_id, entities: [{start, end, label}]} or [{text, label}] (grounded)."
+    gold: gold_option(
+        "Gold JSONL {doc_id, text, entities: [{start, end, label}]} (with --task: the task's "
+        "records, as data export writes them)."
     ),
+    predictions: predictions_option(
+        "JSONL {doc_id, entities: [{start, end, label}]} or [{text, label}] (grounded); with "
+        "--task, the task's id field, and its attribute in each entity when it has one."
+    ),
+    task: Annotated[
+        str | None,
+        typer.Option(
+            "--task", help="Score as this NER task: its labels, attribute, metrics, breakdowns."
+        ),
+    ] = None,
     as_json: AsJson = False,
     bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
     seed: BootstrapSeed = DEFAULT_SEED,
 ) -> None:
     """Score any entity extractor on spans: strict, exact, partial and type P/R/F1 (nervaluate's
-    schemas), micro, macro and per label. JSON: {schema: {precision|recall|f1: {micro, macro,
-    LABEL}}}."""
-    _, metrics = score_ner(gold, predictions, bootstrap, seed)
+    schemas), micro, macro and per label; with --task, as that task (an attribute such as
+    negation scored too). JSON: {schema: {precision|recall|f1: {micro, macro, LABEL}}}, other
+    metrics flat."""
+    _, metrics = score_ner(gold, predictions, bootstrap, seed, task)
     if as_json:
         print(strict_json(nest_ner_metrics(metrics), indent=2))
     else:

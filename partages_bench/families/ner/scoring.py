@@ -26,6 +26,12 @@ F1 = 2PR / (P + R). Per label, both sides are first restricted to that label (ne
 per-entity results). nervaluate's default ``min_overlap_percentage=1`` also asks the overlap to
 cover 1 % of the gold span, which differs from "one shared character" only for gold spans of
 more than 100 characters.
+
+An **assertion attribute** (a card's ``family_fields``: PARHAF infectiology's ``negation``) is
+scored by ``score_attribute``: strict matching with (label, value) as the label — a span found
+with the wrong value is a near miss (INC), so the model that reads "pas de bactériémie" as a
+bacteraemia loses points —, and the value's accuracy over the strict matches. A missing or
+invalid value is a value no gold has: wrong, never an error.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -88,16 +94,22 @@ SCHEMAS = (
 )
 
 
-def _match(gold: Sequence[Span], predicted: Sequence[Span], schema: Schema) -> list[int]:
+def _match(
+    gold: Sequence[Span],
+    predicted: Sequence[Span],
+    schema: Schema,
+    pairs: list[tuple[int, int]] | None = None,
+) -> list[int]:
     """COR, INC, PAR, MIS, SPU (``CATEGORIES``) of spans already sorted: a prediction's
-    candidates end at the first gold span starting after it."""
+    candidates end at the first gold span starting after it. ``pairs`` receives the (predicted,
+    gold) indices of every COR match."""
     counts = [0] * len(CATEGORIES)
     if not gold or not predicted:  # most labels of a document: nothing to match
         counts[_MIS], counts[_SPU] = len(gold), len(predicted)
         return counts
     near_miss = CATEGORIES.index(schema.near_miss)
     taken: set[int] = set()
-    for prediction in predicted:
+    for position, prediction in enumerate(predicted):
         best: int | None = None
         near: int | None = None
         for index, candidate in enumerate(gold):
@@ -115,6 +127,8 @@ def _match(gold: Sequence[Span], predicted: Sequence[Span], schema: Schema) -> l
         if best is not None:
             counts[_COR] += 1
             taken.add(best)
+            if pairs is not None:
+                pairs.append((position, best))
         elif near is not None:
             counts[near_miss] += 1
             taken.add(near)
@@ -229,11 +243,13 @@ def occurrences(text: str, listed: str) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class Grounding:
     """Predicted spans of one answer (a span twice when the answer repeats it), and the listed
-    items that found no place."""
+    items that found no place; ``placed``: each listed item's span in the order listed (None for
+    a hallucinated one), which pairs a span with what else the item says (its attribute)."""
 
     spans: list[Span]
     hallucinated: list[str]
     repeated: int
+    placed: list[Span | None]
 
 
 def ground(text: str, items: Sequence[tuple[str, str]]) -> Grounding:
@@ -246,22 +262,164 @@ def ground(text: str, items: Sequence[tuple[str, str]]) -> Grounding:
     nervaluate scores a span listed twice (the second finds its gold span taken: spurious, or a
     near miss of another overlapping gold span). A model that repeats itself pays for it."""
     taken: set[Span] = set()
-    spans: list[Span] = []
+    placed: list[Span | None] = []
     hallucinated: list[str] = []
     repeated = 0
     for listed, label in items:
         where = occurrences(text, listed)
         if not where:
             hallucinated.append(label)
+            placed.append(None)
             continue
         free = next((Span(s, e, label) for s, e in where if Span(s, e, label) not in taken), None)
         if free is None:
             repeated += 1
-            spans.append(Span(*where[0], label))
+            placed.append(Span(*where[0], label))
         else:
             taken.add(free)
-            spans.append(free)
-    return Grounding(sorted(spans), hallucinated, repeated)
+            placed.append(free)
+    spans = sorted(span for span in placed if span is not None)
+    return Grounding(spans, hallucinated, repeated, placed)
+
+
+# --- an assertion attribute (negation…) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class AttributedSpan(Span):
+    """A span with the value of its entity's assertion attribute (``UNKNOWN_LABEL`` when an
+    answer gave none of the attribute's values)."""
+
+    value: str = UNKNOWN_LABEL
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """An assertion attribute of a task's entities (a card's ``family_fields``): its name — the
+    key of the value in a gold entity and in a model's listed item — and its values."""
+
+    name: str
+    values: tuple[str, ...]
+
+    @cached_property
+    def _table(self) -> dict[str, str]:
+        return {label_key(value): value for value in self.values}
+
+    def read(self, raw: Any) -> str:
+        """The value a model wrote, whatever its case, accents or spacing ("indéterminé" →
+        ``Indetermine``); ``UNKNOWN_LABEL`` for anything else (missing, a boolean, another
+        word), which no gold value equals: a missing or invalid value is wrong, never a crash."""
+        if not isinstance(raw, str):
+            return UNKNOWN_LABEL
+        return self._table.get(label_key(raw), UNKNOWN_LABEL)
+
+
+def _same_assertion(predicted: Span, gold: Span) -> bool:
+    """strict, and the same attribute value."""
+    return _strict(predicted, gold) and getattr(predicted, "value", None) == getattr(
+        gold, "value", None
+    )
+
+
+# Attribute-aware matching: nervaluate's strict schema with (label, value) as the label.
+ASSERTION = Schema("assertion", _same_assertion, "inc")
+_STRICT = SCHEMAS[0]
+
+
+def score_attribute(
+    gold: Sequence[AttributedSpan],
+    predicted: Sequence[AttributedSpan],
+    labels: Iterable[str],
+    attribute: Attribute,
+    unplaced: Sequence[tuple[str, str]] = (),
+) -> dict[str, float]:
+    """Per-document statistics of the attribute ``a`` (its name), every label and value listed
+    (zeros included):
+
+    - ``{a}_{category}``, ``{a}.{label}_{category}``: span, label **and** value right — strict
+      matching with (label, value) as the label (``ASSERTION``), overall and per label (both
+      sides restricted to the label);
+    - ``{a}_value.{value}_{category}``: the same, both sides restricted to the spans with that
+      value (gold spans with it, predictions that gave it);
+    - ``{a}_agreement_num/_den`` (and ``.{label}``, ``_value.{value}`` by the gold span's label
+      and value): of the strict (span and label) matches, those whose values agree / all.
+
+    ``unplaced`` holds the (label, value) of predictions with no span (hallucinated): spurious
+    in every count of their label and value."""
+    labels = tuple(labels)
+    name = attribute.name
+    gold, predicted = sorted(gold), sorted(predicted)
+    scopes: list[tuple[str, list[AttributedSpan], list[AttributedSpan], int]] = [
+        (name, gold, predicted, len(unplaced))
+    ]
+    scopes += [
+        (
+            f"{name}.{label}",
+            [span for span in gold if span.label == label],
+            [span for span in predicted if span.label == label],
+            sum(placeless == label for placeless, _ in unplaced),
+        )
+        for label in labels
+    ]
+    scopes += [
+        (
+            f"{name}_value.{value}",
+            [span for span in gold if span.value == value],
+            [span for span in predicted if span.value == value],
+            sum(placeless == value for _, placeless in unplaced),
+        )
+        for value in attribute.values
+    ]
+    stats: dict[str, float] = {}
+    for prefix, scope_gold, scope_predicted, unplaced_here in scopes:
+        counts = _match(scope_gold, scope_predicted, ASSERTION)
+        counts[_SPU] += unplaced_here
+        stats |= {f"{prefix}_{c}": as_statistic(n) for c, n in zip(CATEGORIES, counts, strict=True)}
+    pairs: list[tuple[int, int]] = []
+    _match(gold, predicted, _STRICT, pairs)
+    agreement = Counter[str]()
+    for p, g in pairs:
+        for prefix in ("", f".{gold[g].label}", f"_value.{gold[g].value}"):
+            agreement[f"{prefix}_den"] += 1
+            agreement[f"{prefix}_num"] += predicted[p].value == gold[g].value
+    for prefix in (
+        "",
+        *(f".{label}" for label in labels),
+        *(f"_value.{v}" for v in attribute.values),
+    ):
+        for part in ("num", "den"):
+            stats[f"{name}_agreement{prefix}_{part}"] = as_statistic(agreement[f"{prefix}_{part}"])
+    return stats
+
+
+def attribute_metrics(attribute: Attribute) -> dict[str, dict[str, Any]]:
+    """The metric block a card declares for its attribute ``a`` (``metadata.metrics``), named
+    from the attribute and its values: ``{a}_f1``, ``{a}_precision``, ``{a}_recall`` (per label
+    too), ``{a}_f1_{value}``, ``{a}_accuracy`` (per label too), ``{a}_accuracy_{value}`` and
+    ``{a}_invalid_rate`` (value in lower case)."""
+    a = attribute.name
+    metrics: dict[str, dict[str, Any]] = {
+        f"{a}_{measure}": {"aggregation": f"span_{measure}", "stat": a, "per_label": True}
+        for measure in ("f1", "precision", "recall")
+    }
+    metrics |= {
+        f"{a}_f1_{value.lower()}": {"aggregation": "span_f1", "stat": f"{a}_value.{value}"}
+        for value in attribute.values
+    }
+    metrics[f"{a}_accuracy"] = {"aggregation": "ratio", "stat": f"{a}_agreement", "per_label": True}
+    metrics |= {
+        f"{a}_accuracy_{value.lower()}": {
+            "aggregation": "ratio",
+            "stat": f"{a}_agreement_value.{value}",
+        }
+        for value in attribute.values
+    }
+    metrics[f"{a}_invalid_rate"] = {
+        "aggregation": "ratio",
+        "stat": f"{a}_invalid",
+        "higher_is_better": False,
+    }
+    return metrics
 
 
 # --- one document -------------------------------------------------------------------------------
@@ -271,28 +429,73 @@ def gold_spans(doc: Mapping[str, Any]) -> list[Span]:
     return sorted(Span(e["start"], e["end"], e["label"]) for e in doc["entities"])
 
 
+def gold_attributed(doc: Mapping[str, Any], attribute: Attribute) -> list[AttributedSpan]:
+    return [
+        AttributedSpan(e["start"], e["end"], e["label"], e[attribute.name]) for e in doc["entities"]
+    ]
+
+
 def score_answer(
     doc: Mapping[str, Any],
     output: str | None,
     labels: Sequence[str],
     read_label: Callable[[str], str],
+    attribute: Attribute | None = None,
 ) -> dict[str, float]:
     """All statistics of one model answer on one document: ``score_spans`` counts, plus
     ``hallucinated_num/_den`` (listed items found nowhere / listed items), ``unknown_label_num/
     _den`` (items with a label outside the set / listed items) and ``unparsable_num/_den`` (1/1
-    when the answer holds no entity list at all — the prediction is then empty —, 0/1 else)."""
-    parsed = parse_entity_list(output, read_label)
+    when the answer holds no entity list at all — the prediction is then empty —, 0/1 else).
+    With an ``attribute``, its ``score_attribute`` statistics too, and ``{a}_invalid_num/_den``
+    (listed items whose value is missing or none of the attribute's / listed items)."""
+    parsed = parse_entity_list(output, read_label, attribute.name if attribute else None)
     grounding = ground(doc["text"], parsed.items)
     listed = len(parsed.items)
     unknown = sum(label == UNKNOWN_LABEL for _, label in parsed.items)
     stats = score_spans(gold_spans(doc), grounding.spans, labels, grounding.hallucinated)
-    return stats | {
+    stats |= {
         "hallucinated_num": len(grounding.hallucinated),
         "hallucinated_den": listed,
         "unknown_label_num": unknown,
         "unknown_label_den": listed,
         "unparsable_num": float(not parsed.parsed),
         "unparsable_den": 1.0,
+    }
+    if attribute is None:
+        return stats
+    values = [attribute.read(raw) for raw in parsed.attributes]
+    return stats | attribute_stats(
+        gold_attributed(doc, attribute),
+        list(zip(grounding.placed, values, strict=True)),
+        [label for _, label in parsed.items],
+        labels,
+        attribute,
+    )
+
+
+def attribute_stats(
+    gold: Sequence[AttributedSpan],
+    listed: Sequence[tuple[Span | None, str]],
+    listed_labels: Sequence[str],
+    labels: Sequence[str],
+    attribute: Attribute,
+) -> dict[str, float]:
+    """``score_attribute`` of the listed items — each its span (None: found nowhere) and its
+    value as read —, and the ``{a}_invalid_num/_den`` rate."""
+    predicted = [
+        AttributedSpan(span.start, span.end, span.label, value)
+        for span, value in listed
+        if span is not None
+    ]
+    unplaced = [
+        (label, value)
+        for (span, value), label in zip(listed, listed_labels, strict=True)
+        if span is None
+    ]
+    invalid = sum(value == UNKNOWN_LABEL for _, value in listed)
+    return score_attribute(gold, predicted, labels, attribute, unplaced) | {
+        f"{attribute.name}_invalid_num": as_statistic(invalid),
+        f"{attribute.name}_invalid_den": as_statistic(len(listed)),
     }
 
 
@@ -397,12 +600,39 @@ def doc_to_text(doc: Mapping[str, Any]) -> str:
     return f"Texte :\n{doc['text']}\n\nEntités (JSON) :"
 
 
-def doc_to_target(doc: Mapping[str, Any]) -> str:
+def doc_to_target(doc: Mapping[str, Any], attribute: str | None = None) -> str:
     """The gold entities as the model should list them, in text order (a discontinuous
-    entity as the text of its outer extent, which is how it is scored)."""
+    entity as the text of its outer extent, which is how it is scored), each with its value of
+    ``attribute`` when the task has one."""
     entities = sorted(doc["entities"], key=lambda e: (e["start"], -e["end"], e["label"]))
-    listed = [{"text": doc["text"][e["start"] : e["end"]], "label": e["label"]} for e in entities]
+    listed = [
+        {"text": doc["text"][e["start"] : e["end"]], "label": e["label"]}
+        | ({attribute: e.get(attribute)} if attribute else {})
+        for e in entities
+    ]
     return json.dumps(listed, ensure_ascii=False)
+
+
+def passage_answer(doc: Mapping[str, Any], entities: Any, attribute: str | None = None) -> str:
+    """A replayed report's entities (offsets into the whole report, as ``score ner`` reads
+    them) as the answer to one of its passages (``split_passages``): those inside the passage,
+    listed as a model lists them (``doc_to_target``), with their ``attribute`` value as given."""
+    from partages_bench.family import ReplayError
+
+    if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+        raise ReplayError("entities must be a list of objects")
+    offset, length = doc["offset"], len(doc["text"])
+    inside = []
+    for i, entity in enumerate(entities):
+        start, end = entity.get("start"), entity.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+            raise ReplayError(
+                f"entities[{i}] has bad offsets {start}-{end} (a task cut into passages needs "
+                "start and end in the report)"
+            )
+        if offset <= start and end <= offset + length:
+            inside.append({**entity, "start": start - offset, "end": end - offset})
+    return doc_to_target({"text": doc["text"], "entities": inside}, attribute)
 
 
 def passage_datasets(splits: Mapping[str, Sequence[Mapping[str, Any]]], max_chars: int) -> Any:
@@ -418,12 +648,14 @@ def passage_datasets(splits: Mapping[str, Sequence[Mapping[str, Any]]], max_char
 
 
 def results_processor(
-    labels: Sequence[str], aliases: Mapping[str, str] | None = None
+    labels: Sequence[str],
+    aliases: Mapping[str, str] | None = None,
+    attribute: Attribute | None = None,
 ) -> Callable[[Mapping[str, Any], list[str]], dict[str, dict[str, float]]]:
     """A task's lm-eval ``process_results``: all statistics of a passage as one dict metric."""
     read_label = label_reader(labels, aliases)
 
     def process_results(doc: Mapping[str, Any], results: list[str]) -> dict[str, dict[str, float]]:
-        return {"stats": score_answer(doc, results[0], labels, read_label)}
+        return {"stats": score_answer(doc, results[0], labels, read_label, attribute)}
 
     return process_results

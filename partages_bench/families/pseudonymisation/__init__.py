@@ -131,9 +131,43 @@ def _rewritten(doc: Mapping[str, Any], prediction: Prediction) -> str:
 
 
 def _rule_answer(card: TaskCard, doc: Mapping[str, Any]) -> Prediction:
+    """The rule baseline's answer, its offsets into the report as a prediction file gives them
+    (a passage's ``offset`` added)."""
     from .offline import rule_prediction
 
-    return rule_prediction(doc["text"])
+    prediction = rule_prediction(doc["text"])
+    offset = doc.get("offset", 0)
+    entities = [
+        {**e, "start": e["start"] + offset, "end": e["end"] + offset}
+        for e in prediction["entities"]
+    ]
+    return {**prediction, "entities": entities}
+
+
+def _passage_prediction(
+    card: TaskCard, doc: Mapping[str, Any], prediction: Prediction
+) -> Prediction:
+    """A report's prediction as the prediction for one of its passages (a task that cuts
+    reports, ``split_passages``): its entities with offsets into the report, those inside the
+    passage, shifted; a rewritten report cannot be cut."""
+    entities = prediction.get("entities")
+    if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+        raise ReplayError(
+            f"missing field 'entities' (a list, offsets into the report): task {card.name} cuts "
+            "reports into passages, and a rewritten report ('text', 'output') cannot be cut; "
+            f"score rewrites with partages-bench score {card.name}"
+        )
+    offset, length = doc["offset"], len(doc["text"])
+    inside = []
+    for i, entity in enumerate(entities):
+        start, end = entity.get("start"), entity.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+            raise ReplayError(
+                f"entities[{i}] has bad offsets {start}-{end} (offsets into the report)"
+            )
+        if offset <= start and end <= offset + length:
+            inside.append({**entity, "start": start - offset, "end": end - offset})
+    return {"entities": inside}
 
 
 class PseudonymisationFamily(Family):
@@ -142,6 +176,7 @@ class PseudonymisationFamily(Family):
     holds_identifiers = True
     card_fields = PseudonymisationCard
     combiners: ClassVar[Mapping[str, Combiner]] = {"passages": _combine_passages}
+    replays_parts = True
 
     def score_command(self) -> Callable[..., None]:
         from .offline import score_command
@@ -164,7 +199,10 @@ class PseudonymisationFamily(Family):
     def replay_output(self, card: TaskCard, doc: Mapping[str, Any], prediction: Prediction) -> str:
         """``output`` as it is; else, by the card's mode, ``entities`` (detect: listed as the
         model would list them) or ``text`` (rewrite: the rewritten note; a detection system's
-        ``entities`` become placeholders)."""
+        ``entities`` become placeholders). For a passage of a report (``offset``), the report's
+        ``entities`` inside it (``_passage_prediction``)."""
+        if "offset" in doc:
+            prediction = _passage_prediction(card, doc, prediction)
         if "output" in prediction:
             return super().replay_output(card, doc, prediction)
         mode = PseudonymisationCard.model_validate(card.family_fields).mode

@@ -101,9 +101,13 @@ def _card(tmp_path: Path, **metadata_fields: object) -> Path:
     ("fields", "message"),
     [
         ({"family": "nope"}, "metadata.family: unknown family 'nope'"),
-        ({"combine": "passages"}, "metadata.combine: 'passages' is not a combiner of family"),
+        ({"combine": "sentences"}, "metadata.combine: 'sentences' is not a combiner of family"),
         ({"family_fields": {"mode": "guess"}}, "metadata.family_fields.mode: "),
         ({"family_fields": {}}, "metadata.family_fields.mode: Field required"),
+        (
+            {"family_fields": {"mode": "detect", "labels": "i2b2"}},
+            "metadata.family_fields.labels: .*'i2b2' is not a label scheme",
+        ),
         ({"family": "qa", "family_fields": {"x": 1}}, "family qa adds no card field"),
     ],
 )

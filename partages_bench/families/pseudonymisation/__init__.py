@@ -2,12 +2,14 @@
 replaces (rewrite), scored leak rate first. Its documents hold identifiers: sample logs mask them
 unless ``--log-phi``, and the leaderboard site withholds logs kept in clear.
 
-A note is ``{note_id, text, entities: [{start, end, label, text, entity_id}], keep?}`` with
-end-exclusive character offsets and eds-pseudo's 13 labels (``LABELS``). An **entity** is the
-set of mentions sharing ``entity_id`` *and* label (a mention without ``entity_id`` is an entity
-of its own): a generator that gives a person's first and last names one id still gets one entity
-per name part, each with its own label and its own surrogate. ``keep`` lists non-identifier
-spans that must survive (drugs, doses, lab values…).
+A note is ``{note_id, text, entities: [{start, end, label, text, entity_id, role?}], keep?}`` with
+end-exclusive character offsets and eds-pseudo's 13 labels (``LABELS``), or the labels of the scheme
+its card names (``labels``, ``schemes``: PARHAF's, scored on its own labels and through its mapping
+to eds-pseudo's; a mention's ``role`` says whose identifier it is). An **entity** is the set of
+mentions sharing ``entity_id`` *and* label (a mention without ``entity_id`` is an entity of its
+own): a generator that gives a person's first and last names one id still gets one entity per name
+part, each with its own label and its own surrogate. ``keep`` lists non-identifier spans that must
+survive (drugs, doses, lab values…).
 
 Two task modes share one scorer. **detect**: the model lists the identifiers as JSON;
 ``parse_detected`` reads them, ``ground`` finds them in the note, and ``score_detect`` scores the
@@ -33,24 +35,24 @@ adding spurious NOM spans.
 Every note yields every key of ``STAT_KEYS``; ``note_stats`` says what each one counts.
 
 The modules: ``scoring`` (what the tasks import, in one place), ``offline`` (``score
-pseudonymisation`` and the ``pseudo-rules`` baseline), ``labels`` (the 13 labels, and the label
-a model's own name stands for), ``tokens`` (the tokens and their offsets), ``leaks`` (whether a
-gold mention can still be read in an output), ``note_stats`` (the statistic keys, and the
+pseudonymisation`` and the ``pseudo-rules`` baseline), ``labels`` (the 13 labels, the label a
+model's own name stands for, and the label schemes), ``schemes`` (a scheme's notes scored on its
+labels and on eds-pseudo's; passages combined), ``tokens`` (the tokens and their offsets), ``leaks``
+(whether a gold mention can still be read in an output), ``note_stats`` (the statistic keys, and the
 statistics both modes share), ``detect`` (a listing parsed, placed in its note and scored),
 ``alignment`` (a rewrite aligned with its note) and ``rewrite`` (a rewrite and its surrogates
 scored). Dates, phone numbers and e-mail addresses are read as everywhere else
-(``partages_bench.text``).
-"""
+(``partages_bench.text``)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from partages_bench.family import Baseline, Family, Prediction, ReplayError
+from partages_bench.family import Baseline, Combiner, Family, Prediction, ReplayError
 
 if TYPE_CHECKING:
     from partages_bench.schema import TaskCard
@@ -58,11 +60,29 @@ if TYPE_CHECKING:
 
 class PseudonymisationCard(BaseModel):
     """What a pseudonymisation card adds (``metadata.family_fields``): its mode, which says what
-    a replayed system's prediction answers (``entities`` for detect, ``text`` for rewrite)."""
+    a replayed system's prediction answers (``entities`` for detect, ``text`` for rewrite), and
+    its notes' label scheme (``labels``, a key of ``labels.SCHEMES``: eds-pseudo's by
+    default), which ``score pseudonymisation --task`` reads."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Literal["detect", "rewrite"]
+    labels: str = "eds_pseudo"
+
+    @field_validator("labels")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        from .labels import SCHEMES
+
+        if value not in SCHEMES:
+            raise ValueError(f"'{value}' is not a label scheme ({', '.join(SCHEMES)})")
+        return value
+
+
+def _combine_passages(records: Any) -> Any:
+    from .schemes import combine_passages
+
+    return combine_passages(records)
 
 
 def _spans(doc: Mapping[str, Any], entities: Any) -> list[tuple[int, int, str]]:
@@ -111,9 +131,43 @@ def _rewritten(doc: Mapping[str, Any], prediction: Prediction) -> str:
 
 
 def _rule_answer(card: TaskCard, doc: Mapping[str, Any]) -> Prediction:
+    """The rule baseline's answer, its offsets into the report as a prediction file gives them
+    (a passage's ``offset`` added)."""
     from .offline import rule_prediction
 
-    return rule_prediction(doc["text"])
+    prediction = rule_prediction(doc["text"])
+    offset = doc.get("offset", 0)
+    entities = [
+        {**e, "start": e["start"] + offset, "end": e["end"] + offset}
+        for e in prediction["entities"]
+    ]
+    return {**prediction, "entities": entities}
+
+
+def _passage_prediction(
+    card: TaskCard, doc: Mapping[str, Any], prediction: Prediction
+) -> Prediction:
+    """A report's prediction as the prediction for one of its passages (a task that cuts
+    reports, ``split_passages``): its entities with offsets into the report, those inside the
+    passage, shifted; a rewritten report cannot be cut."""
+    entities = prediction.get("entities")
+    if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+        raise ReplayError(
+            f"missing field 'entities' (a list, offsets into the report): task {card.name} cuts "
+            "reports into passages, and a rewritten report ('text', 'output') cannot be cut; "
+            f"score rewrites with partages-bench score {card.name}"
+        )
+    offset, length = doc["offset"], len(doc["text"])
+    inside = []
+    for i, entity in enumerate(entities):
+        start, end = entity.get("start"), entity.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+            raise ReplayError(
+                f"entities[{i}] has bad offsets {start}-{end} (offsets into the report)"
+            )
+        if offset <= start and end <= offset + length:
+            inside.append({**entity, "start": start - offset, "end": end - offset})
+    return {"entities": inside}
 
 
 class PseudonymisationFamily(Family):
@@ -121,6 +175,8 @@ class PseudonymisationFamily(Family):
     description = "Identifiers listed or replaced in clinical notes; leak rate first."
     holds_identifiers = True
     card_fields = PseudonymisationCard
+    combiners: ClassVar[Mapping[str, Combiner]] = {"passages": _combine_passages}
+    replays_parts = True
 
     def score_command(self) -> Callable[..., None]:
         from .offline import score_command
@@ -143,7 +199,10 @@ class PseudonymisationFamily(Family):
     def replay_output(self, card: TaskCard, doc: Mapping[str, Any], prediction: Prediction) -> str:
         """``output`` as it is; else, by the card's mode, ``entities`` (detect: listed as the
         model would list them) or ``text`` (rewrite: the rewritten note; a detection system's
-        ``entities`` become placeholders)."""
+        ``entities`` become placeholders). For a passage of a report (``offset``), the report's
+        ``entities`` inside it (``_passage_prediction``)."""
+        if "offset" in doc:
+            prediction = _passage_prediction(card, doc, prediction)
         if "output" in prediction:
             return super().replay_output(card, doc, prediction)
         mode = PseudonymisationCard.model_validate(card.family_fields).mode

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from partages_bench.families.eds_scores import eds_counts
 from partages_bench.families.extraction import ParsedEntities, Span, parse_entity_list
-from partages_bench.families.pseudonymisation.labels import LABELS, canonical_label
+from partages_bench.families.pseudonymisation.labels import EDS_PSEUDO, LabelScheme
 from partages_bench.families.pseudonymisation.note_stats import (
     Note,
     add,
@@ -96,6 +96,7 @@ def score_detect(
     hallucinated: int,
     n_items: int,
     listed: Sequence[Span] | None = None,
+    scheme: LabelScheme = EDS_PSEUDO,
 ) -> dict[str, float]:
     """Per-note statistics of a detect-mode answer (grounded spans, or offsets from a non-LLM
     system): the note with ``spans`` redacted is what a reader would see. A token is in place
@@ -115,7 +116,7 @@ def score_detect(
     redacted = {index for index, _ in covered}
     kept = [(index, index) for index in range(len(tokens)) if index not in redacted]
     stats = protection_stats(
-        note, tokens, gold, in_place_blocks(kept, len(tokens)), redact(text, predicted)
+        note, tokens, gold, in_place_blocks(kept, len(tokens)), redact(text, predicted), scheme
     )
     for index, label in covered:
         if gold.labels[index] is None:
@@ -123,11 +124,11 @@ def score_detect(
     gold_spans = [Span(m.start, m.end, m.label) for m in gold.mentions]
     chosen = predicted if listed is None else set(listed)
     stats.update(_span_stats(set(gold_spans), chosen))
-    stats.update(eds_counts(text, gold_spans, chosen, predicted, LABELS))
+    stats.update(eds_counts(text, gold_spans, chosen, predicted, scheme.labels))
     stats["unparsable"] = int(not parsed)
     stats["hallucinated_num"] = hallucinated
     stats["hallucinated_den"] = n_items
-    return as_stats(stats)
+    return as_stats(stats, scheme)
 
 
 # --- answers: parsing and grounding ---------------------------------------------------------
@@ -135,10 +136,10 @@ def score_detect(
 _MIN_SPELLED_DIGITS = 5
 
 
-def parse_detected(output: str | None) -> ParsedEntities:
-    """The identifiers a detect-mode answer lists (``extraction.parse_entity_list`` with
-    eds-pseudo's labels, ``canonical_label``)."""
-    return parse_entity_list(output, canonical_label)
+def parse_detected(output: str | None, scheme: LabelScheme = EDS_PSEUDO) -> ParsedEntities:
+    """The identifiers a detect-mode answer lists (``extraction.parse_entity_list`` with the
+    scheme's labels, ``LabelScheme.read``: eds-pseudo's by default)."""
+    return parse_entity_list(output, scheme.read)
 
 
 def _occurrences(text: str, listed: str) -> list[tuple[int, int]]:

@@ -2,14 +2,17 @@
 modes compute alike from which input tokens are in place (``protection_stats``): leaks,
 protection, token redaction, utility and clinical.
 
-Every note yields every key of ``STAT_KEYS`` (per label for all 13 labels):
+Every note yields every key of its label scheme's ``stat_keys`` (``labels.LabelScheme``;
+``STAT_KEYS`` for eds-pseudo's 13 labels), per label for each label of the scheme:
 
 =================  ===========================================================================
-statistic          keys (``{L}``: each of the 13 labels) and rule
+statistic          keys (``{L}``: each label of the scheme) and rule
 =================  ===========================================================================
 leak (primary)     ``leak_num/_den``, ``leak.{L}_num/_den``: gold mentions a reader can still
                    find in the output (``leaks``) / gold mentions; ``doc_leak``: 1 if any
                    mention leaked, 0 otherwise (and for a note without PHI)
+leak by role       ``leak_role.{R}_num/_den`` for each role of the scheme: the same, over the
+                   gold mentions whose ``role`` is R (whose identifier it is: the patient's…)
 token redaction    ``redact_tp/fp/fn``, ``redact.{L}_tp/fp/fn``: tp = gold PHI tokens not in
                    place, fn = gold PHI tokens in place, fp = non-PHI tokens not in place;
                    ``redact.{L}_fp`` = non-PHI tokens under a span predicted as L, detect mode
@@ -23,6 +26,9 @@ eds-pseudo         ``redact_eds_tp/fp/fn``, ``redact_full_eds_num/_den``, ``toke
                    and per label: eds-pseudo's « Redact », « Redact Full » and token scores on
                    edsnlp's tokens, punctuation included (``eds_scores``); detect mode only
 utility            ``utility_num/_den``: non-PHI tokens in place / non-PHI tokens
+kept spans         ``kept_num/_den``, for a scheme with ``kept`` labels: the note's
+                   ``kept_spans`` (spans of those labels, no identifiers) whose every token is
+                   in place / such spans
 clinical           ``clinical_num/_den``: ``keep`` spans whose every token is in place /
                    ``keep`` spans; a note without ``keep`` counts its digit tokens outside PHI
 surrogates         ``surrogate_valid_num/_den``, ``consistent_num/_den``, ``merged``: rewrite
@@ -40,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from partages_bench.families.pseudonymisation.labels import LABELS
+from partages_bench.families.pseudonymisation.labels import EDS_PSEUDO, LabelScheme
 from partages_bench.families.pseudonymisation.leaks import as_published, is_leaked
 from partages_bench.families.pseudonymisation.tokens import Tokens
 from partages_bench.stats import as_statistic
@@ -74,12 +80,30 @@ _PLAIN_STATS = (
     "span_unlabelled_fp",
     "span_unlabelled_fn",
 )
-STAT_KEYS = _PLAIN_STATS + tuple(
-    f"{stat}{scope}_{kind}"
-    for stat, kinds in _LABELLED_COUNTS.items()
-    for scope in ("", *(f".{label}" for label in LABELS))
-    for kind in kinds
-)
+
+
+@functools.cache
+def stat_keys(scheme: LabelScheme = EDS_PSEUDO) -> tuple[str, ...]:
+    """The keys every note of a scheme yields: per label for each of its labels, and the leaks
+    of each of its roles (``leak_role.{R}_num/_den``, and ``leak_role_num/_den`` over mentions
+    with a role)."""
+    scopes = ("", *(f".{role}" for role in scheme.roles)) if scheme.roles else ()
+    roles = tuple(f"leak_role{scope}_{kind}" for scope in scopes for kind in ("num", "den"))
+    kept = ("kept_num", "kept_den") if scheme.kept else ()
+    return (
+        _PLAIN_STATS
+        + tuple(
+            f"{stat}{scope}_{kind}"
+            for stat, kinds in _LABELLED_COUNTS.items()
+            for scope in ("", *(f".{label}" for label in scheme.labels))
+            for kind in kinds
+        )
+        + roles
+        + kept
+    )
+
+
+STAT_KEYS = stat_keys()
 
 Note = Mapping[str, Any]
 EntityKey = tuple[str, str | int]
@@ -94,6 +118,7 @@ class Mention:
     label: str
     entity: EntityKey
     tokens: range
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +138,8 @@ def read_gold(note: Note, tokens: Tokens) -> Gold:
         start, end, label = entity["start"], entity["end"], entity["label"]
         entity_id = entity.get("entity_id")
         key = (label, index if entity_id is None else str(entity_id))
-        mentions.append(Mention(start, end, label, key, tokens.overlapping(start, end)))
+        role = entity.get("role")
+        mentions.append(Mention(start, end, label, key, tokens.overlapping(start, end), role))
     owners: list[int | None] = [None] * len(tokens)
     for index, mention in enumerate(mentions):
         for word in mention.tokens:
@@ -180,9 +206,11 @@ def protection_stats(
     gold: Gold,
     blocks: Sequence[range | None],
     output: str,
+    scheme: LabelScheme = EDS_PSEUDO,
 ) -> Counter[str]:
     """Leak, entity protection, token redaction (without per-label fp), utility and clinical
-    statistics of one output, given the block in place around each input token."""
+    statistics of one output, given the block in place around each input token; a mention is
+    compared as its scheme's ``kind`` says, and counted under its role too when it has one."""
     in_place = [block is not None for block in blocks]
     stats: Counter[str] = Counter()
     published = as_published(output)
@@ -190,12 +218,15 @@ def protection_stats(
     for mention in gold.mentions:
         leaked = is_leaked(
             note["text"][mention.start : mention.end],
-            mention.label,
+            scheme.kind(mention.label),
             published,
             _kept_in_place(mention.tokens, blocks),
         )
         add(stats, "leak", "den", mention.label)
         add(stats, "leak", "num", mention.label, leaked)
+        if mention.role is not None:
+            add(stats, "leak_role", "den", mention.role)
+            add(stats, "leak_role", "num", mention.role, leaked)
         entity_leaked[mention.entity] = entity_leaked.get(mention.entity, False) or leaked
     stats["doc_leak"] = int(stats["leak_num"] > 0)
     for (label, _), leaked in entity_leaked.items():
@@ -208,14 +239,18 @@ def protection_stats(
             stats["redact_fp"] += (not kept) * count
         else:
             add(stats, "redact", "fn" if kept else "tp", label, count)
+    for span in note.get("kept_spans") or ():
+        stats["kept_den"] += 1
+        words = tokens.overlapping(span["start"], span["end"])
+        stats["kept_num"] += all(in_place[word] for word in words)
     units = _clinical_units(note, tokens, gold)
     stats["clinical_den"] = len(units)
     stats["clinical_num"] = sum(all(in_place[index] for index in unit) for unit in units)
     return stats
 
 
-def as_stats(stats: Counter[str]) -> dict[str, float]:
-    """The flat per-note dict: every key of ``STAT_KEYS``, zeros included."""
-    flat = dict.fromkeys(STAT_KEYS, as_statistic(0))
+def as_stats(stats: Counter[str], scheme: LabelScheme = EDS_PSEUDO) -> dict[str, float]:
+    """The flat per-note dict: every key of the scheme's ``stat_keys``, zeros included."""
+    flat = dict.fromkeys(stat_keys(scheme), as_statistic(0))
     flat.update((key, as_statistic(value)) for key, value in stats.items() if key in flat)
     return flat

@@ -17,7 +17,11 @@ from partages_bench.families.pseudonymisation.alignment import (
     equal_pairs,
     replacement_text,
 )
-from partages_bench.families.pseudonymisation.labels import NUMERIC_LABELS
+from partages_bench.families.pseudonymisation.labels import (
+    EDS_PSEUDO,
+    NUMERIC_LABELS,
+    LabelScheme,
+)
 from partages_bench.families.pseudonymisation.note_stats import (
     EntityKey,
     Mention,
@@ -97,11 +101,12 @@ def _valid_surrogate(label: str, original: str, replacement: str) -> bool:
 
 
 def _surrogate_stats(
-    text: str, mentions: Sequence[Mention], replacements: Sequence[str]
+    text: str, mentions: Sequence[Mention], replacements: Sequence[str], scheme: LabelScheme
 ) -> Counter[str]:
     """Surrogate quality of a rewrite:
 
-    - ``surrogate_valid``: mentions whose replacement is a valid surrogate (``_valid_surrogate``);
+    - ``surrogate_valid``: mentions whose replacement is a valid surrogate (``_valid_surrogate``,
+      with the format of the label's ``kind`` in the scheme);
     - ``consistent``: entities with ≥ 2 mentions whose replacements are all equal (normalised)
       and non-empty (an entity kept everywhere is consistent: its leak is counted as a leak);
     - ``merged``: pairs of entities with different (normalised) originals that share a
@@ -114,7 +119,8 @@ def _surrogate_stats(
     for mention, replacement in zip(mentions, replacements, strict=True):
         original = text[mention.start : mention.end]
         stats["surrogate_valid_den"] += 1
-        stats["surrogate_valid_num"] += _valid_surrogate(mention.label, original, replacement)
+        kind = scheme.kind(mention.label)
+        stats["surrogate_valid_num"] += _valid_surrogate(kind, original, replacement)
         surrogates.setdefault(mention.entity, set()).add(normalise(replacement))
         originals.setdefault(mention.entity, normalise(original))
         sizes[mention.entity] += 1
@@ -129,10 +135,13 @@ def _surrogate_stats(
     return stats
 
 
-def score_rewrite(note: Note, output: str | None) -> dict[str, float]:
-    """Per-note statistics of a rewritten note; a token is in place if ``equal_pairs`` aligns
-    it to an equal output token. An empty output (once a ``<think>`` block is removed) is
-    ``unparsable`` and scored as the unchanged note: publishing nothing must not look safe."""
+def score_rewrite(
+    note: Note, output: str | None, scheme: LabelScheme = EDS_PSEUDO
+) -> dict[str, float]:
+    """Per-note statistics of a rewritten note (its labels those of ``scheme``); a token is in
+    place if ``equal_pairs`` aligns it to an equal output token. An empty output (once a
+    ``<think>`` block is removed) is ``unparsable`` and scored as the unchanged note:
+    publishing nothing must not look safe."""
     text = note["text"]
     body = strip_thinking(output)
     unusable = not body.strip()
@@ -143,9 +152,10 @@ def score_rewrite(note: Note, output: str | None) -> dict[str, float]:
     source, target = tokens.norms, out_tokens.norms
     phi = [owner is not None for owner in gold.owners]
     pairs = equal_pairs(source, target, phi, range(len(source)), range(len(target)))
-    stats = protection_stats(note, tokens, gold, in_place_blocks(pairs, len(tokens)), body)
+    blocks = in_place_blocks(pairs, len(tokens))
+    stats = protection_stats(note, tokens, gold, blocks, body, scheme)
     aligned = aligned_words(Words(text, tokens), Words(body, out_tokens), pairs, gold.owners)
     replacements = [replacement_text(body, out_tokens, aligned, m.tokens) for m in gold.mentions]
-    stats.update(_surrogate_stats(text, gold.mentions, replacements))
+    stats.update(_surrogate_stats(text, gold.mentions, replacements, scheme))
     stats["unparsable"] = int(unusable)
-    return as_stats(stats)
+    return as_stats(stats, scheme)

@@ -613,14 +613,14 @@ def doc_to_target(doc: Mapping[str, Any], attribute: str | None = None) -> str:
     return json.dumps(listed, ensure_ascii=False)
 
 
-def passage_answer(doc: Mapping[str, Any], entities: Any, attribute: str | None = None) -> str:
-    """A replayed report's entities (offsets into the whole report, as ``score ner`` reads
-    them) as the answer to one of its passages (``split_passages``): those inside the passage,
-    listed as a model lists them (``doc_to_target``), with their ``attribute`` value as given."""
+def entities_in_passage(
+    doc: Mapping[str, Any], entities: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The ``entities`` of a report (offsets into the whole report) that lie inside its passage
+    ``doc`` (``split_passages``: ``offset``, ``text``), with offsets into the passage; an entity
+    without whole-number offsets is a ``ReplayError`` naming it."""
     from partages_bench.family import ReplayError
 
-    if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
-        raise ReplayError("entities must be a list of objects")
     offset, length = doc["offset"], len(doc["text"])
     inside = []
     for i, entity in enumerate(entities):
@@ -632,6 +632,18 @@ def passage_answer(doc: Mapping[str, Any], entities: Any, attribute: str | None 
             )
         if offset <= start and end <= offset + length:
             inside.append({**entity, "start": start - offset, "end": end - offset})
+    return inside
+
+
+def passage_answer(doc: Mapping[str, Any], entities: Any, attribute: str | None = None) -> str:
+    """A replayed report's entities (offsets into the whole report, as ``score ner`` reads
+    them) as the answer to one of its passages (``split_passages``): those inside the passage,
+    listed as a model lists them (``doc_to_target``), with their ``attribute`` value as given."""
+    from partages_bench.family import ReplayError
+
+    if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+        raise ReplayError("entities must be a list of objects")
+    inside = entities_in_passage(doc, entities)
     return doc_to_target({"text": doc["text"], "entities": inside}, attribute)
 
 

@@ -150,6 +150,8 @@ def _passage_prediction(
     """A report's prediction as the prediction for one of its passages (a task that cuts
     reports, ``split_passages``): its entities with offsets into the report, those inside the
     passage, shifted; a rewritten report cannot be cut."""
+    from partages_bench.families.ner.scoring import entities_in_passage
+
     entities = prediction.get("entities")
     if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
         raise ReplayError(
@@ -157,17 +159,7 @@ def _passage_prediction(
             "reports into passages, and a rewritten report ('text', 'output') cannot be cut; "
             f"score rewrites with partages-bench score {card.name}"
         )
-    offset, length = doc["offset"], len(doc["text"])
-    inside = []
-    for i, entity in enumerate(entities):
-        start, end = entity.get("start"), entity.get("end")
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
-            raise ReplayError(
-                f"entities[{i}] has bad offsets {start}-{end} (offsets into the report)"
-            )
-        if offset <= start and end <= offset + length:
-            inside.append({**entity, "start": start - offset, "end": end - offset})
-    return {"entities": inside}
+    return {"entities": entities_in_passage(doc, entities)}
 
 
 class PseudonymisationFamily(Family):

@@ -60,6 +60,10 @@ def fold(text: str) -> str:
 
 # --- reasoning --------------------------------------------------------------------------------
 
+# A token of folded text: a run of letters, or a run of digits (what pseudonymisation compares,
+# and how label names are read).
+TOKEN = re.compile(r"[^\W\d_]+|\d+")
+
 _THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 
 

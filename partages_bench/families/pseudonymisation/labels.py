@@ -7,8 +7,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from partages_bench.families.pseudonymisation.tokens import TOKEN
-from partages_bench.text import fold
+from partages_bench.text import TOKEN, fold
 
 LABELS = (
     "NOM",

@@ -13,9 +13,8 @@ from itertools import accumulate
 
 import numpy as np
 
-from partages_bench.text import fold, fold_char
+from partages_bench.text import TOKEN, fold, fold_char
 
-TOKEN = re.compile(r"[^\W\d_]+|\d+")
 DIGIT = re.compile(r"\d")
 _TOKEN_OR_GAP = re.compile(f"({TOKEN.pattern})")
 

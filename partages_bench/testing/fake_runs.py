@@ -46,15 +46,21 @@ PRIMARY: dict[str, tuple[str, bool]] = {
     "summarisation": ("rougeL", True),
     "ner": ("strict_f1", True),
     "pseudonymisation": ("leak_rate", False),
+    "classification": ("macro_f1", True),
+    "structuring": ("field_f1", True),
 }
 SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "qa": (("hamming", True), ("unparsable_rate", False)),
     "summarisation": (("rouge1", True), ("rouge2", True)),
     "ner": (("strict_precision", True), ("strict_recall", True)),
     "pseudonymisation": (("redaction_recall", True), ("doc_leak_rate", False)),
+    "classification": (("accuracy", True), ("distant_error_rate", False)),
+    "structuring": (("field_precision", True), ("hallucinated_field_rate", False)),
 }
 # Binary per-sample statistics (a document is right or wrong); the others are scores in [0, 1].
-BINARY_STATS = frozenset({"emr", "unparsable_rate", "leak_rate", "doc_leak_rate"})
+BINARY_STATS = frozenset(
+    {"emr", "unparsable_rate", "leak_rate", "doc_leak_rate", "accuracy", "distant_error_rate"}
+)
 START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 LIBRARIES = {
     "lm_eval": "0.4.13",
@@ -72,6 +78,8 @@ _PROMPTS = {
         "Remplacez les identifiants : [NOM:{h1}] [PRENOM:{h2}], né le [DATE:{h3}], "
         "hospitalisé à [HOPITAL:{h4}] pour {topic}."
     ),
+    "classification": "Quelle est la réponse au traitement de ce patient suivi pour {topic} ?",
+    "structuring": "Remplissez le scénario du séjour : patient hospitalisé pour {topic}.",
 }
 _TOPICS = (
     "pneumopathie",

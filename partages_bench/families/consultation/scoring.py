@@ -244,7 +244,8 @@ class Matcher:
     @classmethod
     def of(cls, fact: Fact) -> Matcher:
         parts = tuple(
-            tuple(t for form in part if (t := tuple(normalised_tokens(form)))) for part in fact["forms"]
+            tuple(t for form in part if (t := tuple(normalised_tokens(form))))
+            for part in fact["forms"]
         )
         if not parts or not all(parts):
             raise ValueError(f"fact {fact.get('id')!r}: a fact needs parts, each with forms")

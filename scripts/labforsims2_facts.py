@@ -31,7 +31,8 @@ patient answer (``text.fold``, ’ read as ') is then read by code:
    fièvre ? ») is ambiguous and gives nothing;
 3. in a dialogue a concept is one fact: its first answer, unless a later answer gives it the
    other polarity (she sometimes corrects herself): then the later one; a concept whose
-   ``unless`` concept is also stated is dropped (« pas de traitement » beside « du paracétamol de temps en temps »);
+   ``unless`` concept is also stated is dropped (« pas de traitement » beside « du
+   paracétamol de temps en temps »);
 4. ``OVERRIDES`` (by hand, each with its reason) then change or drop a fact the rules got
    wrong, and ``HAND_FACTS`` add the facts no rule derives; both count as derived by hand.
 

@@ -4,7 +4,8 @@ Every rule works on normalised tokens (``summarisation.scoring.normalised_tokens
 accents, œ/æ, punctuation and spacing do not matter; "1,5" is "1.5"; letters and digits are
 separate tokens), so a form matches whole tokens only ("7 ans" is not in "17 ans").
 
-**Clauses.** A text is cut into clauses at ``;``, ``!``, ``?``, ``,``, line breaks, a ``.``
+**Clauses.** A text is cut into clauses at ``;``, ``!``, ``?``, ``,``, parentheses, line
+breaks, a ``.``
 not between two digits, and the word « mais ». Polarity is decided inside one clause.
 
 **Mentions and polarity** (``mentions``). A fact's ``forms`` is a list of parts, each a list of
@@ -12,7 +13,7 @@ accepted forms (``[["2", "deux"], ["enfant", "enfants"]]``); a clause *mentions*
 it holds one form of every part. The mention is **negated** when, for one part's match,
 
 - a cue of ``NEGATION_BEFORE`` (« pas », « non », « ne »/« n' », « jamais », « aucun(e) »,
-  « ni », « sans », « absence », « rien », « nie »…) is among the 4 tokens before it, or
+  « ni », « sans », « absence », « rien », « nie »…) is among the 5 tokens before it, or
 - a cue of ``NEGATION_AFTER`` (« aucun(e) », « néant », « négatif/ve », « absent(e)(s) ») is
   among the 2 tokens after it, or « non » is among those 2 tokens and ends the clause
   (« Tabac : non »),
@@ -35,7 +36,8 @@ themselves: « apyrétique »). Any other mention is **affirmed**. A fact's ``po
 (``unsupported_stats``: dates, numbers with their dose units, drug names of the note that the
 transcript does not hold), plus **conditions**: the names of ``CONDITIONS`` the note holds as
 whole tokens (leftmost-longest, ``DrugLexicon``) that the transcript (both speakers) does not
-hold as whole tokens. ``unsupported_num/_den/_any`` count all items together;
+hold as whole tokens, nor one of its ``CONDITION_SYNONYMS`` (« hypertension » is supported by
+« tension », « lithiase » by « calculs »). ``unsupported_num/_den/_any`` count all items together;
 ``unsupported_condition_num/_den`` the conditions alone. A negated condition counts too (« pas
 de diabète » when diabetes was never discussed is content the dialogue does not support).
 
@@ -104,8 +106,8 @@ NEGATION_AFTER = frozenset(
         "absentes",
     }
 )
-BEFORE_WINDOW, AFTER_WINDOW = 4, 2
-_CLAUSE_BREAK = re.compile(r"[;!?,\n]|\.(?!\d)|(?<!\d)\.|\bmais\b", re.IGNORECASE)
+BEFORE_WINDOW, AFTER_WINDOW = 5, 2
+_CLAUSE_BREAK = re.compile(r"[;!?,()\n]|\.(?!\d)|(?<!\d)\.|\bmais\b", re.IGNORECASE)
 
 # Section → the names a heading may start with (folded text); the topics whose facts require it.
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -179,6 +181,20 @@ CONDITIONS = (
     "bpco",
     "tuberculose",
 )
+# What else in a transcript supports a condition of the note (a patient's word for it).
+CONDITION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "hypertension": ("tension", "hta"),
+    "hta": ("tension", "hypertension"),
+    "lithiase": ("calculs", "calcul"),
+    "lithiase biliaire": ("calculs", "calcul", "lithiase"),
+    "cholelithiase": ("calculs", "calcul", "lithiase"),
+    "calculs biliaires": ("calculs", "lithiase"),
+    "infarctus du myocarde": ("infarctus",),
+    "rgo": ("reflux",),
+    "reflux gastro oesophagien": ("reflux",),
+    "dyslipidemie": ("cholesterol",),
+    "hypercholesterolemie": ("cholesterol",),
+}
 # Drugs a note on this case may name, added to the generator's lexicon.
 EXTRA_DRUGS = (
     "doliprane",
@@ -320,7 +336,10 @@ def unsupported_content(note: str, transcript: str) -> dict[str, float]:
     stats = unsupported_stats(note, transcript, drug_lexicon())
     source = f" {' '.join(normalised_tokens(transcript))} "
     conditions = condition_lexicon().find(note)
-    missing = sum(f" {name} " not in source for name in conditions)
+    missing = sum(
+        not any(f" {form} " in source for form in (name, *CONDITION_SYNONYMS.get(name, ())))
+        for name in conditions
+    )
     stats["unsupported_num"] += missing
     stats["unsupported_den"] += len(conditions)
     stats["unsupported_any"] = float(stats["unsupported_num"] > 0)

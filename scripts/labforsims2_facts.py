@@ -1166,7 +1166,7 @@ def derive(
                 if first is None or first["polarity"] != fact["polarity"]:
                     facts[concept.key] = fact
             informative += bool(kept)
-            if _miscoded(turn, kept):
+            if _miscoded(turn, kept) and not any(f["turn"] == turn["code"] for f in fixes):
                 fixes.append(
                     {
                         "turn": turn["code"],

@@ -51,10 +51,12 @@ def test_dialogues_are_read_turn_by_turn_with_their_codes(shared_data: Path) -> 
     records = splits["test"]
     assert [record["id"] for record in records] == [f"Interne{n:02d}" for n in range(1, 42)]
     turns = [turn for record in records for turn in record["turns"]]
-    assert Counter(turn["speaker"] for turn in turns) == {"doctor": 909, "patient": 909}
+    # the MANIFEST's 909 and 909 less Interne02's repeated 25 pairs
+    assert Counter(turn["speaker"] for turn in turns) == {"doctor": 884, "patient": 884}
     patient = Counter(turn["category"] for turn in turns if turn["speaker"] == "patient")
-    # the MANIFEST's patient answers per category
-    assert patient == {"00": 74, "01": 60, "02": 48, "03": 48, "04": 169, "05": 469, "06": 41}
+    assert patient == {"00": 73, "01": 59, "02": 45, "03": 48, "04": 161, "05": 457, "06": 41}
+    second = records[1]["turns"]
+    assert len(second) == 50 and len({turn["code"] for turn in second}) == 50
     eighth = records[7]
     assert eighth["dialogue"] == 8
     age = next(turn for turn in eighth["turns"] if turn["code"] == "p08010047")

@@ -592,18 +592,24 @@ def convert_labforsims2_fr(folder: Path) -> Splits:
     Texts are kept as written (trailing spaces stripped; typographic and straight apostrophes
     both occur); codes are kept as coded, noisy ones included (the task's fact lists fix them).
     A line that is not a code and an utterance, or a code of another dialogue, is a data error
-    naming the file and line. The 41 dialogues are one split, ``test``: there is no training
-    data for a one-patient corpus.
+    naming the file and line. ``Interne02`` holds its 50 lines twice, verbatim: a line
+    repeating an earlier one of its dialogue (same code, same text) is dropped, so the corpus
+    has 884 doctor turns and 884 patient answers (the MANIFEST's 909 count the repeat). The 41
+    dialogues are one split, ``test``: there is no training data for a one-patient corpus.
     """
     records: list[Record] = []
     for dialogue in range(1, LABFORSIMS2_DIALOGUES + 1):
         path = folder / "dialogues" / f"Interne{dialogue:02d}" / "dialogues"
         lines = path.read_text(encoding="utf-8").splitlines()
-        turns = [
-            _labforsims2_turn(path, number, line, dialogue)
-            for number, line in enumerate(lines, start=1)
-            if line.strip()
-        ]
+        turns: list[Record] = []
+        seen: set[tuple[str, str]] = set()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            turn = _labforsims2_turn(path, number, line, dialogue)
+            if (turn["code"], turn["text"]) not in seen:
+                seen.add((turn["code"], turn["text"]))
+                turns.append(turn)
         names = {"doctor": "Médecin", "patient": "Patient"}
         transcript = "\n".join(f"{names[turn['speaker']]} : {turn['text']}" for turn in turns)
         records.append(

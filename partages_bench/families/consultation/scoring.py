@@ -4,9 +4,9 @@ Every rule works on normalised tokens (``summarisation.scoring.normalised_tokens
 accents, œ/æ, punctuation and spacing do not matter; "1,5" is "1.5"; letters and digits are
 separate tokens), so a form matches whole tokens only ("7 ans" is not in "17 ans").
 
-**Clauses.** A text is cut into clauses at ``;``, ``!``, ``?``, ``,``, parentheses, line
-breaks, a ``.``
-not between two digits, and the word « mais ». Polarity is decided inside one clause.
+**Clauses.** A text is cut into clauses at ``;``, ``!``, ``?``, parentheses, line breaks, a
+``.`` or ``,`` not between two digits ("39,5" and "1.5" stay whole), and the word « mais ».
+Polarity is decided inside one clause.
 
 **Mentions and polarity** (``mentions``). A fact's ``forms`` is a list of parts, each a list of
 accepted forms (``[["2", "deux"], ["enfant", "enfants"]]``); a clause *mentions* the fact when
@@ -107,7 +107,7 @@ NEGATION_AFTER = frozenset(
     }
 )
 BEFORE_WINDOW, AFTER_WINDOW = 5, 2
-_CLAUSE_BREAK = re.compile(r"[;!?,()\n]|\.(?!\d)|(?<!\d)\.|\bmais\b", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[;!?()\n]|[.,](?!\d)|(?<!\d)[.,]|\bmais\b", re.IGNORECASE)
 
 # Section → the names a heading may start with (folded text); the topics whose facts require it.
 SECTIONS: dict[str, tuple[str, ...]] = {

@@ -59,7 +59,7 @@ QUESTIONS: dict[str, dict[Pool, tuple[str, ...]]] = {
         "dev": ("Vous êtes allergique à quelque chose ?",),
         "test": ("Des allergies ?", "Pas d'allergie connue ?"),
     },
-    "tobacco": {"dev": ("Vous fumez ?",), "test": ("Et le tabac ?", "Vous fumez ?")},
+    "tobacco": {"dev": ("Vous fumez ?",), "test": ("Et le tabac ?", "Côté tabac, vous fumez ?")},
     "alcohol": {
         "dev": ("Et l'alcool ?",),
         "test": ("Vous buvez de l'alcool ?", "Côté alcool ?"),

@@ -140,7 +140,7 @@ CONCEPTS = [
         "personal",
         "name",
         "Simone Labforsims",
-        r"simone labforsims",
+        r"labforsims",
         [["labforsims"]],
     ),
     C(
@@ -679,9 +679,10 @@ CONCEPTS = [
         "present_illness",
         "location",
         "épigastrique, juste sous le sternum",
-        r"sternum|haut du ventre|\ben haut\b",
+        r"sternum|haut du ventre|\ben haut\b|estomac",
         [
             [
+                "estomac",
                 "epigastrique",
                 "epigastre",
                 "epigastralgie",
@@ -744,8 +745,8 @@ CONCEPTS = [
         "present_illness",
         "description",
         "8/10 au début",
-        r"\b8 sur 10|8-",
-        [["8 10", "8 sur 10", "8 9 10", "8 9", "8 sur 10"]],
+        r"\b8 sur 10|8-|huit sur dix",
+        [["8 10", "8 sur 10", "8 9 10", "8 9", "huit sur dix"]],
     ),
     C(
         "intensity_now_3_4",
@@ -827,6 +828,32 @@ CONCEPTS = [
         "soulagée couchée sur le côté",
         r"(mets|mis|mettre) (un peu )?sur le cote",
         [["sur le cote", "decubitus lateral", "position"]],
+    ),
+    C(
+        "shoulder_radiation",
+        "present_illness",
+        "location",
+        "irradiation vers l'épaule",
+        r"epaule",
+        [["epaule", "epaules", "scapulaire", "scapula"]],
+    ),
+    C(
+        "worsening",
+        "present_illness",
+        "change",
+        "aggravation, de plus en plus mal",
+        r"de plus en plus",
+        [["aggravation", "aggravee", "aggrave", "de plus en plus", "majoration", "majoree"]],
+    ),
+    C(
+        "family_history",
+        "history",
+        "family",
+        "antécédents familiaux",
+        r"(?!)",  # by hand only: « rien dans ma famille » beside a grandmother's infarction
+        [["familiaux", "familial", "familiale", "famille"]],
+        polar=True,
+        negated_text="pas d'antécédent familial particulier",
     ),
     C(
         "fever",
@@ -932,8 +959,8 @@ CONCEPTS = [
         "present_illness",
         "description",
         "urines foncées",
-        r"urines",
-        [["urines", "urine"], ["foncees", "foncee", "fonces", "foncé"]],
+        r"urines|foncees",
+        [["urines", "urine"], ["foncees", "foncee", "fonces"]],
         polar=True,
         negated_text="pas d'urines foncées",
     ),
@@ -1049,7 +1076,22 @@ OVERRIDES: dict[tuple[str, str], tuple[str | None, str]] = {
     ("p040600020", "gallstones"): (None, "a guess read on the internet, not a history"),
 }
 # Facts no rule derives: dialogue id → [(turn, concept key, polarity, reason)].
-HAND_FACTS: dict[str, list[tuple[str, str, str, str]]] = {}
+HAND_FACTS: dict[str, list[tuple[str, str, str, str]]] = {
+    "Interne01": [
+        ("p010400614", "family_history", NEGATED, "« rien de particulier dans ma famille »"),
+        ("p010200019", "alcohol", AFFIRMED, "apéritifs « de manière très, très épisodique »"),
+    ],
+    "Interne17": [
+        ("p170500417", "dark_urine", NEGATED, "urine colour: « rien remarqué de particulier »"),
+    ],
+    "Interne18": [("p180300025", "doliprane_relief", AFFIRMED, "« un peu mais pas complètement »")],
+    "Interne22": [
+        ("p220500412", "dark_urine", NEGATED, "urine colour: « rien remarqué de particulier »"),
+    ],
+    "Interne28": [("p280500616", "doliprane_relief", AFFIRMED, "« un peu mais pas complètement »")],
+    "Interne32": [("p320500616", "doliprane_relief", AFFIRMED, "« un peu mais pas complètement »")],
+    "Interne41": [("p410200221", "sport", NEGATED, "sport: « je n'en fais pas »")],
+}
 
 _YES_NO = re.compile(r"^(?:(?:bah|euh|ben|eh|alors)\s+)*(non|oui|ouais|si)\b")
 _NEGATIVE_QUESTION = re.compile(r"\bpas\b|\bn'|\bne\b")

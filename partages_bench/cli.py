@@ -814,6 +814,22 @@ def data_generate_pseudo(
     console().print(f"{n} {split} notes (seed {seed}) written to {text(out)}")
 
 
+@data_app.command("generate-dialogues")
+def data_generate_dialogues(
+    out: Annotated[Path, typer.Option(help="Where to write the dialogues JSONL.")],
+    n: Annotated[int, typer.Option(help="Number of dialogues.", callback=checked.POSITIVE)] = 60,
+    seed: GeneratorSeed = BENCHMARK_SEED,
+    split: TemplatePool = "test",
+) -> None:
+    """Synthetic French consultation dialogues with the patient's facts (no network): the gold
+    of `score consultation --task consultation_note_generated`."""
+    from .generator.dialogues import generate_dialogues
+    from .outputs import write_jsonl
+
+    write_jsonl(generate_dialogues(n, seed, split), out)
+    console().print(f"{n} {split} dialogues (seed {seed}) written to {text(out)}")
+
+
 @data_app.command("generate-records")
 def data_generate_records(
     out: Annotated[Path, typer.Option(help="Where to write the records JSONL.")],

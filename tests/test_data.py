@@ -51,6 +51,7 @@ NAMES = (
     "mantra_gsc_fr",
     "eds_pseudo_synthetic",
     "refomed_fr",
+    "labforsims2_fr",
 )
 
 

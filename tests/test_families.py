@@ -49,6 +49,7 @@ def test_the_built_in_families_in_their_order() -> None:
         "pseudonymisation",
         "classification",
         "structuring",
+        "consultation",
     )
     assert get_family("pseudonymisation").holds_identifiers
     assert get_family("summarisation").needs_model_metrics
@@ -153,5 +154,9 @@ def test_no_core_module_names_a_family() -> None:
         and path.relative_to(PACKAGE).parts[0] != "testing"
     ]
     assert outside
+    # Words that are also a family's name: « consultation » is a date of the generator's case
+    # timeline and an appointment word of its records, not the consultation family.
+    same_word = {"generator/records.py": {"consultation"}}
     for path in outside:
-        assert not names & _strings(path), path
+        allowed = same_word.get(path.relative_to(PACKAGE).as_posix(), set())
+        assert not (names & _strings(path)) - allowed, path

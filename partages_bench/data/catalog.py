@@ -29,6 +29,7 @@ from partages_bench.data.converters import (
     convert_e3c_fr,
     convert_eds_pseudo,
     convert_frenchmedmcqa,
+    convert_labforsims2_fr,
     convert_mantra_gsc_fr,
     convert_mediqal,
     convert_quaero_frenchmed,
@@ -314,6 +315,23 @@ def _catalog() -> dict[str, DatasetSpec]:
             hub_id=None,
             hub_revision=None,
             converter=convert_refomed_fr,
+            converter_version=1,
+        ),
+        _spec(
+            "labforsims2_fr",
+            _same_path,
+            title="LabForSims2 French medical consultations (41 coded doctor-patient dialogues)",
+            licence="CC-BY-SA-4.0",
+            citation=(
+                "Laleye F. A. A., de Chalendar G., Blanié A., Brouquet A., Behnamou D. (2020). "
+                "A French Medical Conversations Corpus Annotated for a Virtual Patient Dialogue "
+                "System. LREC 2020, pp. 574-580. https://www.aclweb.org/anthology/2020.lrec-1.72"
+            ),
+            repository="kleag/labforsims2-corpus",
+            commit="0926b03eed0a6bc8ce91361fb2ae71d86ab97ac7",
+            hub_id=None,
+            hub_revision=None,
+            converter=convert_labforsims2_fr,
             converter_version=1,
         ),
         DatasetSpec(

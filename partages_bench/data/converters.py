@@ -496,3 +496,128 @@ def convert_refomed_fr(folder: Path) -> Splits:
             )
         splits[split] = records
     return splits
+
+
+# LabForSims2: the turn code's category and sub-category (MANIFEST.md, read from the corpus and
+# its helper script): (topic, {sub-category: sub-topic}); a sub-category not listed is None.
+LABFORSIMS2_TOPICS: dict[str, tuple[str, dict[str, str]]] = {
+    "00": ("reason", {}),
+    "01": (
+        "personal",
+        {
+            "000": "address",
+            "001": "marital_status",
+            "002": "children",
+            "004": "age",
+            "005": "profession",
+            "006": "name",
+            "007": "origin",
+            "008": "weight",
+        },
+    ),
+    "02": (
+        "lifestyle",
+        {"000": "addictions", "001": "travel", "002": "sport", "004": "address", "005": "housing"},
+    ),
+    "03": ("treatment", {"000": "how_taken", "001": "type"}),
+    "04": (
+        "history",
+        {
+            "000": "illness",
+            "001": "contraception",
+            "002": "surgery",
+            "004": "pregnancy",
+            "005": "allergy",
+            "006": "family",
+            "007": "exams",
+            "008": "diet",
+        },
+    ),
+    "05": (
+        "present_illness",
+        {
+            "000": "onset",
+            "001": "fever",
+            "002": "change",
+            "003": "kind_of_pain",
+            "004": "description",
+            "005": "location",
+            "006": "course",
+            "007": "other",
+            "008": "trigger",
+        },
+    ),
+    "06": ("unknown", {}),
+}
+LABFORSIMS2_DIALOGUES = 41
+_LABFORSIMS2_TURN = re.compile(r"([dp])(\d{2})(\d{2})(\d{3})(\d+)")
+_SPEAKERS = {"d": "doctor", "p": "patient"}
+
+
+def _labforsims2_turn(path: Path, number: int, line: str, dialogue: int) -> Record:
+    code, _, text = line.partition(" ")
+    match = _LABFORSIMS2_TURN.fullmatch(code)
+    if match is None or not text.strip():
+        raise UserError(f"{path}: line {number}: expected '<turn code> <utterance>'")
+    speaker, owner, category, sub, _line = match.groups()
+    if int(owner) != dialogue or category not in LABFORSIMS2_TOPICS:
+        raise UserError(f"{path}: line {number}: turn code {code} is not of dialogue {dialogue}")
+    topic, subtopics = LABFORSIMS2_TOPICS[category]
+    return {
+        "code": code,
+        "speaker": _SPEAKERS[speaker],
+        "topic": topic,
+        "subtopic": subtopics.get(sub),
+        "category": category,
+        "subcategory": sub,
+        "text": text.strip(),
+    }
+
+
+def convert_labforsims2_fr(folder: Path) -> Splits:
+    """LabForSims2 ``dialogues/InterneNN/dialogues`` to one record a dialogue, all in ``test``.
+
+    Each line is ``<code> <utterance>``; the code is ``d|p`` (doctor, patient), the dialogue's
+    two digits, the category's two (``LABFORSIMS2_TOPICS``), the sub-category's three and the
+    line number. A record::
+
+        {"id": "Interne08", "dialogue": 8,
+         "turns": [{"code": "d08000000", "speaker": "doctor", "topic": "reason",
+                    "subtopic": null, "category": "00", "subcategory": "000",
+                    "text": "Bonjour. Alors, qu’est-ce qui vous arrive ? …"},
+                   {"code": "p08000000", "speaker": "patient", "topic": "reason", …,
+                    "text": "Bonjour. Eh ben j’ai mal au ventre. …"}, …],
+         "transcript": "Médecin : Bonjour. Alors, qu’est-ce qui vous arrive ? …\\nPatient : …"}
+
+    Texts are kept as written (trailing spaces stripped; typographic and straight apostrophes
+    both occur); codes are kept as coded, noisy ones included (the task's fact lists fix them).
+    A line that is not a code and an utterance, or a code of another dialogue, is a data error
+    naming the file and line. ``Interne02`` holds its 50 lines twice, verbatim: a line
+    repeating an earlier one of its dialogue (same code, same text) is dropped, so the corpus
+    has 884 doctor turns and 884 patient answers (the MANIFEST's 909 count the repeat). The 41
+    dialogues are one split, ``test``: there is no training data for a one-patient corpus.
+    """
+    records: list[Record] = []
+    for dialogue in range(1, LABFORSIMS2_DIALOGUES + 1):
+        path = folder / "dialogues" / f"Interne{dialogue:02d}" / "dialogues"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        turns: list[Record] = []
+        seen: set[tuple[str, str]] = set()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            turn = _labforsims2_turn(path, number, line, dialogue)
+            if (turn["code"], turn["text"]) not in seen:
+                seen.add((turn["code"], turn["text"]))
+                turns.append(turn)
+        names = {"doctor": "Médecin", "patient": "Patient"}
+        transcript = "\n".join(f"{names[turn['speaker']]} : {turn['text']}" for turn in turns)
+        records.append(
+            {
+                "id": f"Interne{dialogue:02d}",
+                "dialogue": dialogue,
+                "turns": turns,
+                "transcript": transcript,
+            }
+        )
+    return {"test": records}

@@ -274,6 +274,13 @@ def _tokens(prepared: str) -> str:
     return " ".join(_TOKEN.findall(prepared))
 
 
+def normalised_tokens(text: str) -> list[str]:
+    """The tokens key facts and unsupported content are matched on: the numbers (with their
+    decimals) and runs of letters of ``_prepared(text)`` ("Kardégic® 75mg" → ["kardegic",
+    "75", "mg"]; "1,5" → ["1.5"]). For families that match forms the same way (consultation)."""
+    return _TOKEN.findall(_prepared(text))
+
+
 def _contains(tokens: str, form: str) -> bool:
     """Whether the (non-empty) token string ``form`` occurs in ``tokens`` as whole tokens."""
     return bool(form) and f" {form} " in f" {tokens} "

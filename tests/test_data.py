@@ -51,6 +51,7 @@ NAMES = (
     "mantra_gsc_fr",
     "eds_pseudo_synthetic",
     "refomed_fr",
+    "casimedicos_fr",
 )
 
 

@@ -27,6 +27,7 @@ BUILTIN = (
     "partages_bench.families.pseudonymisation",
     "partages_bench.families.classification",
     "partages_bench.families.structuring",
+    "partages_bench.families.teaching",
 )
 
 

@@ -42,7 +42,9 @@ class BertScoreMetrics:
             return None, f"BERTScore not computed: {self._loaded}"
         scorer = self._loaded
         described = ", ".join(f"{key} {value}" for key, value in scorer.description.items())
-        return (lambda records: add_bertscore(records, scorer)), f"BERTScore: {described}"
+        texts = {"candidate": self.candidate, "reference": self.reference}
+        chosen = {name: text for name, text in texts.items() if text is not None}
+        return (lambda records: add_bertscore(records, scorer, **chosen)), f"BERTScore: {described}"
 
 
 class SummarisationFamily(Family):

@@ -184,6 +184,7 @@ class _EchoScorer:
     """A stand-in for BertScorer: records the texts it is given, scores 1 for equal texts."""
 
     def __init__(self) -> None:
+        self.description = {"model": "echo"}
         self.seen: list[tuple[str, str]] = []
 
     def score(self, predictions: list[str], references: list[str]) -> list[dict[str, float]]:
@@ -206,6 +207,28 @@ def test_bertscore_compares_the_explanations_through_the_summarisation_hook() ->
     scored = add_bertscore([record], scorer, metrics.candidate, metrics.reference)  # type: ignore[arg-type]
     assert scorer.seen == [("Lié à l'X.", "Lié à l'X.")]
     assert scored[0].stats == {"bertscore_f1": 1.0}
+
+
+def test_score_teaching_gives_bertscore_the_explanations(tmp_path: Path) -> None:
+    from partages_bench.families.teaching.offline import score_teaching
+
+    card = Registry.discover().card("casimedicos_explain")
+    gold = write_jsonl(tmp_path / "gold.jsonl", [CASE, CASE | {"id": "c2"}])
+    predictions = write_jsonl(
+        tmp_path / "pred.jsonl",
+        [
+            {"id": "c1", "output": f"Réponse : 4\nExplication : {CASE['explanation']}"},
+            {"id": "c2", "output": "Je ne sais pas."},  # unparsable: the whole answer is compared
+        ],
+    )
+    scorer = _EchoScorer()
+    values, notes = score_teaching(card, gold, predictions, ["bertscore"], scorer, 100, 1)
+    assert scorer.seen == [
+        (CASE["explanation"], CASE["explanation"]),
+        ("Je ne sais pas.", CASE["explanation"]),
+    ]
+    assert set(values) == {"bertscore_f1"} and values["bertscore_f1"].value == 0.5
+    assert notes == ["BERTScore: model echo"]
 
 
 # --- the task and score teaching --------------------------------------------------------------

@@ -43,7 +43,7 @@ from partages_bench.option_types import split_list
 from partages_bench.schema import MetricValue, SampleRecord, TaskCard
 
 from .card import FAMILY_NAME
-from .scoring import Answer, case_stats, format_answer, parse_answer, read_choice
+from .scoring import Answer, case_stats, parse_answer, read_choice
 
 BERTSCORE_METRICS = ("bertscore_f1", "bertscore_precision", "bertscore_recall")
 METRIC_GROUPS = ("model_free", "bertscore")
@@ -127,8 +127,6 @@ def score_teaching(
     from partages_bench.report import metric_values
     from partages_bench.scoring import pair_located
 
-    from .scoring import explanation_of
-
     unknown = sorted(set(groups) - set(METRIC_GROUPS))
     if unknown:
         raise UserError(
@@ -144,8 +142,8 @@ def score_teaching(
                 doc_index=index,
                 doc_id=key,
                 prompt="",
-                output=format_answer(answer.choice or "?", answer.explanation),
-                target=format_answer(str(doc["answer"]), doc["explanation"]),
+                output=answer.explanation,
+                target=doc["explanation"],
                 stats=case_stats(answer, doc),
             )
         )
@@ -154,7 +152,9 @@ def score_teaching(
         if isinstance(bertscore, str):
             notes.append(f"BERTScore not computed: {bertscore}")
         else:
-            records = add_bertscore(records, bertscore, explanation_of, explanation_of)
+            # The records hold the explanations themselves (output: the answer's, target: the
+            # doctors'), compared as they are.
+            records = add_bertscore(records, bertscore, lambda explanation: explanation or "")
             described = ", ".join(f"{k} {v}" for k, v in bertscore.description.items())
             notes.append(f"BERTScore: {described}")
     kept = {

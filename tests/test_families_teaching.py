@@ -27,7 +27,7 @@ from partages_bench.families.teaching.scoring import (
     premise_stats,
     score_case,
 )
-from partages_bench.family import ModelMetricOptions
+from partages_bench.family import ModelMetricOptions, ReplayError
 from partages_bench.registry import Registry
 from partages_bench.schema import SampleRecord
 
@@ -229,6 +229,16 @@ def test_score_teaching_gives_bertscore_the_explanations(tmp_path: Path) -> None
     ]
     assert set(values) == {"bertscore_f1"} and values["bertscore_f1"].value == 0.5
     assert notes == ["BERTScore: model echo"]
+
+
+def test_a_replayed_answer_and_explanation_read_back() -> None:
+    family = get_family("teaching")
+    card = Registry.discover().card("casimedicos_explain")
+    text = family.replay_output(card, CASE, {"answer": 4, "explanation": "Lié à l'X."})
+    assert parse_answer(text, KEYS) == Answer("4", "Lié à l'X.")
+    assert family.replay_output(card, CASE, {"output": "Réponse : 2"}) == "Réponse : 2"
+    with pytest.raises(ReplayError, match="explanation must be a string"):
+        family.replay_output(card, CASE, {"answer": 4, "explanation": 3})
 
 
 # --- the task and score teaching --------------------------------------------------------------

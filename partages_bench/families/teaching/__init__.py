@@ -16,10 +16,14 @@ summarisation family's hook (``BertScoreMetrics``), comparing the explanations.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from partages_bench.families.summarisation import BertScoreMetrics
-from partages_bench.family import Family, ModelMetricOptions
+from partages_bench.family import Family, ModelMetricOptions, Prediction, ReplayError
+
+if TYPE_CHECKING:
+    from partages_bench.schema import TaskCard
 
 from .card import FAMILY_NAME
 
@@ -49,6 +53,18 @@ class TeachingFamily(Family):
         """BERTScore of the answer's explanation against the doctors' (the gold target is
         written in the answer format, so both are read by one parser)."""
         return BertScoreMetrics(options, candidate=_explanation, reference=_explanation)
+
+    def replay_output(self, card: TaskCard, doc: Mapping[str, Any], prediction: Prediction) -> str:
+        """``output`` as it is; else ``answer`` and ``explanation`` written in the answer
+        format the tasks ask for (``4\\nExplication : …``)."""
+        if "output" in prediction or "answer" not in prediction:
+            return super().replay_output(card, doc, prediction)
+        from .scoring import format_answer
+
+        explanation = prediction.get("explanation", "")
+        if not isinstance(explanation, str):
+            raise ReplayError("explanation must be a string")
+        return format_answer(str(prediction["answer"]), explanation)
 
 
 FAMILY = TeachingFamily()

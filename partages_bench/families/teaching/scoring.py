@@ -34,22 +34,23 @@ Per case (``case_stats``), every key present for every case:
   family's BERTScore hook, explanation against the doctors' explanation.
 
 **Content words** (``content_words``): the runs of letters and digits of the folded text
-(``partages_bench.text.fold``: case, accents, œ/æ ignored; an elision splits: "l'artère" →
-"l", "artere"), keeping every run holding a digit ("38", "nf1") and the letter runs of at least
-three characters that are not in ``STOPWORDS``; a final "s" or "x" is dropped from a kept
-letter run of more than three characters ("taches" = "tache", "nodules" = "nodule",
-"normaux" = "normau", "pas" is not cut). A premise is **cited** when at least
-``CITED_SHARE`` (a third) of its distinct content words are among the explanation's content words.
+(``partages_bench.text.fold``: case, accents, œ/æ ignored; an elision splits: "l'artère" → "l",
+"artere"), keeping every run holding a digit ("38", "nf1") and the letter runs of at least three
+characters that are not in ``STOPWORDS``; a final "s" or "x" is dropped from a kept letter run
+of more than three characters ("taches" = "tache", "nodules" = "nodule", "normaux" = "normau",
+"bas" is not cut). A premise is **cited** when at least ``CITED_SHARE`` (a third) of its
+distinct content words are among the explanation's content words.
 
 **Named option** (``named_option``): the explanation is cut into sentences (at ``.``, ``!``,
-``?``, ``;`` and line breaks, a ``.`` between two digits excepted); a sentence names an option as
-correct when it holds a **correctness cue** (``CORRECT_CUES``: "correct", "bonne réponse",
-"réponse juste", "réponse exacte", "vraie", "le plus probable", "la plus probable", "à
-retenir"…) and no **negation** (``_NEGATION``: the words "ne", "pas", "non", "incorrect(e)",
-"faux", "fausse", "exclu(e)", or an elided "n'"), and refers to exactly one option: by number
-("option 3", "réponse 3", "proposition 3", "n° 3", "(3)", "3)", "la 3", "est 3") or by its text
-(all the content words of the option, at least one, in the sentence). The first such sentence
-decides.
+``?``, ``;`` and line breaks, a ``.`` between two digits excepted); a sentence names an option
+as correct when it holds a **correctness cue** (``CORRECT_CUES``, whole words of the folded
+sentence: "correct", "correcte", "bonne reponse", "reponse juste", "reponse exacte", "reponse
+vraie", "option vraie", "est vraie", "est juste", "est exacte", "le plus probable", "la plus
+probable", "a retenir", "on retient", "la reponse est", "reponse correcte") and no **negation**
+(``_NEGATION``: the words "ne", "pas", "non", "incorrect(e)", "faux", "fausse", "exclu(e)", or
+an elided "n'"), and refers to exactly one option: by number ("option 3", "réponse 3",
+"proposition 3", "n° 3", "(3)", "3)", "la 3", "est 3") or by its text (all the content words of
+the option, at least one, in the sentence). The first such sentence decides.
 """
 
 from __future__ import annotations

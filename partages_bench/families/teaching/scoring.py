@@ -49,8 +49,8 @@ vraie", "option vraie", "est vraie", "est juste", "est exacte", "le plus probabl
 probable", "a retenir", "on retient", "la reponse est", "reponse correcte") and no **negation**
 (``_NEGATION``: the words "ne", "pas", "non", "incorrect(e)", "faux", "fausse", "exclu(e)", or
 an elided "n'"), and refers to exactly one option: by number ("option 3", "réponse 3",
-"proposition 3", "n° 3", "(3)", "3)", "la 3", "est 3") or by its text (all the content words of
-the option, at least one, in the sentence). The first such sentence decides.
+"proposition 3", "choix 3", "n° 3", "(3)", "3)", "la 3", "est 3") or by its text (all the
+content words of the option, at least one, in the sentence). The first such sentence decides.
 """
 
 from __future__ import annotations

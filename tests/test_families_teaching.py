@@ -337,3 +337,54 @@ def test_sanity_the_doctors_explanation_beats_another_cases(
     assert good["rougeL"]["value"] == 1.0
     assert good["accuracy"]["value"] == bad["accuracy"]["value"] == 1.0
     assert good["consistency"]["value"] > bad["consistency"]["value"]
+
+
+def test_a_replayed_run_reports_every_metric_with_its_interval(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The doctors' answers replayed through the lm-eval task: the report holds every
+    model-free metric with its interval, the same numbers as ``score teaching``, and says why
+    BERTScore was not computed (no model offline)."""
+    from partages_bench.data import load_splits
+
+    monkeypatch.setenv("PARTAGES_BENCH_CACHE", str(tmp_path / "cache"))
+    test = load_splits("casimedicos_fr", shared_data)["test"]
+    answers = [
+        {"id": r["id"], "answer": r["answer"], "explanation": r["explanation"]} for r in test
+    ]
+    path = write_jsonl(tmp_path / "doctors.jsonl", answers)
+    output = tmp_path / "run"
+    offline = {"PARTAGES_BENCH_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    result = cli(
+        "run",
+        "--model",
+        "replay",
+        "--model-args",
+        f"path={path}",
+        "--tasks",
+        "casimedicos_explain",
+        "--data-dir",
+        str(shared_data),
+        "--output",
+        str(output),
+        env=offline,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    task = json.loads((output / "report.json").read_text())["tasks"]["casimedicos_explain"]
+    assert task["n_samples"] == 117
+    metrics = task["metrics"]
+    expected = {
+        "accuracy",
+        "premise_coverage",
+        "consistency",
+        "names_option_rate",
+        "rougeL",
+        "unparsable_rate",
+        "empty_explanation_rate",
+    }
+    assert set(metrics) == expected
+    assert all(m["ci_low"] <= m["value"] <= m["ci_high"] for m in metrics.values())
+    assert metrics["accuracy"]["value"] == metrics["rougeL"]["value"] == 1.0
+    assert any("BERTScore not computed" in note for note in task["notes"])
+    assert _scores(tmp_path, test, answers)["casimedicos_explain"] == metrics

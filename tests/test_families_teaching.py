@@ -388,3 +388,30 @@ def test_a_replayed_run_reports_every_metric_with_its_interval(
     assert metrics["accuracy"]["value"] == metrics["rougeL"]["value"] == 1.0
     assert any("BERTScore not computed" in note for note in task["notes"])
     assert _scores(tmp_path, test, answers)["casimedicos_explain"] == metrics
+
+
+def _task_utils(task: str) -> Any:
+    import importlib.util
+
+    path = Path(Registry.discover().card(task).path).with_name("utils.py")
+    spec = importlib.util.spec_from_file_location(f"{task}_utils", path)
+    assert spec is not None and spec.loader is not None
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    return utils
+
+
+def test_the_explain_target_is_a_right_answer_for_its_own_process_results() -> None:
+    utils = _task_utils("casimedicos_explain")
+    assert utils.doc_to_text(CASE).endswith("5- Déficit immunitaire commun variable.\n\nRéponse :")
+    stats = utils.process_results(CASE, [" " + utils.doc_to_target(CASE)])["stats"]
+    assert (stats["correct"], stats["rougeL"], stats["premise_num"]) == (1.0, 1.0, 1.0)
+
+
+def test_the_loglikelihood_variant_takes_the_most_likely_number() -> None:
+    utils = _task_utils("casimedicos_mcq_ll")
+    assert utils.doc_to_target(CASE) == 3  # the index of "4" among the choices 1-5
+    likelihoods = [(-3.0, False), (-2.0, False), (-5.0, False), (-1.0, True), (-4.0, False)]
+    assert utils.process_results(CASE, likelihoods) == {"stats": {"emr": 1.0}}
+    tie = [(-1.0, False), (-1.0, False), (-5.0, False), (-3.0, False), (-4.0, False)]
+    assert utils.process_results(CASE, tie) == {"stats": {"emr": 0.0}}  # the first: option 1

@@ -21,7 +21,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PARTAGES_BENCH_DATA", raising=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def splits(shared_data: Path) -> dict[str, list[dict]]:
     return convert_casimedicos_fr(shared_data / "casimedicos_fr")
 

@@ -122,7 +122,8 @@ def test_catalog_matches_the_mirror(mirror: Path) -> None:
 
 
 def test_unknown_dataset_lists_known_names() -> None:
-    with pytest.raises(UnknownDatasetError, match="known datasets: casimedicos_fr, e3c_fr, eds_pseudo_synthetic"):
+    known = "known datasets: casimedicos_fr, e3c_fr, eds_pseudo_synthetic"
+    with pytest.raises(UnknownDatasetError, match=known):
         get_dataset("frenchmedqa")
 
 

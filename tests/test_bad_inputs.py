@@ -139,6 +139,13 @@ NER_GOLD = [{"doc_id": "d1", "text": "fièvre et toux", "entities": []}]
 RESPONSE_GOLD = [
     {"id": "r1", "text": "Maladie stable.", "label": "MaladieStable", "justifications": []}
 ]
+CASE_GOLD = {
+    "id": "c1",
+    "case": "Enfant de 2 ans.",
+    "options": {"1": "A", "2": "B"},
+    "answer": "2",
+    "explanation": "B car 2 ans.",
+}
 SCENARIO_GOLD = [{"id": "r1", "text": "Patient de 67 ans.", "speciality": "X", "scenario": {}}]
 
 
@@ -190,6 +197,9 @@ BUILDERS: dict[str, Builder] = {
     ),
     "ner_gold": lambda p: write_jsonl(p / "ner.jsonl", NER_GOLD),
     "scenario_gold": lambda p: write_jsonl(p / "sc.jsonl", SCENARIO_GOLD),
+    "case_gold": lambda p: write_jsonl(p / "cg.jsonl", [CASE_GOLD]),
+    "case_gold_answer_9": lambda p: write_jsonl(p / "cg9.jsonl", [CASE_GOLD | {"answer": "9"}]),
+    "case_no_answer": lambda p: write_jsonl(p / "cp.jsonl", [{"id": "c1", "explanation": "x"}]),
     "scenario_gold_age_int": lambda p: write_jsonl(
         p / "sca.jsonl", [SCENARIO_GOLD[0] | {"scenario": {"age": 67}}]
     ),
@@ -427,6 +437,11 @@ CASES = [
     case("response-prediction-without-label", "score", "classification", "--gold",
          "{response_gold}", "--predictions", "{response_no_label}",
          words=("rp.jsonl line 1", "missing field 'label'")),
+    case("case-gold-answer-not-an-option", "score", "teaching", "--gold", "{case_gold_answer_9}",
+         "--predictions", "{case_gold}", words=("cg9.jsonl line 1", "answer '9' is not an option")),
+    case("case-prediction-without-answer", "score", "teaching", "--gold", "{case_gold}",
+         "--predictions", "{case_no_answer}",
+         words=("cp.jsonl line 1", "missing field 'answer' (or 'output')")),
     # Out-of-range options
     case("score-seed-negative", "score", "qa", *QA_FILES, "--seed", "-1", words=("--seed", "-1"),
          subprocess=True),

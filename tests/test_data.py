@@ -52,6 +52,7 @@ NAMES = (
     "eds_pseudo_synthetic",
     "refomed_fr",
     "labforsims2_fr",
+    "casimedicos_fr",
 )
 
 
@@ -122,7 +123,8 @@ def test_catalog_matches_the_mirror(mirror: Path) -> None:
 
 
 def test_unknown_dataset_lists_known_names() -> None:
-    with pytest.raises(UnknownDatasetError, match="known datasets: e3c_fr, eds_pseudo_synthetic"):
+    known = "known datasets: casimedicos_fr, e3c_fr, eds_pseudo_synthetic"
+    with pytest.raises(UnknownDatasetError, match=known):
         get_dataset("frenchmedqa")
 
 

@@ -43,6 +43,7 @@ def test_builtin_card_is_complete() -> None:
 def test_select_by_family_suite_and_name() -> None:
     registry = Registry.discover()
     assert [c.name for c in registry.select(["qa"])] == [
+        "casimedicos_mcq_ll",
         "frenchmedmcqa",
         "frenchmedmcqa_ll",
         "frenchmedmcqa_nbr",
@@ -53,9 +54,15 @@ def test_select_by_family_suite_and_name() -> None:
     quick = registry.select(["quick"])
     assert [c.name for c in quick] == list(QUICK_TASKS)
     # One task per family, but classification and structuring: their only data (PARHAF) is on
-    # the hub alone, a download the demo cannot count on; and consultation, whose answers (a
-    # whole note) are not the short ones the demo runs on a CPU.
-    demo_families = set(family_names()) - {"classification", "structuring", "consultation"}
+    # the hub alone, a download the demo cannot count on; consultation and teaching, whose
+    # answers (a whole note, an explanation of up to 768 tokens) are not the short ones the demo
+    # runs on a CPU.
+    demo_families = set(family_names()) - {
+        "classification",
+        "structuring",
+        "consultation",
+        "teaching",
+    }
     assert sorted(c.family for c in quick) == sorted(demo_families)
     # Real data wherever the family has some: only pseudonymisation's notes are generated.
     assert [c.family for c in quick if c.dataset is None] == ["pseudonymisation"]

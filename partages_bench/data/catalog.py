@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from partages_bench.data.casimedicos import convert_casimedicos_fr
 from partages_bench.data.converters import (
     MEDIQAL_FILES,
     Splits,
@@ -332,6 +333,27 @@ def _catalog() -> dict[str, DatasetSpec]:
             hub_id=None,
             hub_revision=None,
             converter=convert_labforsims2_fr,
+            converter_version=1,
+        ),
+        _spec(
+            "casimedicos_fr",
+            _same_path,
+            title="CasiMedicos-Arg, French (MIR clinical cases translated from Spanish)",
+            # The repository's README says CC BY 4.0, its LICENSE file is CC0 1.0: both hold.
+            licence="CC-BY-4.0 (README) / CC0-1.0 (LICENSE file)",
+            citation=(
+                "Sviridova E., Yeginbergen A., Estarrona A., Cabrio E., Villata S., Agerri R. "
+                "(2024). CasiMedicos-Arg: A Medical Question Answering Dataset Annotated with "
+                "Explanatory Argumentative Structures. EMNLP 2024, pp. 18463-18475; Alonso I., "
+                "Oronoz M., Agerri R. (2024). MedExpQA: Multilingual benchmarking of Large "
+                "Language Models for Medical Question Answering. Artificial Intelligence in "
+                "Medicine 155:102938"
+            ),
+            repository="ixa-ehu/antidote-casimedicos",
+            commit="bead23e4bd1235440c4ff5b37ae7f2f81ea7c738",
+            hub_id="HiTZ/casimedicos-arg",
+            hub_revision=None,
+            converter=convert_casimedicos_fr,
             converter_version=1,
         ),
         DatasetSpec(

@@ -28,6 +28,7 @@ BUILTIN = (
     "partages_bench.families.classification",
     "partages_bench.families.structuring",
     "partages_bench.families.consultation",
+    "partages_bench.families.teaching",
 )
 
 

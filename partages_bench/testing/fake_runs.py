@@ -48,6 +48,8 @@ PRIMARY: dict[str, tuple[str, bool]] = {
     "pseudonymisation": ("leak_rate", False),
     "classification": ("macro_f1", True),
     "structuring": ("field_f1", True),
+    "consultation": ("fact_recall", True),
+    "teaching": ("accuracy", True),
 }
 SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "qa": (("hamming", True), ("unparsable_rate", False)),
@@ -56,6 +58,8 @@ SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "pseudonymisation": (("redaction_recall", True), ("doc_leak_rate", False)),
     "classification": (("accuracy", True), ("distant_error_rate", False)),
     "structuring": (("field_precision", True), ("hallucinated_field_rate", False)),
+    "consultation": (("section_coverage", True), ("contradiction_rate", False)),
+    "teaching": (("premise_coverage", True), ("unparsable_rate", False)),
 }
 # Binary per-sample statistics (a document is right or wrong); the others are scores in [0, 1].
 BINARY_STATS = frozenset(
@@ -80,6 +84,8 @@ _PROMPTS = {
     ),
     "classification": "Quelle est la réponse au traitement de ce patient suivi pour {topic} ?",
     "structuring": "Remplissez le scénario du séjour : patient hospitalisé pour {topic}.",
+    "consultation": "Rédigez l'observation : « Docteur, j'ai une {topic} depuis trois jours. »",
+    "teaching": "Cas clinique : patient suivi pour {topic}. Quelle conduite tenir ? Expliquez.",
 }
 _TOPICS = (
     "pneumopathie",

@@ -18,9 +18,15 @@ if TYPE_CHECKING:
 class BertScoreMetrics:
     """BERTScore for the summarisation tasks of a run: the model is loaded once, on first use,
     and is never skipped or swapped silently: each task's notes name the model and layer, or
-    say why BERTScore was not computed."""
+    say why BERTScore was not computed.
+
+    ``candidate`` and ``reference``: the texts compared, from a record's answer and target (by
+    default ``add_bertscore``'s: the answer without reasoning, the target as it is); the
+    teaching family reuses this hook with its own (the explanations of both)."""
 
     options: ModelMetricOptions
+    candidate: Callable[[str | None], str] | None = None
+    reference: Callable[[str], str] | None = None
     _loaded: Any = None
 
     def check(self) -> None:
@@ -42,7 +48,9 @@ class BertScoreMetrics:
             return None, f"BERTScore not computed: {self._loaded}"
         scorer = self._loaded
         described = ", ".join(f"{key} {value}" for key, value in scorer.description.items())
-        return (lambda records: add_bertscore(records, scorer)), f"BERTScore: {described}"
+        texts = {"candidate": self.candidate, "reference": self.reference}
+        chosen = {name: text for name, text in texts.items() if text is not None}
+        return (lambda records: add_bertscore(records, scorer, **chosen)), f"BERTScore: {described}"
 
 
 class SummarisationFamily(Family):

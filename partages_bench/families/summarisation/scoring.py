@@ -33,7 +33,7 @@ import os
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -503,10 +503,21 @@ def summary_stats(
     return stats
 
 
-def add_bertscore(records: Sequence[SampleRecord], scorer: BertScorer) -> list[SampleRecord]:
-    """The records with ``BERTSCORE_KEYS`` added, answer against target, in one batched call."""
-    predictions = [strip_thinking(record.output).strip() for record in records]
-    scores = scorer.score(predictions, [record.target for record in records])
+def _answer_text(output: str | None) -> str:
+    return strip_thinking(output).strip()
+
+
+def add_bertscore(
+    records: Sequence[SampleRecord],
+    scorer: BertScorer,
+    candidate: Callable[[str | None], str] = _answer_text,
+    reference: Callable[[str], str] = str,
+) -> list[SampleRecord]:
+    """The records with ``BERTSCORE_KEYS`` added, ``candidate(answer)`` against
+    ``reference(target)`` (by default the answer without ``<think>`` blocks against the target
+    as it is), in one batched call."""
+    predictions = [candidate(record.output) for record in records]
+    scores = scorer.score(predictions, [reference(record.target) for record in records])
     return [
         record.model_copy(update={"stats": record.stats | score})
         for record, score in zip(records, scores, strict=True)

@@ -200,13 +200,19 @@ def mean(totals: Totals, stat: str) -> np.ndarray:
 @_aggregation
 def nanmean(totals: Totals, stat: str) -> np.ndarray:
     """Mean over the samples where ``stat`` is defined (a subset metric, e.g. single-answer
-    accuracy); NaN if no resampled sample has it."""
+    accuracy); NaN if no resampled sample has it, or no sample at all (a subset none of the
+    documents is in: ``frenchmedmcqa --limit 2`` on two multi-answer questions)."""
+
+    def values(columns: Columns) -> np.ndarray:
+        if stat in columns:
+            return columns[stat]
+        return np.full(len(next(iter(columns.values()), ())), np.nan)
 
     def defined(columns: Columns) -> np.ndarray:
-        return ~np.isnan(columns[stat])
+        return ~np.isnan(values(columns))
 
     total = totals.total(
-        ("defined values", stat), lambda columns: np.where(defined(columns), columns[stat], 0.0)
+        ("defined values", stat), lambda columns: np.where(defined(columns), values(columns), 0.0)
     )
     count = totals.total(("defined", stat), defined)
     return np.where(count > 0, _safe_divide(total, count), np.nan)

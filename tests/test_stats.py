@@ -90,6 +90,16 @@ def test_nanmean_averages_the_defined_subset() -> None:
     assert 0.0 <= result.ci_low <= result.value <= result.ci_high <= 1.0
 
 
+def test_nanmean_of_a_subset_no_sample_is_in_is_undefined_not_an_error() -> None:
+    # frenchmedmcqa's single-answer accuracy on documents that all have several answers.
+    per_sample = [{"emr": 1.0}, {"emr": 0.0}, {"emr": 1.0}]
+    specs = [MetricSpec("emr", "mean"), MetricSpec("single", "nanmean")]
+    result = estimate_all(per_sample, specs, seed=1)
+    assert result["emr"].value == pytest.approx(2 / 3)
+    assert math.isnan(result["single"].value)
+    assert math.isnan(result["single"].ci_low) and math.isnan(result["single"].ci_high)
+
+
 def test_card_schema_knows_every_aggregation() -> None:
     from typing import get_args
 

@@ -11,7 +11,9 @@ self-contradiction** a dialogue: the patient first answers one of allergy, tobac
 with the wrong polarity, then corrects it when the doctor recaps; the fact is the corrected
 statement (what the note should say).
 
-Phrasings come from two disjoint pools (``dev`` for few-shot examples, ``test`` for the
+The spoken French (questions, openings, answers, the words of the habits' facts) is in
+``content/dialogues.yaml``; this module combines it with the case. Phrasings come from two
+disjoint pools (``dev`` for few-shot examples, ``test`` for the
 evaluated dialogues), as for the generated notes. Specialties are stratified: any 6 consecutive
 dialogues cover the 6 specialties. Dialogue ``i`` of ``generate_dialogues(n, seed, split)``
 depends only on ``(seed, split, i)``.
@@ -24,76 +26,48 @@ from typing import Any, Literal
 
 from partages_bench.errors import UserError
 from partages_bench.generator.clinical import SPECIALTIES, ClinicalCase, Marked, make_case
+from partages_bench.generator.contentfiles import load
 
 Pool = Literal["dev", "test"]
 Dialogue = dict[str, Any]
 
-# Each slot: (doctor's phrasings by pool). The patient's answers are built in ``_answers``.
-QUESTIONS: dict[str, dict[Pool, tuple[str, ...]]] = {
-    "reason": {
-        "dev": ("Bonjour, qu'est-ce qui vous amène aujourd'hui ?",),
-        "test": ("Bonjour. Alors, qu'est-ce qui vous arrive ?", "Bonjour, je vous écoute."),
-    },
-    "symptoms": {
-        "dev": ("Racontez-moi comment ça a commencé.",),
-        "test": ("D'accord. Et ça a commencé comment ?", "Depuis quand est-ce que ça dure ?"),
-    },
-    "more": {
-        "dev": ("Vous avez remarqué autre chose ?",),
-        "test": ("Il y a d'autres signes ?", "Et à part ça ?"),
-    },
-    "age": {"dev": ("Vous avez quel âge ?",), "test": ("Quel âge avez-vous ?",)},
-    "profession": {
-        "dev": ("Vous travaillez dans quoi ?",),
-        "test": ("Qu'est-ce que vous faites dans la vie ?",),
-    },
-    "history": {
-        "dev": ("Vous avez des problèmes de santé, des opérations ?",),
-        "test": ("Des antécédents médicaux ou chirurgicaux ?", "Vous avez déjà été opéré ?"),
-    },
-    "treatment": {
-        "dev": ("Vous prenez des médicaments ?",),
-        "test": ("Vous avez un traitement en ce moment ?",),
-    },
-    "allergy": {
-        "dev": ("Vous êtes allergique à quelque chose ?",),
-        "test": ("Des allergies ?", "Pas d'allergie connue ?"),
-    },
-    "tobacco": {"dev": ("Vous fumez ?",), "test": ("Et le tabac ?", "Côté tabac, vous fumez ?")},
-    "alcohol": {
-        "dev": ("Et l'alcool ?",),
-        "test": ("Vous buvez de l'alcool ?", "Côté alcool ?"),
-    },
-    "recap": {
-        "dev": ("Donc, si je résume : {recap} ?",),
-        "test": ("D'accord, je récapitule : {recap}, c'est bien ça ?",),
-    },
-    "close": {
-        "dev": ("Très bien, je vais vous examiner.",),
-        "test": ("Bien. On va passer à l'examen.",),
-    },
+_FILE = "dialogues.yaml"
+_BY_POOL = {"dev": [str], "test": [str]}
+_HABIT = {
+    "has": str,
+    "has_not": str,
+    "wrong_when_has": str,
+    "wrong_when_has_not": str,
+    "recap_when_has": str,
+    "recap_when_has_not": str,
+    "fact_has": str,
+    "fact_has_not": str,
+    "forms": [str],
+    "negated_forms?": [str],
 }
-OPENINGS: dict[Pool, tuple[str, ...]] = {
-    "dev": ("", "Euh, ", "Bah, "),
-    "test": ("", "Ben, ", "Euh… ", "Alors, "),
-}
-PROFESSIONS = (
-    "boulanger",
-    "infirmière",
-    "comptable",
-    "chauffeur de bus",
-    "professeur de mathématiques",
-    "agricultrice",
-    "retraitée de la poste",
-    "électricien",
+SLOTS = ("reason", "symptoms", "more", "age", "profession", "history", "treatment", "allergy",
+         "tobacco", "alcohol", "recap", "close")  # fmt: skip
+ANSWERS = ("reason", "age", "profession", "conditions", "operations", "no_history", "treatment",
+           "no_treatment", "correction", "close")  # fmt: skip
+_CONTENT = load(
+    _FILE,
+    {
+        "questions": {slot: _BY_POOL for slot in SLOTS},
+        "openings": _BY_POOL,
+        "professions": [str],
+        "answers": dict.fromkeys(ANSWERS, str),
+        "no_treatment_fact": {"text": str, "forms": [str]},
+        "allergy": _HABIT,
+        "tobacco": _HABIT | {"has": [str]},  # one drawn
+        "alcohol": _HABIT | {"has": [str]},
+    },
 )
-_TOBACCO_YES = ("je fume un paquet par jour", "je fume une dizaine de cigarettes par jour")
-_ALCOHOL_YES = ("je bois un verre de vin le soir", "je bois une bière de temps en temps")
-TOBACCO_NEGATED = ["sevre", "sevree", "ancien fumeur", "ancienne fumeuse", "ex fumeur"]
-TOBACCO_FORMS = [["tabac", "tabagisme", "tabagique", "fume", "fumeur", "fumeuse", "cigarettes"]]
-ALCOHOL_FORMS = [["alcool", "alcoolique", "boit", "vin", "biere", "ethylisme", "ethylique"]]
-ALLERGY_FORMS = [["allergie", "allergies", "allergique"]]
-SELF_CONTRADICTION = ("allergy", "tobacco", "alcohol")
+# The doctor's phrasings by slot and pool; the patient's openings by pool.
+QUESTIONS: dict[str, dict[Pool, list[str]]] = _CONTENT["questions"]
+OPENINGS: dict[Pool, list[str]] = _CONTENT["openings"]
+PROFESSIONS: list[str] = _CONTENT["professions"]
+ANSWER: dict[str, str] = _CONTENT["answers"]
+HABITS = ("allergy", "tobacco", "alcohol")  # the questions one self-contradiction is drawn from
 
 
 def plain(text: Marked) -> str:
@@ -166,10 +140,10 @@ def generate_dialogue(seed: int, split: Pool, index: int) -> Dialogue:
         turns.append({"speaker": "patient", "slot": slot, "text": _spoken(rng, split, text)})
 
     clinical = case.facts
-    female = case.patient.person.sex == "F"
+    suffix = "e" if case.patient.person.sex == "F" else ""
     motif = plain(clinical.condition.motif)
     ask("reason")
-    answer("reason", f"je viens pour {motif}")
+    answer("reason", ANSWER["reason"].format(motif=motif))
     facts.append(_fact("reason", "reason", None, motif, "affirmed", [[_clause_head(motif)]]))
     symptoms = clinical.symptoms[:2]
     for slot, symptom in zip(("symptoms", "more"), symptoms, strict=False):
@@ -180,22 +154,21 @@ def generate_dialogue(seed: int, split: Pool, index: int) -> Dialogue:
             facts.append(_fact(f"{slot}_{number}", "present_illness", "description",
                                said, _said_polarity(said, value), [[value]]))  # fmt: skip
     ask("age")
-    answer("age", f"j'ai {case.age} ans")
+    answer("age", ANSWER["age"].format(age=case.age))
     facts.append(_fact("age", "personal", "age", f"{case.age} ans", "affirmed",
                        [[str(case.age)], ["ans"]]))  # fmt: skip
     profession = rng.choice(PROFESSIONS)
     ask("profession")
-    answer("profession", f"je suis {profession}")
+    answer("profession", ANSWER["profession"].format(profession=profession))
     facts.append(_fact("profession", "personal", "profession", profession, "affirmed",
                        [[profession]]))  # fmt: skip
     ask("history")
     past = [plain(c.name) for c in clinical.comorbidities]
     operations = [plain(s.event) for s in clinical.surgeries]
     if past or operations:
-        said = [f"comme problèmes de santé, j'ai : {', '.join(past)}"] if past else []
-        said += (
-            [f"on m'a opéré{'e' if female else ''} : {', '.join(operations)}"] if operations else []
-        )
+        said = [ANSWER["conditions"].format(conditions=", ".join(past))] if past else []
+        if operations:
+            said.append(ANSWER["operations"].format(e=suffix, operations=", ".join(operations)))
         answer("history", " ; ".join(said))
         for number, name in enumerate(past):
             facts.append(_fact(f"history_{number}", "history", "illness", name, "affirmed",
@@ -204,66 +177,60 @@ def generate_dialogue(seed: int, split: Pool, index: int) -> Dialogue:
             facts.append(_fact(f"surgery_{number}", "history", "surgery", name, "affirmed",
                                [[_clause_head(name)]]))  # fmt: skip
     else:
-        answer("history", "non, rien de particulier")
+        answer("history", ANSWER["no_history"])
     drugs = [c.drug for c in clinical.comorbidities if c.drug is not None]
     ask("treatment")
     if drugs:
-        answer(
-            "treatment",
-            "je prends " + " et ".join(f"{_partitive(d.name)} {d.strength}" for d in drugs),
-        )
+        taken = " et ".join(f"{_partitive(d.name)} {d.strength}" for d in drugs)
+        answer("treatment", ANSWER["treatment"].format(drugs=taken))
         for number, drug in enumerate(drugs):
             text = f"{drug.name} {drug.strength}"
             facts.append(_fact(f"drug_{number}", "treatment", "type", text, "affirmed",
                                [[drug.name]]))  # fmt: skip
     else:
-        answer("treatment", "non, je ne prends aucun traitement")
-        facts.append(_fact("treatment", "treatment", "type", "pas de traitement", "negated",
-                           [["traitement", "medicament", "medicaments"]]))  # fmt: skip
+        answer("treatment", ANSWER["no_treatment"])
+        none = _CONTENT["no_treatment_fact"]
+        facts.append(_fact("treatment", "treatment", "type", none["text"], "negated",
+                           [none["forms"]]))  # fmt: skip
 
     allergies = [plain(a).split(" (")[0] for a in clinical.allergies]
     smoker, drinker = rng.random() < 0.4, rng.random() < 0.5
     smoker = smoker and not any("tabagisme" in name for name in past)  # « sevré »: not now
+    has = {"allergy": bool(allergies), "tobacco": smoker, "alcohol": drinker}
+    allergy = _CONTENT["allergy"]
     truth = {
-        "allergy": ("je suis allergique : " + " et ".join(allergies))
+        "allergy": allergy["has"].format(allergies=" et ".join(allergies))
         if allergies
-        else "non, je n'ai pas d'allergie",
-        "tobacco": rng.choice(_TOBACCO_YES) if smoker else "non, je ne fume pas",
-        "alcohol": rng.choice(_ALCOHOL_YES) if drinker else "non, je ne bois pas d'alcool",
+        else allergy["has_not"],
+        **{
+            habit: rng.choice(_CONTENT[habit]["has"]) if has[habit] else _CONTENT[habit]["has_not"]
+            for habit in ("tobacco", "alcohol")
+        },
     }
-    wrong = {
-        "allergy": "non, pas d'allergie" if allergies else "oui, je suis allergique, je crois",
-        "tobacco": "non, je ne fume pas" if smoker else "oui, je fume",
-        "alcohol": "non, jamais" if drinker else "oui, je bois un peu",
-    }
-    recap = {
-        "allergy": "pas d'allergie" if allergies else "une allergie",
-        "tobacco": "pas de tabac" if smoker else "vous fumez",
-        "alcohol": "pas d'alcool" if drinker else "un peu d'alcool",
-    }
-    contradicted = SELF_CONTRADICTION[index % len(SELF_CONTRADICTION)]
-    for slot in ("allergy", "tobacco", "alcohol"):
+    contradicted = HABITS[index % len(HABITS)]
+    when = "when_has" if has[contradicted] else "when_has_not"
+    for slot in HABITS:
         ask(slot)
-        answer(slot, wrong[slot] if slot == contradicted else truth[slot])
-    ask("recap", recap=recap[contradicted])
-    turns.append({"speaker": "patient", "slot": "recap",
-                  "text": f"Ah non, pardon, je me suis trompé{'e' if female else ''} : "
-                          f"{truth[contradicted]}."})  # fmt: skip
+        answer(slot, _CONTENT[slot][f"wrong_{when}"] if slot == contradicted else truth[slot])
+    ask("recap", recap=_CONTENT[contradicted][f"recap_{when}"])
+    correction = ANSWER["correction"].format(e=suffix, answer=truth[contradicted])
+    turns.append({"speaker": "patient", "slot": "recap", "text": correction})
     if allergies:
         for number, name in enumerate(allergies):
-            facts.append(_fact(f"allergy_{number}", "history", "allergy", f"allergie : {name}",
-                               "affirmed", [[name]]))  # fmt: skip
+            facts.append(_fact(f"allergy_{number}", "history", "allergy",
+                               allergy["fact_has"].format(allergy=name), "affirmed",
+                               [[name]]))  # fmt: skip
     else:
-        facts.append(_fact("allergy", "history", "allergy", "pas d'allergie connue", "negated",
-                           ALLERGY_FORMS))  # fmt: skip
-    facts.append(_fact("tobacco", "lifestyle", "addictions",
-                       "fumeur" if smoker else "non-fumeur", "affirmed" if smoker else "negated",
-                       TOBACCO_FORMS, TOBACCO_NEGATED))  # fmt: skip
-    facts.append(_fact("alcohol", "lifestyle", "addictions",
-                       "consomme de l'alcool" if drinker else "pas d'alcool",
-                       "affirmed" if drinker else "negated", ALCOHOL_FORMS))  # fmt: skip
+        facts.append(_fact("allergy", "history", "allergy", allergy["fact_has_not"], "negated",
+                           [allergy["forms"]]))  # fmt: skip
+    for habit in ("tobacco", "alcohol"):
+        words = _CONTENT[habit]
+        facts.append(_fact(habit, "lifestyle", "addictions",
+                           words["fact_has"] if has[habit] else words["fact_has_not"],
+                           "affirmed" if has[habit] else "negated", [words["forms"]],
+                           words.get("negated_forms")))  # fmt: skip
     ask("close")
-    answer("close", "d'accord")
+    answer("close", ANSWER["close"])
     names = {"doctor": "Médecin", "patient": "Patient"}
     dialogue_id = f"dlg-{split}-{seed}-{index:05d}"
     for number, fact in enumerate(facts, start=1):

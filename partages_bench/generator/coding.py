@@ -173,7 +173,11 @@ def generate_coding_document(seed: int, split: Pool, index: int) -> Document:
         "split": split,
         "codes": [principal, *(code for code, _ in associated)],
         "distractors": [
-            {"code": d["code"], "kind": d["kind"], "text": d["name"] if "name" in d else d["de"]}
+            {
+                "code": d["code"],
+                "kind": d["kind"],
+                "text": d["name"] if d["kind"] == "history" and history_in_section else d["de"],
+            }
             for d in distractors
         ],
     }

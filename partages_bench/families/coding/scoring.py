@@ -3,7 +3,8 @@
 **Answer.** The model writes ``{"codes": ["I50.0", "I10", …]}``, the principal diagnosis first.
 Code fences, prose around, single quotes and an object cut by the token budget are read
 (``extraction.json_objects``); the first object with a ``codes`` key is the answer; without
-one, the first JSON list in the text (a bare ``["I50.0", "I10"]``). A list item is a string, or
+one, the first JSON list in the text (a bare ``["I50.0", "I10"]``); without one, a list left
+open at the end (cut by the token budget) gives its items up to its last comma. A list item is a string, or
 an object whose ``code`` is one; a ``codes`` string is split on commas, semicolons and spaces.
 Each code is normalised (``cim10.normalise``: upper case, spaces and dagger/asterisk marks
 removed, the dot optional: ``i500`` → ``I50.0``); a code listed twice counts once, at its first
@@ -45,6 +46,7 @@ from partages_bench.text import strip_thinking
 from .cim10 import CHAPTER_NAMES, category, chapter_of, is_valid, normalise, table
 
 _LIST = re.compile(r"\[[^\[\]]*\]")
+_OPEN_LIST = re.compile(r"\[([^\[\]]*),[^,\[\]]*$")  # a list cut after its last comma
 _SEPARATORS = re.compile(r"[,;\s]+")
 
 
@@ -81,6 +83,13 @@ def parse_codes(output: str | None) -> list[str] | None:
         except ValueError:
             continue
         if (codes := _listed(value)) is not None:
+            return unique_codes(codes)
+    if cut := _OPEN_LIST.search(text):
+        try:
+            codes = _listed(json.loads(f"[{cut[1]}]"))
+        except ValueError:
+            codes = None
+        if codes is not None:
             return unique_codes(codes)
     return None
 

@@ -801,7 +801,12 @@ def data_export(
 
 
 def _write_generated(
-    what: str, generate: Callable[[int, int, str], list[Any]], n: int, seed: int, split: str, out: Path
+    what: str,
+    generate: Callable[[int, int, str], list[Any]],
+    n: int,
+    seed: int,
+    split: str,
+    out: Path,
 ) -> None:
     """What every ``data generate-…`` command does: ``n`` items of a seeded generator's
     ``split`` (its template pool) written as JSONL, and one line saying so."""

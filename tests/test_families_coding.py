@@ -90,9 +90,7 @@ def test_a_bad_table_row_is_one_error(tmp_path: Path, row: str, message: str) ->
      ("", None),
      ('{"diagnostic": "I50.0"}', None)],
 )  # fmt: skip
-def test_answers_are_read_however_a_model_writes_them(
-    answer: str, codes: list[str] | None
-) -> None:
+def test_answers_are_read_however_a_model_writes_them(answer: str, codes: list[str] | None) -> None:
     assert parse_codes(answer) == codes
 
 
@@ -237,7 +235,9 @@ def test_generated_documents_state_their_codes_and_keep_distractors_apart() -> N
     assert [d["specialty"] for d in documents[:6]] == [d["specialty"] for d in documents[6:12]]
     assert len({d["specialty"] for d in documents[:6]}) == 6
     assert {d["template_id"] for d in documents} <= {t.template_id for t in TEMPLATES["test"]}
-    assert not {t.template_id for t in TEMPLATES["dev"]} & {t.template_id for t in TEMPLATES["test"]}
+    assert not {t.template_id for t in TEMPLATES["dev"]} & {
+        t.template_id for t in TEMPLATES["test"]
+    }
     counts = {len(d["codes"]) - 1 for d in documents}
     assert min(counts) == 0 and max(counts) <= 5 and len(counts) >= 4
     kinds = {item["kind"] for d in documents for item in d["distractors"]}
@@ -284,15 +284,17 @@ def _score(gold: Path, predictions: Path, *options: str) -> dict[str, Any]:
 
 def test_score_separates_the_gold_from_a_corrupted_copy(generated: Path, tmp_path: Path) -> None:
     documents = [json.loads(line) for line in generated.read_text().splitlines()]
-    exact = write_jsonl(tmp_path / "exact.jsonl",
-                        [{"doc_id": d["doc_id"], "codes": d["codes"]} for d in documents])  # fmt: skip
+    gold_codes = [{"doc_id": d["doc_id"], "codes": d["codes"]} for d in documents]
+    exact = write_jsonl(tmp_path / "exact.jsonl", gold_codes)
     corrupted = write_jsonl(tmp_path / "corrupted.jsonl", _corrupted(documents, 0.1, 1))
     right, wrong = _score(generated, exact), _score(generated, corrupted, "--task", TASK)
     assert set(Registry.discover().card(TASK).metrics) <= set(right)
     for key in ("principal_accuracy", "code_f1", "category_f1", "code_macro_f1"):
         assert right[key]["value"] == 1 and wrong[key]["value"] < 1
         assert wrong[key]["ci_low"] < wrong[key]["ci_high"]
-    assert right["invalid_code_rate"]["value"] == 0 and right["hallucinated_code_rate"]["value"] == 0
+    assert (
+        right["invalid_code_rate"]["value"] == 0 and right["hallucinated_code_rate"]["value"] == 0
+    )
     assert wrong["hallucinated_code_rate"]["value"] > 0
     assert any(name.startswith("code_f1/label=") for name in right)
     assert any(name.startswith("code_f1/specialty=") for name in right)
@@ -327,7 +329,9 @@ def test_bad_files_are_one_error_naming_the_line(
     files = {"gold": [{"doc_id": "h1", "codes": ["I50.0"]}],
              "predictions": [{"doc_id": "h1", "codes": ["I50.0"]}]}  # fmt: skip
     files[side] = [row]
-    paths = {name: write_jsonl(tmp_path / f"bad_{name}.jsonl", rows) for name, rows in files.items()}
+    paths = {
+        name: write_jsonl(tmp_path / f"bad_{name}.jsonl", rows) for name, rows in files.items()
+    }
     result = cli("score", "coding", "--gold", str(paths["gold"]), "--predictions",
                  str(paths["predictions"]))  # fmt: skip
     assert_one_line_error(result, f"bad_{side}.jsonl", *words)

@@ -77,7 +77,9 @@ def _check_content() -> None:
         for index, condition in enumerate(specialty.conditions):
             if condition.cim10 is None:
                 problem = "no cim10 code (the coding task's principal diagnosis)"
-                raise content_error(f"specialties/{specialty.key}.yaml", f"conditions[{index}]", problem)
+                raise content_error(
+                    f"specialties/{specialty.key}.yaml", f"conditions[{index}]", problem
+                )
     for code, _ in _CANDIDATES:
         if code not in FORMS:
             raise content_error("coding.yaml", "forms", f"no written form for {code}")

@@ -65,8 +65,15 @@ SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
 }
 # Binary per-sample statistics (a document is right or wrong); the others are scores in [0, 1].
 BINARY_STATS = frozenset(
-    {"emr", "unparsable_rate", "leak_rate", "doc_leak_rate", "accuracy", "distant_error_rate",
-     "principal_accuracy"}
+    {
+        "emr",
+        "unparsable_rate",
+        "leak_rate",
+        "doc_leak_rate",
+        "accuracy",
+        "distant_error_rate",
+        "principal_accuracy",
+    }
 )
 START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 LIBRARIES = {

@@ -37,10 +37,10 @@ CHAPTERS: tuple[tuple[str, str, str], ...] = (
     ("X", "J00", "J99"),  # maladies de l'appareil respiratoire
     ("XI", "K00", "K93"),  # maladies de l'appareil digestif
     ("XII", "L00", "L99"),  # maladies de la peau et du tissu cellulaire sous-cutané
-    ("XIII", "M00", "M99"),  # maladies du système ostéo-articulaire, des muscles et du tissu conjonctif
+    ("XIII", "M00", "M99"),  # maladies du système ostéo-articulaire et du tissu conjonctif
     ("XIV", "N00", "N99"),  # maladies de l'appareil génito-urinaire
     ("XV", "O00", "O99"),  # grossesse, accouchement et puerpéralité
-    ("XVI", "P00", "P96"),  # certaines affections dont l'origine se situe dans la période périnatale
+    ("XVI", "P00", "P96"),  # certaines affections de la période périnatale
     ("XVII", "Q00", "Q99"),  # malformations congénitales et anomalies chromosomiques
     ("XVIII", "R00", "R99"),  # symptômes, signes et résultats anormaux non classés ailleurs
     ("XIX", "S00", "T98"),  # lésions traumatiques, empoisonnements et certaines autres conséquences

@@ -4,8 +4,9 @@
 Code fences, prose around, single quotes and an object cut by the token budget are read
 (``extraction.json_objects``); the first object with a ``codes`` key is the answer; without
 one, the first JSON list in the text (a bare ``["I50.0", "I10"]``); without one, a list left
-open at the end (cut by the token budget) gives its items up to its last comma. A list item is a string, or
-an object whose ``code`` is one; a ``codes`` string is split on commas, semicolons and spaces.
+open at the end (cut by the token budget) gives its items up to its last comma. A list item is
+a string, or an object whose ``code`` is one; a ``codes`` string is split on commas, semicolons
+and spaces.
 Each code is normalised (``cim10.normalise``: upper case, spaces and dagger/asterisk marks
 removed, the dot optional: ``i500`` → ``I50.0``); a code listed twice counts once, at its first
 place. An answer with neither is **unparsable**: no code predicted, never an error.

@@ -351,3 +351,27 @@ def test_generate_coding_writes_the_gold(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows == generate_coding_documents(7, 20261125, "dev")
     assert "7 dev coding documents (seed 20261125)" in result.stdout
+
+
+def test_a_replayed_run_scores_as_score_coding(tmp_path: Path) -> None:
+    """The task run on replayed predictions (``codes`` lists and raw ``output`` answers) gives
+    the metrics ``score coding`` gives on the same files: one parser, one scorer."""
+    gold = tmp_path / "gold.jsonl"
+    assert cli("data", "generate-coding", "--out", str(gold)).returncode == 0
+    documents = [json.loads(line) for line in gold.read_text().splitlines()]
+    rows: list[dict[str, Any]] = _corrupted(documents, 0.2, 2)
+    rows[0] = {"doc_id": rows[0]["doc_id"], "output": '```json\n{"codes": ["I500", "XYZ"]}\n```'}
+    rows[1] = {"doc_id": rows[1]["doc_id"], "output": "Je ne sais pas."}
+    predictions = write_jsonl(tmp_path / "predictions.jsonl", rows)
+    output = tmp_path / "run"
+    run = cli("run", "--model", "replay", "--model-args", f"path={predictions}", "--tasks", TASK,
+              "--output", str(output), "--bootstrap", "50", timeout=600)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    task = json.loads((output / "report.json").read_text())["tasks"][TASK]
+    assert task["n_samples"] == len(documents) == 120
+    offline = _score(gold, predictions)
+    assert set(offline) == set(task["metrics"])
+    for metric, value in offline.items():
+        assert task["metrics"][metric]["value"] == pytest.approx(value["value"]), metric
+    assert 0 < offline["unparsable_rate"]["value"] < 0.02
+    assert 0 < offline["invalid_code_rate"]["value"] < 0.01

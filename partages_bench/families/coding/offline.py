@@ -1,9 +1,9 @@
 """``partages-bench score coding [--task cim10_discharge]``: codes produced elsewhere, scored
 exactly as the task scores a model's answer (its card's metrics, breakdowns included).
 
-Gold, one a line (what ``data export cim10_discharge`` or ``data generate-coding`` writes, or a
-user's own annotated stays): ``{"doc_id": "s1", "codes": ["I50.0", "I10"], "distractors":
-[{"code": "I26.9", "kind": "negated"}]}`` — ``codes`` principal first, each a valid CIM-10 code
+Gold, one a line (what ``data generate-coding`` writes, or a user's own annotated stays):
+``{"doc_id": "s1", "codes": ["I50.0", "I10"], "distractors": [{"code": "I26.9", "kind":
+"negated"}]}`` — ``codes`` principal first, each a valid CIM-10 code
 (``cim10.is_valid``); ``distractors`` optional. Predictions: ``{"doc_id": "s1", "codes": […]}``
 (a system's list) or ``{"doc_id": "s1", "output": "<the model's raw answer>"}``, read as a run
 reads them (``CodingFamily.replay_output``, then ``scoring.parse_codes``): an unreadable answer

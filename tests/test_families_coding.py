@@ -375,3 +375,10 @@ def test_a_replayed_run_scores_as_score_coding(tmp_path: Path) -> None:
         assert task["metrics"][metric]["value"] == pytest.approx(value["value"]), metric
     assert 0 < offline["unparsable_rate"]["value"] < 0.02
     assert 0 < offline["invalid_code_rate"]["value"] < 0.01
+
+
+def test_the_task_is_in_the_default_suite_not_the_quick_demo() -> None:
+    registry = Registry.discover()
+    assert TASK in [card.name for card in registry.select(["default"])]
+    assert TASK not in [card.name for card in registry.select(["quick"])]
+    assert [card.name for card in registry.select(["coding"])] == [TASK]

@@ -124,10 +124,14 @@ def score_codes(
     listed, truth = set(answer), set(expected)
     valid = [code for code in answer if is_valid(code)]
     first = answer[0] if answer else None
+    principal = expected[0] if expected else None  # the gold has one (checked when read)
     stats = {
-        "principal_correct": float(first is not None and first == expected[0]),
+        "principal_correct": float(first is not None and first == principal),
         "principal_category_correct": float(
-            first is not None and is_valid(first) and category(first) == category(expected[0])
+            first is not None
+            and principal is not None
+            and is_valid(first)
+            and category(first) == category(principal)
         ),
     }
     tp, fp, fn = _counts(listed, truth)

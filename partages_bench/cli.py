@@ -800,6 +800,22 @@ def data_export(
     console().print(f"{len(splits[split])} {text(name)} {split} records written to {text(out)}")
 
 
+def _write_generated(
+    what: str,
+    generate: Callable[[int, int, str], list[Any]],
+    n: int,
+    seed: int,
+    split: str,
+    out: Path,
+) -> None:
+    """What every ``data generate-…`` command does: ``n`` items of a seeded generator's
+    ``split`` (its template pool) written as JSONL, and one line saying so."""
+    from .outputs import write_jsonl
+
+    write_jsonl(generate(n, seed, split), out)
+    console().print(f"{n} {split} {what} (seed {seed}) written to {text(out)}")
+
+
 @data_app.command("generate-pseudo")
 def data_generate_pseudo(
     out: Annotated[Path, typer.Option(help="Where to write the notes JSONL.")],
@@ -808,10 +824,9 @@ def data_generate_pseudo(
     split: TemplatePool = "test",
 ) -> None:
     """Synthetic French clinical notes with gold identifier spans (no network, deterministic)."""
-    from .generator import generate_notes, write_jsonl
+    from .generator import generate_notes
 
-    write_jsonl(generate_notes(n, seed, split), out)
-    console().print(f"{n} {split} notes (seed {seed}) written to {text(out)}")
+    _write_generated("notes", generate_notes, n, seed, split, out)
 
 
 @data_app.command("generate-dialogues")
@@ -824,10 +839,22 @@ def data_generate_dialogues(
     """Synthetic French consultation dialogues with the patient's facts (no network): the gold
     of `score consultation --task consultation_note_generated`."""
     from .generator.dialogues import generate_dialogues
-    from .outputs import write_jsonl
 
-    write_jsonl(generate_dialogues(n, seed, split), out)
-    console().print(f"{n} {split} dialogues (seed {seed}) written to {text(out)}")
+    _write_generated("dialogues", generate_dialogues, n, seed, split, out)
+
+
+@data_app.command("generate-coding")
+def data_generate_coding(
+    out: Annotated[Path, typer.Option(help="Where to write the documents JSONL.")],
+    n: Annotated[int, typer.Option(help="Number of documents.", callback=checked.POSITIVE)] = 120,
+    seed: GeneratorSeed = BENCHMARK_SEED,
+    split: TemplatePool = "test",
+) -> None:
+    """Synthetic French discharge summaries and hospitalisation reports with their CIM-10 codes
+    and distractors (no network): the gold of `score coding --task cim10_discharge`."""
+    from .generator.coding import generate_coding_documents
+
+    _write_generated("coding documents", generate_coding_documents, n, seed, split, out)
 
 
 @data_app.command("generate-records")
@@ -840,10 +867,9 @@ def data_generate_records(
     split: TemplatePool = "test",
 ) -> None:
     """Synthetic French patient records with key facts and a reference summary (no network)."""
-    from .generator import generate_records, write_jsonl
+    from .generator import generate_records
 
-    write_jsonl(generate_records(n, seed, split), out)
-    console().print(f"{n} {split} records (seed {seed}) written to {text(out)}")
+    _write_generated("records", generate_records, n, seed, split, out)
 
 
 @report_app.command("show")

@@ -204,6 +204,12 @@ BUILDERS: dict[str, Builder] = {
         p / "sca.jsonl", [SCENARIO_GOLD[0] | {"scenario": {"age": 67}}]
     ),
     "scenario_fields_list": lambda p: write_jsonl(p / "scf.jsonl", [{"id": "r1", "fields": [1]}]),
+    "coding_gold_invalid": lambda p: write_jsonl(
+        p / "cgi.jsonl", [{"doc_id": "s1", "codes": ["I50.0", "E95"]}]
+    ),
+    "coding_codes_string": lambda p: write_jsonl(
+        p / "ccs.jsonl", [{"doc_id": "s1", "codes": "I10"}]
+    ),
     "ner_gold_text_dict": lambda p: write_jsonl(p / "ner2.jsonl", [NER_GOLD[0] | {"text": {}}]),
     "summary_gold": lambda p: write_jsonl(p / "sg.jsonl", _summary_gold("Fièvre traitée.")),
     "summary_gold_empty": lambda p: write_jsonl(p / "sge.jsonl", _summary_gold("")),
@@ -429,6 +435,10 @@ CASES = [
     case("scenario-task-not-structuring", "score", "structuring", "--task", "e3c_fr", "--gold",
          "{scenario_gold}", "--predictions", "{scenario_fields_list}",
          words=("--task e3c_fr", "not a structuring one")),
+    case("coding-gold-invalid-code", "score", "coding", "--gold", "{coding_gold_invalid}",
+         "--predictions", "{coding_codes_string}", words=("cgi.jsonl line 1", "'E95'")),
+    case("coding-codes-string", "score", "coding", "--gold", "{coding_codes_string}",
+         "--predictions", "{coding_codes_string}", words=("ccs.jsonl line 1", "codes must")),
     case("summary-output-int", "score", "summarisation", "--gold", "{summary_gold}",
          "--predictions", "{summary_output_int}", words=("spi.jsonl", "output must be a string")),
     case("response-gold-label-list", "score", "parhaf_response", "--gold",
@@ -471,6 +481,8 @@ CASES = [
     case("batch-size-zero", "run", *NO_DATA, "--batch-size", "0", words=("--batch-size", "0")),
     case("n-negative", "data", "generate-pseudo", "--out", "{root}/n.jsonl", "--n", "-5",
          words=("--n", "-5")),
+    case("coding-n-zero", "data", "generate-coding", "--out", "{root}/n.jsonl", "--n", "0",
+         words=("--n", "0")),
     case("records-n-zero", "data", "generate-records", "--out", "{root}/n.jsonl", "--n", "0",
          words=("--n", "0")),
     case("num-fewshot-negative", "run", *NO_DATA, "--num-fewshot", "-1",

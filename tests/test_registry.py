@@ -56,12 +56,14 @@ def test_select_by_family_suite_and_name() -> None:
     # One task per family, but classification and structuring: their only data (PARHAF) is on
     # the hub alone, a download the demo cannot count on; consultation and teaching, whose
     # answers (a whole note, an explanation of up to 768 tokens) are not the short ones the demo
-    # runs on a CPU.
+    # runs on a CPU; coding, whose only documents are generated (the demo keeps real data where
+    # a family has some) and whose prompts are whole discharge summaries.
     demo_families = set(family_names()) - {
         "classification",
         "structuring",
         "consultation",
         "teaching",
+        "coding",
     }
     assert sorted(c.family for c in quick) == sorted(demo_families)
     # Real data wherever the family has some: only pseudonymisation's notes are generated.

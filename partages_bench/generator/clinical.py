@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from partages_bench.families.coding import cim10
 from partages_bench.generator import identities as ids
 from partages_bench.generator.contentfiles import Check, at_least, content_error, load, one_of
 from partages_bench.generator.identities import Address, City, Hospital, Person, Sex
@@ -82,6 +83,15 @@ def _drug_problem(line: str) -> str | None:
 
 
 DRUG = Check(_drug_problem)  # a drug line, "name; strength; posology", in a content schema
+
+
+def _cim10_problem(code: str) -> str | None:
+    if code not in cim10.table():
+        return f"{code!r} is not a code of the CIM-10 table content/cim10.csv"
+    return None
+
+
+CIM10 = Check(_cim10_problem)  # a diagnosis code of content/cim10.csv
 
 
 def parse_drug(line: str) -> Drug:
@@ -197,6 +207,7 @@ class Condition:
     course: tuple[Marked, ...]
     follow_up: tuple[Marked, ...]
     rcp: tuple[Marked, ...] = ()  # tumour board proposals (oncology)
+    cim10: str | None = None  # its CIM-10 code (content/cim10.csv), the coding task's principal
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,7 @@ class Specialty:
 _SEX = one_of("M", "F")
 _CONDITION_SCHEMA = {
     "name": MARKUP,
+    "cim10?": CIM10,
     "motif": MARKUP,
     "ages": (int, int),
     "sex?": _SEX,
@@ -260,6 +272,7 @@ def _condition(fields: dict[str, Any], name: str, field: str) -> Condition:
         course=_all(fields["course"]),
         follow_up=_all(fields["follow_up"]),
         rcp=_all(fields.get("rcp", ())),
+        cim10=fields.get("cim10"),
     )
 
 
@@ -298,12 +311,13 @@ SPECIALTIES = _specialties()
 class Comorbidity:
     name: Marked
     drug: Drug | None
+    cim10: str | None = None  # its CIM-10 code, when the coding task may draw it
 
 
 _HISTORY = load(
     "history.yaml",
     {
-        "comorbidities": [{"name": MARKUP, "drug?": DRUG}],
+        "comorbidities": [{"name": MARKUP, "drug?": DRUG, "cim10?": CIM10}],
         "surgeries": [{"name": MARKUP, "sex?": _SEX}],
         "allergies": [MARKUP],
     },
@@ -311,7 +325,11 @@ _HISTORY = load(
 # At least as many as ``_facts`` draws at once: 3 comorbidities, 2 operations, 2 allergies.
 _COMORBIDITIES = at_least(
     tuple(
-        Comorbidity(marked(entry["name"]), parse_drug(entry["drug"]) if "drug" in entry else None)
+        Comorbidity(
+            marked(entry["name"]),
+            parse_drug(entry["drug"]) if "drug" in entry else None,
+            entry.get("cim10"),
+        )
         for entry in _HISTORY["comorbidities"]
     ),
     3,

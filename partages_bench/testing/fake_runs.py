@@ -50,6 +50,7 @@ PRIMARY: dict[str, tuple[str, bool]] = {
     "structuring": ("field_f1", True),
     "consultation": ("fact_recall", True),
     "teaching": ("accuracy", True),
+    "coding": ("code_f1", True),
 }
 SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "qa": (("hamming", True), ("unparsable_rate", False)),
@@ -60,10 +61,19 @@ SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "structuring": (("field_precision", True), ("hallucinated_field_rate", False)),
     "consultation": (("section_coverage", True), ("contradiction_rate", False)),
     "teaching": (("premise_coverage", True), ("unparsable_rate", False)),
+    "coding": (("principal_accuracy", True), ("invalid_code_rate", False)),
 }
 # Binary per-sample statistics (a document is right or wrong); the others are scores in [0, 1].
 BINARY_STATS = frozenset(
-    {"emr", "unparsable_rate", "leak_rate", "doc_leak_rate", "accuracy", "distant_error_rate"}
+    {
+        "emr",
+        "unparsable_rate",
+        "leak_rate",
+        "doc_leak_rate",
+        "accuracy",
+        "distant_error_rate",
+        "principal_accuracy",
+    }
 )
 START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 LIBRARIES = {
@@ -86,6 +96,7 @@ _PROMPTS = {
     "structuring": "Remplissez le scénario du séjour : patient hospitalisé pour {topic}.",
     "consultation": "Rédigez l'observation : « Docteur, j'ai une {topic} depuis trois jours. »",
     "teaching": "Cas clinique : patient suivi pour {topic}. Quelle conduite tenir ? Expliquez.",
+    "coding": "Codez en CIM-10 le séjour : patient hospitalisé pour {topic}, HTA, DT2.",
 }
 _TOPICS = (
     "pneumopathie",

@@ -323,7 +323,7 @@ _HISTORY = load(
     },
 )
 # At least as many as ``_facts`` draws at once: 3 comorbidities, 2 operations, 2 allergies.
-_COMORBIDITIES = at_least(
+COMORBIDITIES = at_least(
     tuple(
         Comorbidity(
             marked(entry["name"]),
@@ -502,7 +502,7 @@ def _facts(
 ) -> ClinicalFacts:
     age = day.year - birth.year
     count = rng.choice((0, 1, 1, 2, 2, 3) if age >= 45 else (0, 0, 0, 1))
-    comorbidities = tuple(rng.sample(_COMORBIDITIES, count))
+    comorbidities = tuple(rng.sample(COMORBIDITIES, count))
     surgeries: list[PastEvent] = []
     if age >= 20:
         eligible = [name for name, only in _SURGERIES if only in (None, sex)]

@@ -37,8 +37,8 @@ from typing import Any
 from partages_bench.errors import UserError
 from partages_bench.families.coding.cim10 import category
 from partages_bench.generator.clinical import (
-    _COMORBIDITIES,
     CIM10,
+    COMORBIDITIES,
     SPECIALTIES,
     ClinicalCase,
     Comorbidity,
@@ -66,7 +66,7 @@ _CODING = load(
 FORMS: dict[str, list[str]] = _CODING["forms"]
 # What may be coded beside the principal: history comorbidities with a code, then the others.
 _CANDIDATES: tuple[tuple[str, Comorbidity | None], ...] = tuple(
-    {c.cim10: (c.cim10, c) for c in _COMORBIDITIES if c.cim10}.values()
+    {c.cim10: (c.cim10, c) for c in COMORBIDITIES if c.cim10}.values()
 ) + tuple((code, None) for code in _CODING["associated"])
 
 

@@ -61,7 +61,7 @@ from partages_bench.errors import UserError
 from partages_bench.generator import identities as ids
 from partages_bench.generator.clinical import (
     _ALLERGIES,
-    _COMORBIDITIES,
+    COMORBIDITIES,
     LAB_TESTS,
     SPECIALTIES,
     ClinicalCase,
@@ -192,7 +192,7 @@ def drug_lexicon() -> frozenset[str]:
     """
     tables = (
         SPECIALTIES,
-        _COMORBIDITIES,
+        COMORBIDITIES,
         _ALLERGIES,
         _POSTOP_DRUGS,
         _GENERIC_NURSING,

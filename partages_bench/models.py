@@ -506,7 +506,7 @@ def identity_key(identity: ModelIdentity) -> str:
     chat template or structured output the key is the one reports had before those fields
     existed."""
     args = {k: v for k, v in identity.args.items() if k not in THROUGHPUT_ARGS}
-    unused = {name for name in ("chat_template", "structured_output") if not getattr(identity, name)}
-    excluded = {"notes", "args"} | unused
+    settings = ("chat_template", "structured_output")
+    excluded = {"notes", "args"} | {name for name in settings if not getattr(identity, name)}
     content = identity.model_dump(exclude=excluded) | {"args": args}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -414,9 +414,7 @@ def run(options: RunOptions, console: Console) -> Report:
             include_defaults=False,
             metadata={"data_dir": options.data_dir} if options.data_dir is not None else None,
         )
-        schemas = (
-            structured.task_schemas(runnable) if options.backend.structured_output else {}
-        )
+        schemas = structured.task_schemas(runnable) if options.backend.structured_output else {}
         model = _progress_lm(cached, progress, bar, schemas)
         try:
             for number, card in enumerate(runnable, start=1):

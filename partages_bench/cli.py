@@ -627,7 +627,7 @@ def tasks_list(
                     card["dataset"] or "(generated)",
                     card["licence"],
                     card["primary_metric"],
-                    card["requires"],
+                    card["requires"] + (", JSON schema" if card.get("json_schema") else ""),
                     card["version"],
                 ),
             )

@@ -58,6 +58,15 @@ def test_parhaf_scenario_offers_a_strict_schema_of_its_eight_fields() -> None:
         assert {"type": "null"} in value.get("anyOf", []) or "null" in value["type"]
 
 
+def test_tasks_list_marks_a_task_that_offers_a_schema() -> None:
+    result = cli("tasks", "list", "--json")
+    cards = {card["name"]: card for card in json.loads(result.stdout)}
+    assert cards[SCHEMA_TASK]["json_schema"] == "scenario.schema.json"
+    assert cards[PLAIN_TASK]["json_schema"] is None
+    table = cli("tasks", "list", "--family", "structuring", env={"COLUMNS": "200"})
+    assert "generation, JSON schema" in table.stdout
+
+
 def _task_with_schema(folder: Path, declared: str, content: str | None) -> Path:
     """parhaf_scenario's folder copied to ``folder`` with ``json_schema: declared`` in its card
     and ``content`` written as ``folder/schema.json`` (None: no file)."""

@@ -16,9 +16,9 @@ sent to backends that can constrain decoding to it. Everything about the option 
   its own field: endpoints send ``response_format: {"type": "json_schema", "json_schema":
   {"name", "schema", "strict": true}}`` (OpenAI's structured outputs; vLLM's OpenAI-compatible
   server reads the same field), vLLM sets ``SamplingParams.structured_outputs =
-  StructuredOutputsParams(json=schema)``, or ``guided_decoding = GuidedDecodingParams(json=...)``
-  on vLLM releases before that API (https://docs.vllm.ai/en/latest/features/structured_outputs/:
-  the ``guided_*`` fields were removed in v0.12.0).
+  StructuredOutputsParams(json=schema)`` (https://docs.vllm.ai/en/latest/features/structured_outputs/;
+  lm-eval 0.4.13's vllm extra needs vLLM 0.18 or later, after the older ``guided_decoding`` /
+  ``guided_json`` fields were removed in v0.12.0).
 - **What records it.** ``ModelIdentity.structured_output`` (part of ``models.identity_key``, so
   runs with and without it never share answers, merge, or make one leaderboard row); a task note
   on each task whose answers were constrained; the schema's content is part of the task hash.
@@ -157,17 +157,6 @@ def response_format(gen_kwargs: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _vllm_constraint(schema: dict[str, Any]) -> tuple[str, Any]:
-    """vLLM's sampling field and value that constrain an answer to ``schema``."""
-    try:
-        from vllm.sampling_params import StructuredOutputsParams
-    except ImportError:  # vLLM before the structured_outputs API
-        from vllm.sampling_params import GuidedDecodingParams
-
-        return "guided_decoding", GuidedDecodingParams(json=schema)
-    return "structured_outputs", StructuredOutputsParams(json=schema)
-
-
 def vllm_class() -> type:
     """lm-eval's ``vllm`` model that honours ``GEN_KWARG``.
 
@@ -195,9 +184,11 @@ def vllm_class() -> type:
             for params in sampling_params if isinstance(sampling_params, list) else []:
                 extra = getattr(params, "extra_args", None) or {}
                 if GEN_KWARG in extra:
+                    from vllm.sampling_params import StructuredOutputsParams
+
                     params.extra_args = {k: v for k, v in extra.items() if k != GEN_KWARG} or None
-                    field, value = _vllm_constraint(json.loads(extra[GEN_KWARG])["schema"])
-                    setattr(params, field, value)
+                    schema = json.loads(extra[GEN_KWARG])["schema"]
+                    params.structured_outputs = StructuredOutputsParams(json=schema)
             return super()._model_generate(requests, generate, sampling_params)
 
     return ConstrainedVLLM

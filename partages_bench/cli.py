@@ -281,6 +281,13 @@ def run(
     log_phi: Annotated[
         bool, typer.Option(help="Keep identifiers in clear in pseudonymisation sample logs.")
     ] = False,
+    structured_output: Annotated[
+        bool,
+        typer.Option(
+            help="Constrain the answers of tasks that offer a JSON schema to it (endpoints, "
+            "vLLM); other tasks generate freely. Part of the model's identity.",
+        ),
+    ] = False,
     bertscore_model: BertScoreModel = None,
     bertscore_layers: BertScoreLayers = None,
     shard: Annotated[
@@ -415,6 +422,7 @@ def run(
         tensor_parallel_size=tensor_parallel_size,
         data_parallel_size=data_parallel_size,
         gpu_memory_utilization=gpu_memory_utilization,
+        structured_output=structured_output,
     )
     if resume is not None:
         # By name: typer carries its own copy of click's ParameterSource.
@@ -619,7 +627,7 @@ def tasks_list(
                     card["dataset"] or "(generated)",
                     card["licence"],
                     card["primary_metric"],
-                    card["requires"],
+                    card["requires"] + (", JSON schema" if card.get("json_schema") else ""),
                     card["version"],
                 ),
             )

@@ -302,10 +302,18 @@ class _EndpointMixin:
         self.unreadable = Counter[str]()
         super().__init__(*args, **kwargs)
 
-    def _create_payload(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """lm-eval's payload with ``--extra-body`` merged in: server-specific settings such as
-        llama-cpp-python's ``repeat_penalty``, which it applies (1.1) even at temperature 0."""
-        return super()._create_payload(*args, **kwargs) | self._extra_body  # type: ignore[misc]
+    def _create_payload(
+        self, *args: Any, gen_kwargs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """lm-eval's payload with the task's JSON schema as ``response_format`` when the run
+        constrains it (``partages_bench.structured``), and ``--extra-body`` merged in:
+        server-specific settings such as llama-cpp-python's ``repeat_penalty``, which it applies
+        (1.1) even at temperature 0."""
+        from .structured import response_format
+
+        constraint = response_format(gen_kwargs)  # taken out of gen_kwargs
+        payload = super()._create_payload(*args, gen_kwargs=gen_kwargs, **kwargs)  # type: ignore[misc]
+        return payload | constraint | self._extra_body
 
     @property
     def api_key(self) -> str:

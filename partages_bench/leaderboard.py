@@ -162,12 +162,20 @@ def _ranked(cells: dict[str, LeaderboardCell]) -> dict[str, LeaderboardCell]:
 def display_name(run: LoadedRun) -> str:
     """The model's name as a reader knows it: a served file's name rather than its full path
     (llama-cpp-python serves a GGUF under its path); hub ids are kept whole. A run with the
-    chat template says so: it is another row than the same model without."""
+    chat template or structured output says so: it is another row than the same model without."""
     model = run.report.model
     name = Path(model.name).name if Path(model.name).is_absolute() else model.name
     if run_kind(run) == "baseline":
         return f"{name} (baseline)"
-    return f"{name} (chat template)" if model.chat_template else name
+    settings = [
+        setting
+        for setting, used in (
+            ("chat template", model.chat_template),
+            ("structured output", model.structured_output),
+        )
+        if used
+    ]
+    return f"{name} ({', '.join(settings)})" if settings else name
 
 
 def run_kind(run: LoadedRun) -> Literal["model", "system", "baseline"]:

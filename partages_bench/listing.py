@@ -40,7 +40,8 @@ from .taskfiles import builtin_tasks_dir, entry_point_folders, include_dirs, tas
 
 INDEX_FORMAT = 1
 HOME_ENV = "PARTAGES_BENCH_HOME"
-_CODE = ("listing.py", "registry.py", "schema.py", "taskfiles.py")  # what makes a card
+# What makes a card.
+_CODE = ("listing.py", "registry.py", "schema.py", "structured.py", "taskfiles.py")
 
 Card = dict[str, Any]
 

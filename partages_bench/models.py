@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from . import structured
 from .default_model import DEFAULT_MODEL_FILE, DEFAULT_MODEL_NAME, default_model_dir
 from .errors import ModelArgsError, UserError
 from .options import THROUGHPUT_ARGS, BackendOptions, flag
@@ -187,6 +188,7 @@ _APPLIES_TO: dict[str, tuple[str, ...]] = {
     "tensor_parallel_size": ("vllm",),
     "data_parallel_size": ("vllm",),
     "gpu_memory_utilization": ("vllm",),
+    "structured_output": structured.BACKENDS,
 }
 
 
@@ -256,6 +258,7 @@ class Backend:
     tokenizer_sha256: str | None = None
     tokenizer_source: str | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
+    structured_output: bool = False
     notes: list[str] = field(default_factory=list)
     # request type → why this backend cannot answer it
     unsupported: dict[RequestType, str] = field(default_factory=dict)
@@ -297,8 +300,11 @@ class Backend:
             )
             if backend.tokenizer_sha256 is not None:
                 backend.tokenizer_source = options.tokenizer
+        backend.structured_output = options.structured_output
         if name in ENDPOINTS:
             backend.extra_body = _extra_body(options.extra_body)
+            if options.structured_output:
+                structured.check_extra_body(backend.extra_body)
             backend._connect(options, needs_loglikelihood)
         return backend
 
@@ -389,7 +395,12 @@ class Backend:
             from lm_eval.api.registry import get_model
 
             extra = {"batch_size": batch_size} if batch_size else {}
-            return get_model(self.lm_eval_model).create_from_arg_string(arg_string, extra)
+            model_type = (
+                structured.vllm_class()
+                if self.name == "vllm" and self.structured_output
+                else get_model(self.lm_eval_model)
+            )
+            return model_type.create_from_arg_string(arg_string, extra)
         from . import endpoints
 
         model_class = (
@@ -450,6 +461,7 @@ class Backend:
             tokenizer_sha256=self.tokenizer_sha256,
             revision=self.args.get("revision"),
             chat_template=chat_template,
+            structured_output=self.structured_output,
             notes=self.notes,
         )
 
@@ -478,19 +490,23 @@ def _check_vllm(options: BackendOptions) -> None:
 
 
 def describe(identity: ModelIdentity) -> str:
-    """The model as a person reads it: name, backend, and the chat template when used."""
+    """The model as a person reads it: name, backend, the chat template and structured output
+    when used."""
     chat = ", chat template" if identity.chat_template else ""
-    return f"{identity.name} ({identity.backend}{chat})"
+    constrained = ", structured output" if identity.structured_output else ""
+    return f"{identity.name} ({identity.backend}{chat}{constrained})"
 
 
 def identity_key(identity: ModelIdentity) -> str:
-    """sha256 naming whose answers these are: backend, model, weights, chat template and every
-    argument that can change an answer (not concurrency, retries, time-outs or batch size). The
-    response cache and the leaderboard's rows are keyed by it, so two checkpoints, or a model
-    with and without its chat template, never share answers (lm-eval's keys alone hold only the
-    prompt and generation settings). Without a chat template the key is the one reports had
-    before the field existed."""
+    """sha256 naming whose answers these are: backend, model, weights, chat template, structured
+    output and every argument that can change an answer (not concurrency, retries, time-outs or
+    batch size). The response cache and the leaderboard's rows are keyed by it, so two
+    checkpoints, or a model with and without its chat template or ``--structured-output``, never
+    share answers (lm-eval's keys alone hold only the prompt and generation settings). Without a
+    chat template or structured output the key is the one reports had before those fields
+    existed."""
     args = {k: v for k, v in identity.args.items() if k not in THROUGHPUT_ARGS}
-    excluded = {"notes", "args"} | ({"chat_template"} if not identity.chat_template else set())
+    settings = ("chat_template", "structured_output")
+    excluded = {"notes", "args"} | {name for name in settings if not getattr(identity, name)}
     content = identity.model_dump(exclude=excluded) | {"args": args}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -82,6 +82,7 @@ class BackendOptions:
     tensor_parallel_size: int | None = None
     data_parallel_size: int | None = None
     gpu_memory_utilization: float | None = None
+    structured_output: bool = False
 
     def given(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}

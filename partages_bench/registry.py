@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from . import structured
 from .errors import TaskCardError, UnknownTaskError
 from .families import families, find_family
 from .inputs import InputFileError, read_text, read_yaml
@@ -217,6 +218,9 @@ def read_card(path: Path) -> TaskCard | None:
             f"{path}: metadata.primary_metric: '{card.primary_metric}' is not in metadata.metrics"
         )
     _check_family(path, card)
+    if card.json_schema is not None:
+        _note_read(path.parent / card.json_schema)
+        structured.check_card(path, card)
     return card
 
 

@@ -41,13 +41,18 @@ def task_hash(config: Mapping[str, Any], card: TaskCard | None = None) -> str:
     """sha256 of the task as lm-eval built it: prompt functions (as source), splits, few-shot,
     generation settings — and the card as partages-bench reads it (``card``: templates merged
     in; lm-eval's own ``metadata`` is the task file's alone, so a metric defined in a family
-    template would otherwise be left out) — so any change to the prompt or the metric changes it.
+    template would otherwise be left out) with the content of its JSON schema, if it offers one
+    (``structured``) — so any change to the prompt, the metric or the schema changes it.
 
     lm-eval writes a function whose source ``inspect`` cannot read as its repr, memory address
     included; the address is dropped so that the hash never depends on the process."""
     metadata = {k: v for k, v in config.get("metadata", {}).items() if k not in _MACHINE_FIELDS}
     if card is not None:
         metadata["card"] = card.model_dump(mode="json", exclude={"path"})
+        if card.json_schema is not None:
+            from .structured import load_schema
+
+            metadata["json_schema"] = load_schema(card)
     text = _canonical_json({**config, "metadata": metadata})
     return _sha256_text(_MEMORY_ADDRESS.sub(">", text))
 
@@ -281,7 +286,12 @@ def render_markdown(report: Report) -> str:
         "",
         f"Backend `{model.backend}` (lm-eval `{model.lm_eval_model}`){weights}. Seed {p.seed}, "
         f"limit {p.limit}, {p.bootstrap_iterations} bootstrap resamples (95 % CI)."
-        + (" Prompts formatted with the model's chat template." if model.chat_template else ""),
+        + (" Prompts formatted with the model's chat template." if model.chat_template else "")
+        + (
+            " Answers of tasks offering a JSON schema constrained to it (--structured-output)."
+            if model.structured_output
+            else ""
+        ),
         *(f"- {note}" for note in model.notes),
         "",
         "| task | family | n | primary metric | value [95 % CI] |",

@@ -35,7 +35,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from . import __version__
+from . import __version__, structured
 from .context import limited_count, plan_context
 from .data import data_dir_from_env, get_dataset, is_available, missing_message, pull
 from .data.pull import is_offline
@@ -200,12 +200,19 @@ def _provenance(options: RunOptions, start: str) -> Provenance:
     )
 
 
-def _progress_lm(lm: Any, progress: Progress, bar: TaskID) -> Any:
+def _progress_lm(
+    lm: Any,
+    progress: Progress,
+    bar: TaskID,
+    schemas: Mapping[str, dict[str, Any]] | None = None,
+) -> Any:
     """Wrap an lm-eval ``LM`` so that the rich bar counts the task's documents as their
     requests are answered (a multiple-choice document asks one request per option).
 
-    Requests are handed to the real model in chunks of several batches; everything else is
-    the wrapped model's own.
+    Requests are handed to the real model in chunks of several batches, generation requests
+    of a task in ``schemas`` carrying its JSON schema (``structured.constrain``; above the
+    response cache, so that its key holds the schema); everything else is the wrapped model's
+    own.
     """
     from lm_eval.api.model import LM
 
@@ -238,7 +245,7 @@ def _progress_lm(lm: Any, progress: Progress, bar: TaskID) -> Any:
             return self._answer("loglikelihood_rolling", requests)
 
         def generate_until(self, requests: list) -> list:
-            return self._answer("generate_until", requests)
+            return self._answer("generate_until", structured.constrain(requests, schemas or {}))
 
         def apply_chat_template(self, *args: Any, **kwargs: Any) -> Any:
             return lm.apply_chat_template(*args, **kwargs)
@@ -407,7 +414,8 @@ def run(options: RunOptions, console: Console) -> Report:
             include_defaults=False,
             metadata={"data_dir": options.data_dir} if options.data_dir is not None else None,
         )
-        model = _progress_lm(cached, progress, bar)
+        schemas = structured.task_schemas(runnable) if options.backend.structured_output else {}
+        model = _progress_lm(cached, progress, bar, schemas)
         try:
             for number, card in enumerate(runnable, start=1):
                 description = f"[{number}/{len(runnable)}] {card.name}"
@@ -545,6 +553,8 @@ def _run_task(
     if model_metrics is not None:
         enrich, note = model_metrics.for_task(card)
         notes.append(note)
+    if options.backend.structured_output and card.json_schema is not None:
+        notes.append(structured.task_note(card))
     if hasattr(lm, "take_notes"):
         notes += lm.take_notes(card.name)
     if hasattr(lm, "take_unreadable"):

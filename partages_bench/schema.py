@@ -128,6 +128,11 @@ class TaskCard(_Record):
         description="the fields its family adds to a card (the family's card_fields; checked "
         "when read)",
     )
+    json_schema: str | None = Field(
+        default=None,
+        description="a JSON Schema of the answer, a file beside the task YAML: sent to backends "
+        "that constrain decoding with run --structured-output (partages_bench.structured)",
+    )
     path: str = Field(description="the YAML file the card was read from")
 
 
@@ -199,6 +204,11 @@ class ModelIdentity(_Record):
         default=False,
         description="prompts formatted with the model's chat template (--apply-chat-template; "
         "always on a chat endpoint): the same weights with and without it are two models",
+    )
+    structured_output: bool = Field(
+        default=False,
+        description="answers of tasks offering a JSON schema constrained to it "
+        "(--structured-output): the same weights with and without it are two models",
     )
     notes: list[str] = Field(
         default_factory=list, description="how the backend was set up (endpoint context length…)"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
@@ -30,7 +30,7 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 # After the variables above: helpers imports partages_bench.
-from helpers import SHARED_DATA, HttpServer, Serve
+from helpers import SHARED_DATA, HttpServer, Respond, ScriptedServer, Serve
 
 
 @pytest.fixture(autouse=True)
@@ -120,6 +120,23 @@ _BERT_VOCABULARY = [
     "amlo", "##dipine", "insuffisance", "rénale", "hospitalisé", "##e", "##s", "##ment", "pré",
     "##sente", "bien", "toléré", "artère", "mars", "avril", "2023", "12", "à", "J", "##2",
 ]  # fmt: skip
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Respond], ScriptedServer]]:
+    """Start OpenAI look-alikes whose answers the test scripts (``helpers.ScriptedServer``),
+    reached without a proxy and closed after the test."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    servers: list[ScriptedServer] = []
+
+    def start(respond: Respond) -> ScriptedServer:
+        servers.append(ScriptedServer(respond))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture(scope="session")

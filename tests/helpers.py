@@ -8,6 +8,8 @@ types, never fixtures (those are in ``conftest.py``, which test modules do not i
 - files: ``write_jsonl``;
 - record factories: ``provenance``, ``task_card``, ``task_folder_copy``;
 - the ``serve`` fixture's types: ``HttpServer``, ``Serve``;
+- a scripted OpenAI look-alike (the ``scripted`` fixture's): ``ScriptedServer``, ``Respond``,
+  ``models_listing``;
 - run folders as ``run`` writes them, of QA tasks' questions: ``write_run`` (``questions``,
   ``SETTINGS``, ``REGISTRY``, ``QA``, ``QA_LL``), changed by ``edit`` and ``with_task``.
 """
@@ -21,8 +23,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +178,52 @@ class HttpServer(ThreadingHTTPServer):
 
 
 Serve = Callable[[Path], HttpServer]
+
+
+# --- a scripted OpenAI-compatible server (the ``scripted`` fixture's) ----------------------------
+
+Respond = Callable[[str, dict[str, Any] | None], tuple[int, Any]]
+
+
+class ScriptedServer:
+    """An HTTP server on 127.0.0.1 whose answers a test scripts with ``respond(path, body)``."""
+
+    def __init__(self, respond: Respond) -> None:
+        self.requests: list[tuple[str, Any]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _reply(self, body: dict[str, Any] | None) -> None:
+                server.requests.append((self.path, body))
+                status, payload = respond(self.path, body)
+                raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self) -> None:
+                self._reply(None)
+
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                self._reply(json.loads(self.rfile.read(length)))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def models_listing(*names: str, **extra: Any) -> dict[str, Any]:
+    return {"object": "list", "data": [{"id": name, "object": "model", **extra} for name in names]}
 
 
 # --- run folders as ``run`` writes them (of the questions of QA tasks) ---------------------------

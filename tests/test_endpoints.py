@@ -4,16 +4,13 @@ out of everything, and unreadable answers scored as empty output."""
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import assert_one_line_error, cli
+from helpers import Respond, assert_one_line_error, cli, models_listing
 
 from partages_bench import endpoints
 from partages_bench.errors import ModelArgsError, UserError
@@ -22,65 +19,6 @@ from partages_bench.options import BackendOptions
 from partages_bench.registry import Registry
 from partages_bench.runner import plan_tasks
 from partages_bench.schema import ModelIdentity
-
-Respond = Callable[[str, dict[str, Any] | None], tuple[int, Any]]
-
-
-class ScriptedServer:
-    """An HTTP server on 127.0.0.1 whose answers a test scripts with ``respond(path, body)``."""
-
-    def __init__(self, respond: Respond) -> None:
-        self.requests: list[tuple[str, Any]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _reply(self, body: dict[str, Any] | None) -> None:
-                server.requests.append((self.path, body))
-                status, payload = respond(self.path, body)
-                raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_GET(self) -> None:
-                self._reply(None)
-
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                self._reply(json.loads(self.rfile.read(length)))
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Respond], ScriptedServer]]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    servers: list[ScriptedServer] = []
-
-    def start(respond: Respond) -> ScriptedServer:
-        servers.append(ScriptedServer(respond))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def models_listing(*names: str, **extra: Any) -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": name, "object": "model", **extra} for name in names]}
-
 
 # --- argument mapping ----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -204,7 +205,11 @@ def sample_records(
 def metric_values(
     card: TaskCard, records: list[SampleRecord], bootstrap_iterations: int, seed: int
 ) -> dict[str, MetricValue]:
-    """Every metric of the card with its CI, then per breakdown group as ``metric/field=value``."""
+    """Every metric of the card with its CI, then per breakdown group as ``metric/field=value``.
+
+    A metric undefined on a subset (a ``nanmean`` metric no document of the group has, e.g. a
+    field's accuracy in a speciality whose documents all leave the field empty) is left out: a
+    report holds numbers only (``load_report`` refuses NaN)."""
     specs = metric_specs(card, records)
     subsets: dict[str, list[SampleRecord]] = {"": records}
     for field in card.breakdown:
@@ -215,6 +220,8 @@ def metric_values(
     for suffix, subset in subsets.items():
         estimates = estimate_all([r.stats for r in subset], specs, bootstrap_iterations, seed)
         for name, e in estimates.items():
+            if math.isnan(e.value) or math.isnan(e.ci_low) or math.isnan(e.ci_high):
+                continue
             values[f"{name}{suffix}"] = MetricValue(
                 value=e.value, ci_low=e.ci_low, ci_high=e.ci_high, higher_is_better=direction[name]
             )

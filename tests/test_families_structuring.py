@@ -316,6 +316,31 @@ def test_micro_counts_and_hallucination_agree_with_a_direct_count(seed: int) -> 
     assert {"field_f1/speciality=CARDIOLOGIE", "field_f1/speciality=PNEUMOLOGIE"} <= set(metrics)
 
 
+def test_a_field_no_document_of_a_group_has_is_left_out_of_the_report() -> None:
+    # Admission mode in the gold of the cardiology document only: its accuracy is undefined for
+    # pneumology (NaN), which a report cannot hold (load_report refuses NaN).
+    process = task_functions(FIELDS).process_results
+    empty = dict.fromkeys(NAMES, (None, None))
+    docs = [_document(0, empty | {"admission_mode": ("urgences", None)}), _document(1, empty)]
+    records = [
+        SampleRecord(
+            doc_index=index,
+            doc_id=doc["id"],
+            prompt="",
+            output="",
+            target="",
+            stats=process(doc, [json.dumps({"admission_mode": "urgences"})])["stats"],
+            groups={"speciality": doc["speciality"]},
+        )
+        for index, doc in enumerate(docs)
+    ]
+    metrics = metric_values(CARD, records, 20, 0)
+    assert metrics["admission_mode_accuracy/speciality=CARDIOLOGIE"].value == 1.0
+    assert "admission_mode_accuracy/speciality=PNEUMOLOGIE" not in metrics
+    assert "field_f1/speciality=PNEUMOLOGIE" in metrics
+    assert all(not math.isnan(m.value) for m in metrics.values())
+
+
 # --- the card -----------------------------------------------------------------------------------
 
 

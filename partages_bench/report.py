@@ -252,13 +252,18 @@ def score_task(
     hashes = hashed, data_hash(records)
     if enrich is not None:
         records = enrich(records)
+    metrics = metric_values(card, records, bootstrap_iterations, seed)
+    undefined = [spec.name for spec in metric_specs(card, records) if spec.name not in metrics]
     result = TaskResult(
         name=card.name,
         family=card.family,
         version=card.version,
         dataset=card.dataset,
         primary_metric=card.primary_metric,
-        metrics=metric_values(card, records, bootstrap_iterations, seed),
+        metrics=metrics,
+        notes=[f"undefined on these documents (none is in its subset): {', '.join(undefined)}"]
+        if undefined
+        else [],
         n_samples=len(records),
         num_fewshot=int(config.get("num_fewshot") or 0),
         task_hash=hashes[0],

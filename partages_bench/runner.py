@@ -581,7 +581,7 @@ def _run_task(
         "split": split,
         "truncated_or_skipped": plan.skipped,
         "context_check": plan.note,
-        "notes": notes,
+        "notes": notes + result.notes,
     }
     return result.model_copy(update=update), records
 

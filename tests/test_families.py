@@ -51,6 +51,7 @@ def test_the_built_in_families_in_their_order() -> None:
         "structuring",
         "consultation",
         "teaching",
+        "oncology",
     )
     assert get_family("pseudonymisation").holds_identifiers
     assert get_family("summarisation").needs_model_metrics

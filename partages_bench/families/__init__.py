@@ -29,6 +29,7 @@ BUILTIN = (
     "partages_bench.families.structuring",
     "partages_bench.families.consultation",
     "partages_bench.families.teaching",
+    "partages_bench.families.oncology",
 )
 
 

@@ -50,6 +50,7 @@ PRIMARY: dict[str, tuple[str, bool]] = {
     "structuring": ("field_f1", True),
     "consultation": ("fact_recall", True),
     "teaching": ("accuracy", True),
+    "oncology": ("field_f1", True),
 }
 SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "qa": (("hamming", True), ("unparsable_rate", False)),
@@ -60,6 +61,7 @@ SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "structuring": (("field_precision", True), ("hallucinated_field_rate", False)),
     "consultation": (("section_coverage", True), ("contradiction_rate", False)),
     "teaching": (("premise_coverage", True), ("unparsable_rate", False)),
+    "oncology": (("hallucinated_field_rate", False), ("unparsable_rate", False)),
 }
 # Binary per-sample statistics (a document is right or wrong); the others are scores in [0, 1].
 BINARY_STATS = frozenset(
@@ -86,6 +88,7 @@ _PROMPTS = {
     "structuring": "Remplissez le scénario du séjour : patient hospitalisé pour {topic}.",
     "consultation": "Rédigez l'observation : « Docteur, j'ai une {topic} depuis trois jours. »",
     "teaching": "Cas clinique : patient suivi pour {topic}. Quelle conduite tenir ? Expliquez.",
+    "oncology": "Compte rendu anatomo-pathologique : carcinome chez un patient suivi pour {topic}.",
 }
 _TOPICS = (
     "pneumopathie",

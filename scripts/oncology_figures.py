@@ -22,12 +22,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from partages_bench.families.oncology import oncology_card  # noqa: E402
-from partages_bench.families.oncology.scoring import document_stats, form_of  # noqa: E402
-from partages_bench.generator.oncology import generate_oncology, vocabulary  # noqa: E402
-from partages_bench.registry import Registry  # noqa: E402
-from partages_bench.report import metric_values  # noqa: E402
-from partages_bench.schema import SampleRecord  # noqa: E402
+from partages_bench.families.oncology import oncology_card
+from partages_bench.families.oncology.scoring import document_stats, form_of
+from partages_bench.generator.oncology import generate_oncology, vocabulary
+from partages_bench.registry import Registry
+from partages_bench.report import metric_values
+from partages_bench.schema import SampleRecord
 
 TASK = "oncology_pathology_rcp"
 CORRUPTED_SHARE = 0.10

@@ -257,6 +257,16 @@ def test_field_metrics_agree_with_scikit_learn(seed: int) -> None:
     assert metrics["field_precision"].value == pytest.approx(precision)
     assert metrics["field_recall"].value == pytest.approx(recall)
     assert metrics["field_f1"].value == pytest.approx(f1)
+    # Over the fields the gold fills only: labels of the fields the gold fills.
+    filled = [{(name, str(doc["record"][name])) for name in _CHOICES if doc["record"][name]
+               is not None} for doc, _ in cases]  # fmt: skip
+    answered = [{pair for pair in predicted if pair[0] in {name for name, _ in gold}}
+                for gold, predicted in zip(filled, pairs[1], strict=True)]  # fmt: skip
+    binarizer = MultiLabelBinarizer().fit(filled + answered)
+    *_, gold_f1, _ = precision_recall_fscore_support(
+        binarizer.transform(filled), binarizer.transform(answered), average="micro"
+    )
+    assert metrics["gold_field_f1"].value == pytest.approx(gold_f1)
     for name in _CHOICES:
         kept = [(doc["record"][name], answer[name]) for doc, answer in cases if doc["record"][name]
                 is not None]  # fmt: skip

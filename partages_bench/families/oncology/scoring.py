@@ -14,7 +14,9 @@ the answer is).
 
 **Per document**: ``structuring.scoring.score_fields`` with each field's rule
 (``structuring.rules``): ``{field}_correct`` (NaN when the gold has no value), ``field_tp``,
-``field_fp``, ``field_fn``, ``hallucinated_field_num``/``_den``, ``unparsable``. Category
+``field_fp``, ``field_fn`` (every field: an answer where the gold is null is a FP),
+``hallucinated_field_num``/``_den``, ``unparsable``; and ``gold_field_tp``/``_fp``/``_fn``,
+the same counts over the fields the gold fills only (``document_stats``). Category
 synonyms: ``generator/content/oncology/vocabulary.yaml`` (a form → its canonical value).
 """
 
@@ -100,8 +102,16 @@ def gold_values(doc: Mapping[str, Any], form: Form) -> Values:
 
 
 def document_stats(output: str | None, doc: Mapping[str, Any], form: Form) -> dict[str, float]:
-    """Every statistic of one document (``structuring.scoring.score_fields``)."""
-    return score_fields(parse_answer(output, form.names), gold_values(doc, form), form)
+    """Every statistic of one document: ``structuring.scoring.score_fields``'s, and the same
+    counts over the fields the gold fills only (``gold_field_tp`` = ``field_tp``,
+    ``gold_field_fp`` = ``field_fp`` − ``hallucinated_field_num``: wrong values where the gold
+    has one, ``gold_field_fn`` = ``field_fn``)."""
+    stats = score_fields(parse_answer(output, form.names), gold_values(doc, form), form)
+    return stats | {
+        "gold_field_tp": stats["field_tp"],
+        "gold_field_fp": stats["field_fp"] - stats["hallucinated_field_num"],
+        "gold_field_fn": stats["field_fn"],
+    }
 
 
 def gold_answer(doc: Mapping[str, Any], form: Form) -> str:

@@ -355,3 +355,9 @@ def test_the_card_has_an_accuracy_a_field_and_its_schema() -> None:
     schema = json.loads((Path(CARD.path).parent / "record.schema.json").read_text())
     assert list(schema["properties"]) == list(RECORD_FIELDS)
     assert all("null" in field["type"] for field in schema["properties"].values())
+
+
+def test_the_task_is_listed_and_in_the_default_suite() -> None:
+    registry = Registry.discover()
+    assert TASK in [card.name for card in registry.select(["default"])]
+    assert [card.name for card in registry.select(["oncology"])] == [TASK]

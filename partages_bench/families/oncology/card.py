@@ -1,5 +1,5 @@
-"""What an oncology card adds (``metadata.family_fields``): the document fields holding the gold
-record and the cancer site, and the record's fields with their comparison kinds. Its own
+"""What an oncology card adds (``metadata.family_fields``): the document field holding the gold
+record, and the record's fields with their comparison kinds. Its own
 module so that the family descriptor, the scorer and ``score oncology`` share it without
 importing one another (and without the generator's content: the synonym tables are read when
 a task scores, not when a card is validated)."""
@@ -19,13 +19,12 @@ FAMILY_NAME = "oncology"
 
 
 class OncologyCard(BaseModel):
-    """The gold record's document field (``{field: value | null}``), the site field, and each
-    record field's comparison kind (one of ``structuring.rules.RULES``), in prompt order."""
+    """The gold record's document field (``{field: value | null}``) and each record field's
+    comparison kind (one of ``structuring.rules.RULES``), in prompt order."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     record_field: str = Field(default="record", description="document field of the gold record")
-    site_field: str = Field(default="site", description="document field of the cancer site")
     fields: dict[str, Kind] = Field(min_length=1)
 
     @field_validator("fields")

@@ -865,6 +865,20 @@ def data_generate_coding(
     _write_generated("coding documents", generate_coding_documents, n, seed, split, out)
 
 
+@data_app.command("generate-oncology")
+def data_generate_oncology(
+    out: Annotated[Path, typer.Option(help="Where to write the documents JSONL.")],
+    n: Annotated[int, typer.Option(help="Number of documents.", callback=checked.POSITIVE)] = 80,
+    seed: GeneratorSeed = BENCHMARK_SEED,
+    split: TemplatePool = "test",
+) -> None:
+    """Synthetic French pathology reports and RCP syntheses with their tumour record (no
+    network): the gold of `score oncology --task oncology_pathology_rcp`."""
+    from .generator.oncology import generate_oncology
+
+    _write_generated("oncology documents", generate_oncology, n, seed, split, out)
+
+
 @data_app.command("generate-records")
 def data_generate_records(
     out: Annotated[Path, typer.Option(help="Where to write the records JSONL.")],

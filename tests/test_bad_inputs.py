@@ -485,6 +485,8 @@ CASES = [
          words=("--n", "0")),
     case("records-n-zero", "data", "generate-records", "--out", "{root}/n.jsonl", "--n", "0",
          words=("--n", "0")),
+    case("oncology-n-zero", "data", "generate-oncology", "--out", "{root}/n.jsonl", "--n", "0",
+         words=("--n", "0")),
     case("num-fewshot-negative", "run", *NO_DATA, "--num-fewshot", "-1",
          words=("--num-fewshot", "-1")),
     case("timeout-zero", "run", *ENDPOINT, *NO_DATA, "--timeout", "0", words=("--timeout", "0")),

@@ -52,6 +52,7 @@ def test_the_built_in_families_in_their_order() -> None:
         "consultation",
         "teaching",
         "coding",
+        "oncology",
     )
     assert get_family("pseudonymisation").holds_identifiers
     assert get_family("summarisation").needs_model_metrics

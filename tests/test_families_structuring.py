@@ -360,7 +360,8 @@ def test_every_field_of_the_card_has_its_metrics() -> None:
     ("fields", "message"),
     [
         ({"a b": {"kind": "text"}}, "not an identifier"),
-        ({"dx": {"kind": "coded", "synonyms": {"x": ["y"]}}}, "category and number"),
+        ({"dx": {"kind": "coded", "synonyms": {"x": ["y"]}}}, "category_set and number"),
+        ({"t": {"kind": "tnm", "synonyms": {"x": ["y"]}}}, "not tnm"),
         ({"sex": {"kind": "category", "synonyms": {"m": ["h"], "f": ["H"]}}}, "stands for both"),
         ({"age": {"kind": "integer"}}, "kind"),
         ({}, "at least 1"),

@@ -144,6 +144,11 @@ def _generate_records(tmp: Path) -> tuple[list[str], Path]:
     return ["data", "generate-records", "--n", "3", "--seed", "3", "--out", str(out)], out
 
 
+def _generate_oncology(tmp: Path) -> tuple[list[str], Path]:
+    out = tmp / "oncology.jsonl"
+    return ["data", "generate-oncology", "--n", "4", "--seed", "3", "--out", str(out)], out
+
+
 def _pseudo_rules(tmp: Path) -> tuple[list[str], Path]:
     out = tmp / "predictions.jsonl"
     return ["baseline", "pseudo-rules", "--gold", str(_notes(tmp)), "--output", str(out)], out
@@ -164,6 +169,7 @@ def _leaderboard(tmp: Path) -> tuple[list[str], Path]:
 FULL_DISK_COMMANDS: dict[str, Callable[[Path], tuple[list[str], Path]]] = {
     "data generate-pseudo": _generate_pseudo,
     "data generate-records": _generate_records,
+    "data generate-oncology": _generate_oncology,
     "baseline pseudo-rules": _pseudo_rules,
     "report merge": _merge,
     "leaderboard build": _leaderboard,

@@ -57,13 +57,15 @@ def test_select_by_family_suite_and_name() -> None:
     # the hub alone, a download the demo cannot count on; consultation and teaching, whose
     # answers (a whole note, an explanation of up to 768 tokens) are not the short ones the demo
     # runs on a CPU; coding, whose only documents are generated (the demo keeps real data where
-    # a family has some) and whose prompts are whole discharge summaries.
+    # a family has some) and whose prompts are whole discharge summaries; oncology, whose answer
+    # is a 28-field JSON record.
     demo_families = set(family_names()) - {
         "classification",
         "structuring",
         "consultation",
         "teaching",
         "coding",
+        "oncology",
     }
     assert sorted(c.family for c in quick) == sorted(demo_families)
     # Real data wherever the family has some: only pseudonymisation's notes are generated.

@@ -30,6 +30,7 @@ BUILTIN = (
     "partages_bench.families.consultation",
     "partages_bench.families.teaching",
     "partages_bench.families.coding",
+    "partages_bench.families.oncology",
 )
 
 

@@ -51,6 +51,7 @@ PRIMARY: dict[str, tuple[str, bool]] = {
     "consultation": ("fact_recall", True),
     "teaching": ("accuracy", True),
     "coding": ("code_f1", True),
+    "oncology": ("field_f1", True),
 }
 SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "qa": (("hamming", True), ("unparsable_rate", False)),
@@ -62,6 +63,7 @@ SECONDARY: dict[str, tuple[tuple[str, bool], ...]] = {
     "consultation": (("section_coverage", True), ("contradiction_rate", False)),
     "teaching": (("premise_coverage", True), ("unparsable_rate", False)),
     "coding": (("principal_accuracy", True), ("invalid_code_rate", False)),
+    "oncology": (("hallucinated_field_rate", False), ("unparsable_rate", False)),
 }
 # Binary per-sample statistics (a document is right or wrong); the others are scores in [0, 1].
 BINARY_STATS = frozenset(
@@ -97,6 +99,7 @@ _PROMPTS = {
     "consultation": "Rédigez l'observation : « Docteur, j'ai une {topic} depuis trois jours. »",
     "teaching": "Cas clinique : patient suivi pour {topic}. Quelle conduite tenir ? Expliquez.",
     "coding": "Codez en CIM-10 le séjour : patient hospitalisé pour {topic}, HTA, DT2.",
+    "oncology": "Compte rendu anatomo-pathologique : carcinome chez un patient suivi pour {topic}.",
 }
 _TOPICS = (
     "pneumopathie",

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from partages_bench.schema import TaskCard
 
 FAMILY_NAME = "structuring"
-Kind = Literal["number", "category", "coded", "text"]
+Kind = Literal["number", "category", "coded", "text", "tnm", "category_set"]
 
 
 class FieldCard(BaseModel):
@@ -29,8 +29,10 @@ class FieldCard(BaseModel):
 
     @model_validator(mode="after")
     def _synonyms_of_categories_only(self) -> FieldCard:
-        if self.synonyms and self.kind not in ("category", "number"):
-            raise ValueError(f"synonyms are for category and number fields, not {self.kind}")
+        if self.synonyms and self.kind not in ("category", "category_set", "number"):
+            raise ValueError(
+                f"synonyms are for category, category_set and number fields, not {self.kind}"
+            )
         return self
 
     def synonym_table(self) -> dict[str, str]:

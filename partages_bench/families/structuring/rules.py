@@ -1,6 +1,7 @@
 """When a predicted field value equals the gold one: one rule per comparison kind.
 
-A structuring card declares each field's kind (``number``, ``category``, ``coded``, ``text``);
+A structuring card declares each field's kind (``number``, ``category``, ``coded``, ``text``,
+``tnm``, ``category_set``);
 the rule of that kind alone decides whether the model got the field right, so that a card says
 everything about how a field is scored. Every rule reads values as ``Value`` (what the gold
 record or the model's JSON gives: a text and maybe a code) and is exact: each docstring below
@@ -166,10 +167,65 @@ def coded_rule(predicted: Value, gold: Value, synonyms: Mapping[str, str]) -> bo
     return text_rule(predicted, gold, synonyms)
 
 
+def tnm_component(text: str | None, letter: str | None = None) -> str | None:
+    """A TNM component as compared: in the text folded, upper-cased and without spaces, the
+    first ``letter`` followed by a category (``IS``, ``X`` or 0–4) with its optional
+    subcategory (A–D) and ``MI``. What stands before it is not read, so prefixes do not count
+    ("ypT2", "pT2", "cT2" all read "T2"); "pT2aN1M0" read for N is "N1", "N1mi" is "N1MI";
+    annotations such as "(sn)", "(i+)" or "(m)" are not compared. A text starting
+    with the category itself ("2a") is read with ``letter`` before it. ``letter`` None: the
+    text's own first letter. None when no component is found."""
+    if text is None:
+        return None
+    compact = re.sub(r"\s+", "", fold(text)).upper()
+    if letter is None:
+        match = re.search(r"[TNM]", compact)
+        if match is None:
+            return None
+        letter = match.group(0)
+    if re.match(r"(IS|X|[0-4])", compact):
+        compact = letter + compact
+    found = re.search(rf"{letter}(IS|X|[0-4])([A-D])?(MI)?", compact)
+    return None if found is None else found.group(0)
+
+
+def tnm_rule(predicted: Value, gold: Value, synonyms: Mapping[str, str]) -> bool:
+    """tnm: one TNM component (T, N or M, the gold's letter) is the same once each side is read
+    by ``tnm_component``: prefix-insensitive ("pT2a", "cT2a", "ypT2a", "T2a", "2a" are one
+    value), subcategory-sensitive ("T2" is not "T2a"), and a whole classification answered
+    for one component is read for that component ("pT2aN1M0" for N is "N1")."""
+    expected = tnm_component(gold.text)
+    if expected is None:
+        return text_rule(predicted, gold, synonyms)
+    return tnm_component(predicted.text, expected[0]) == expected
+
+
+_ITEM_SEPARATORS = re.compile(r"[;,/+]|\bet\b|\bpuis\b|\bthen\b|\band\b")
+
+
+def category_items(text: str | None, synonyms: Mapping[str, str]) -> frozenset[str]:
+    """The categories of a list written as text: split at ``;``, ``,``, ``/``, ``+`` and the
+    words "et", "puis", "then", "and", each item normalised and replaced by its canonical value
+    in the synonym table; empty items dropped."""
+    if text is None:
+        return frozenset()
+    items = (normalise(item) for item in _ITEM_SEPARATORS.split(fold(text)))
+    return frozenset(synonyms.get(item, item) for item in items if item)
+
+
+def category_set_rule(predicted: Value, gold: Value, synonyms: Mapping[str, str]) -> bool:
+    """category_set: the same set of categories (``category_items``: order and repetition do
+    not count, each item through the synonym table); no partial credit."""
+    gold_items = category_items(gold.text, synonyms)
+    return bool(gold_items) and category_items(predicted.text, synonyms) == gold_items
+
+
 Rule = Callable[[Value, Value, Mapping[str, str]], bool]
 RULES: dict[str, Rule] = {
     "number": number_rule,
     "category": category_rule,
     "coded": coded_rule,
     "text": text_rule,
+    "tnm": tnm_rule,
+    "category_set": category_set_rule,
 }

@@ -82,14 +82,21 @@ def read_fields(answer: Mapping[Any, Any], names: tuple[str, ...]) -> Values:
     return {name: read_value(keys.get(name.casefold())) for name in names}
 
 
-def parse_answer(output: str | None, names: tuple[str, ...]) -> Values | None:
-    """The fields of a model's answer, or None when no JSON object in it names a field."""
+def answer_object(output: str | None, names: tuple[str, ...]) -> dict[Any, Any] | None:
+    """The JSON object of a model's answer naming the most of ``names`` (the first on ties),
+    or None when no object in it names one."""
     wanted = {name.casefold() for name in names}
     best, named = None, 0
     for found in json_objects(strip_thinking(output), truncated=True):
         count = len(wanted & {str(key).casefold() for key in found})
         if count > named:
             best, named = found, count
+    return best
+
+
+def parse_answer(output: str | None, names: tuple[str, ...]) -> Values | None:
+    """The fields of a model's answer, or None when no JSON object in it names a field."""
+    best = answer_object(output, names)
     return None if best is None else read_fields(best, names)
 
 

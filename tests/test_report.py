@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import task_card
 
 from partages_bench.errors import TaskCardError
-from partages_bench.report import metric_values, sample_records, task_hash
+from partages_bench.report import metric_values, sample_records, score_task, task_hash
 from partages_bench.schema import MetricCard, TaskCard
 
 
@@ -118,3 +119,31 @@ def test_the_task_hash_covers_the_card_wherever_it_is_written() -> None:
     other_metric = base.model_copy(update={"metrics": {"emr": MetricCard(aggregation="nanmean")}})
     assert task_hash(config, base) != task_hash(config, other_metric)
     assert task_hash(config, base) != task_hash(config)
+
+
+def test_a_metric_undefined_on_the_documents_is_left_out_and_noted() -> None:
+    # Single-answer accuracy (nanmean) on two questions that both have several answers.
+    card = task_card(
+        family="qa",
+        primary_metric="emr",
+        metrics={
+            "emr": MetricCard(),
+            "accuracy_single": MetricCard(aggregation="nanmean", stat="single_correct"),
+        },
+    )
+    samples = [
+        {
+            "doc_id": index,
+            "doc": {"id": f"q{index}"},
+            "doc_hash": f"h{index}",
+            "target": "AB",
+            "metrics": ["stats"],
+            "stats": {"emr": float(index)},
+            "arguments": [["Question ?", {}]],
+            "filtered_resps": ["AB"],
+        }
+        for index in range(2)
+    ]
+    result, _ = score_task(card, {"samples": {"t": samples}, "configs": {"t": {}}}, 10, 1)
+    assert set(result.metrics) == {"emr"}
+    assert result.notes == ["undefined on these documents (none is in its subset): accuracy_single"]

@@ -33,6 +33,7 @@ from .errors import RunInterrupted, UserError
 from .listing import plain_arguments, run_plainly
 from .names import BENCHMARK_SEED, DEFAULT_SUITE, QUICK_LIMIT, QUICK_SUITE
 from .option_types import split_list as _split_list
+from .sharding import resolve_shard
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -292,7 +293,10 @@ def run(
     bertscore_layers: BertScoreLayers = None,
     shard: Annotated[
         str | None,
-        typer.Option(help="Only shard K of N (K/N) of each task's documents; see report merge."),
+        typer.Option(
+            help="Only shard K of N (K/N) of each task's documents; 'auto': this SLURM array "
+            "job's (SLURM_ARRAY_TASK_ID, _MIN, _COUNT); see report merge."
+        ),
     ] = None,
     split: Annotated[
         str | None,
@@ -464,7 +468,7 @@ def run(
             bertscore_model=bertscore_model,
             bertscore_layers=bertscore_layers,
             backend=backend,
-            shard=shard,
+            shard=resolve_shard(shard),
             split=split,
             overwrite=overwrite,
         )

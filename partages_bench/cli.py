@@ -938,6 +938,33 @@ def report_merge(
     console().print(f"report written to [bold]{text(output / REPORT_JSON)}[/]")
 
 
+@report_app.command("pool")
+def report_pool(
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run folders: one per site, same model and tasks.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the pooled run.")],
+    site_names: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated site names, one per run (default: folder names)."),
+    ] = None,
+    include_path: IncludePaths = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Pool several sites' runs: per-site metrics, pooled metrics (stratified bootstrap) and
+    the sites' heterogeneity, in one report."""
+    from .merge import write_merged
+    from .pool import pool_reports
+    from .registry import Registry
+    from .rundir import REPORT_JSON
+
+    names = _split_list(site_names) if site_names else None
+    report, samples = pool_reports(runs, Registry.discover(include_path or []), names)
+    write_merged(output, report, samples, overwrite)
+    _print_report(report)
+    console().print(f"report written to [bold]{text(output / REPORT_JSON)}[/]")
+
+
 @leaderboard_app.command("build")
 def leaderboard_build(
     reports_dir: Annotated[

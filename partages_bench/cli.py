@@ -33,6 +33,7 @@ from .errors import RunInterrupted, UserError
 from .listing import plain_arguments, run_plainly
 from .names import BENCHMARK_SEED, DEFAULT_SUITE, QUICK_LIMIT, QUICK_SUITE
 from .option_types import split_list as _split_list
+from .sharding import resolve_shard
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -292,7 +293,10 @@ def run(
     bertscore_layers: BertScoreLayers = None,
     shard: Annotated[
         str | None,
-        typer.Option(help="Only shard K of N (K/N) of each task's documents; see report merge."),
+        typer.Option(
+            help="Only shard K of N (K/N) of each task's documents; 'auto': this SLURM array "
+            "job's (SLURM_ARRAY_TASK_ID, _MIN, _COUNT); see report merge."
+        ),
     ] = None,
     split: Annotated[
         str | None,
@@ -464,7 +468,7 @@ def run(
             bertscore_model=bertscore_model,
             bertscore_layers=bertscore_layers,
             backend=backend,
-            shard=shard,
+            shard=resolve_shard(shard),
             split=split,
             overwrite=overwrite,
         )
@@ -929,6 +933,33 @@ def report_merge(
     from .rundir import REPORT_JSON
 
     report, samples = merge_reports(runs, Registry.discover(include_path or []))
+    write_merged(output, report, samples, overwrite)
+    _print_report(report)
+    console().print(f"report written to [bold]{text(output / REPORT_JSON)}[/]")
+
+
+@report_app.command("pool")
+def report_pool(
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run folders: one per site, same model and tasks.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the pooled run.")],
+    site_names: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated site names, one per run (default: folder names)."),
+    ] = None,
+    include_path: IncludePaths = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Pool several sites' runs: per-site metrics, pooled metrics (stratified bootstrap) and
+    the sites' heterogeneity, in one report."""
+    from .merge import write_merged
+    from .pool import pool_reports
+    from .registry import Registry
+    from .rundir import REPORT_JSON
+
+    names = _split_list(site_names) if site_names else None
+    report, samples = pool_reports(runs, Registry.discover(include_path or []), names)
     write_merged(output, report, samples, overwrite)
     _print_report(report)
     console().print(f"report written to [bold]{text(output / REPORT_JSON)}[/]")

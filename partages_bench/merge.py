@@ -74,6 +74,24 @@ def _load(folder: Path) -> Report:
     return report
 
 
+def require_one_evaluation(runs: Sequence[Run]) -> None:
+    """Refuse runs of another model (its identity key) or scoring settings than the first
+    (``options.SCORE_SETTINGS``), naming the folder and the field (``report merge``, ``report
+    pool``)."""
+    reference, first = runs[0]
+    for folder, report in runs[1:]:  # one schema_version: load_report reads only its own
+        if identity_key(report.model) != identity_key(first.model):
+            # Another model; arguments that only change the speed (concurrency…) are allowed.
+            fields = [f for f in ModelIdentity.model_fields if f not in ("args", "notes")]
+            _require_same("model.", fields, folder, report.model, reference, first.model)
+            raise UserError(
+                f"{folder}: model.args is {report.model.args}, {reference} has {first.model.args}"
+            )
+        _require_same(
+            "provenance.", SCORE_SETTINGS, folder, report.provenance, reference, first.provenance
+        )
+
+
 def _check_shards(name: str, runs: Sequence[Run]) -> None:
     """A task found in several runs must come from shards K/N of one N, each exactly once."""
     unsharded = [folder for folder, report in runs if report.provenance.shard is None]
@@ -148,18 +166,8 @@ def merge_reports(
             raise UserError(f"{folder}: given twice")
         seen.add(folder.resolve())
     runs = [(folder, _load(folder)) for folder in folders]
-    reference, first = runs[0]
-    for folder, report in runs[1:]:  # one schema_version: load_report reads only its own
-        if identity_key(report.model) != identity_key(first.model):
-            # Another model; arguments that only change the speed (concurrency…) are allowed.
-            fields = [f for f in ModelIdentity.model_fields if f not in ("args", "notes")]
-            _require_same("model.", fields, folder, report.model, reference, first.model)
-            raise UserError(
-                f"{folder}: model.args is {report.model.args}, {reference} has {first.model.args}"
-            )
-        _require_same(
-            "provenance.", SCORE_SETTINGS, folder, report.provenance, reference, first.provenance
-        )
+    require_one_evaluation(runs)
+    first = runs[0][1]
     ran: dict[str, list[Run]] = {}
     skipped: dict[str, TaskResult] = {}
     empty: dict[str, list[Run]] = {}

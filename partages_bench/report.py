@@ -203,9 +203,14 @@ def sample_records(
 
 
 def metric_values(
-    card: TaskCard, records: list[SampleRecord], bootstrap_iterations: int, seed: int
+    card: TaskCard,
+    records: list[SampleRecord],
+    bootstrap_iterations: int,
+    seed: int,
+    strata: str | None = None,
 ) -> dict[str, MetricValue]:
-    """Every metric of the card with its CI, then per breakdown group as ``metric/field=value``.
+    """Every metric of the card with its CI, then per breakdown group as ``metric/field=value``;
+    ``strata``: a group field stratifying every bootstrap (``report pool``: the site).
 
     A metric undefined on a subset (a ``nanmean`` metric no document of the group has, e.g. a
     field's accuracy in a speciality whose documents all leave the field empty) is left out: a
@@ -218,7 +223,10 @@ def metric_values(
     direction = {spec.name: spec.higher_is_better for spec in specs}
     values = {}
     for suffix, subset in subsets.items():
-        estimates = estimate_all([r.stats for r in subset], specs, bootstrap_iterations, seed)
+        layers = None if strata is None else [r.groups[strata] for r in subset]
+        estimates = estimate_all(
+            [r.stats for r in subset], specs, bootstrap_iterations, seed, layers
+        )
         for name, e in estimates.items():
             if math.isnan(e.value) or math.isnan(e.ci_low) or math.isnan(e.ci_high):
                 continue

@@ -152,6 +152,39 @@ class MetricValue(_Record):
         return self
 
 
+class SiteHeterogeneity(_Record):
+    """How far apart the sites of a pooled task are on one metric (``report pool``)."""
+
+    metric: str
+    minimum: float = Field(description="lowest per-site value")
+    maximum: float = Field(description="highest per-site value")
+    range: float = Field(description="maximum − minimum")
+    statistic: float = Field(
+        description="between-site variance Σ_s n_s·(m_s − m̄)² / N, m_s the site's value, m̄ the "
+        "size-weighted mean of the m_s, N = Σ n_s"
+    )
+    p_value: float | None = Field(
+        description="permutation test of equal sites: (1 + #{permutations with a statistic ≥ "
+        "the observed}) / (1 + permutations); None when a site's value is undefined"
+    )
+    permutations: int
+    seed: int
+
+
+class PooledSites(_Record):
+    """The sites a pooled task was computed from (``report pool``)."""
+
+    sizes: dict[SafeName, int] = Field(description="site → documents evaluated there")
+    runs: dict[SafeName, str] = Field(description="site → its run folder")
+    data_hashes: dict[SafeName, str | None] = Field(description="site → its data hash")
+    bootstrap: str = Field(
+        description="how the pooled CIs were drawn (stratified by site, sizes kept)"
+    )
+    heterogeneity: SiteHeterogeneity | None = Field(
+        default=None, description="of the primary metric"
+    )
+
+
 class TaskResult(_Record):
     name: SafeName
     family: str
@@ -187,6 +220,11 @@ class TaskResult(_Record):
         default=None,
         description="for a skipped task, the command that makes it runnable "
         "(partages-bench data pull DATASET)",
+    )
+    pooled: PooledSites | None = Field(
+        default=None,
+        description="a task pooled over sites by report pool: its sites (per-site values are "
+        "the breakdown rows metric/site=NAME)",
     )
 
 

@@ -12,12 +12,15 @@ aggregation.
 The 95 % interval is the percentile bootstrap over samples: ``B`` resamples of the ``n``
 samples drawn with replacement from a seeded ``numpy.random.Generator`` (one ``(B, n)`` index
 matrix, drawn in blocks of rows), the aggregation recomputed on each, and the 2.5th and 97.5th
-percentiles taken. A resample's totals are not summed sample by sample: each block of rows
-becomes the ``(rows, n)`` matrix of how many times each sample was drawn, and one matrix
-product with the ``(n, k)`` columns gives every total of every resample of the block. For
-integer-valued columns (counts, 0/1 scores) that product is exact, so the totals equal the sums
-of the resampled values bit for bit; any other column (a Hamming score, a ROUGE score) is
-resampled and summed row by row as before, whose rounding the product would not reproduce.
+percentiles taken. With ``strata`` (a label per sample: its site in a pooled report) the
+bootstrap is stratified: each resample draws, within each stratum, as many samples as the
+stratum holds, so the strata's sizes are kept. A resample's totals are not summed sample by
+sample: each block of rows becomes the ``(rows, n)`` matrix of how many times each sample was
+drawn, and one matrix product with the ``(n, k)`` columns gives every total of every resample
+of the block. For integer-valued columns (counts, 0/1 scores) that product is exact, so the
+totals equal the sums of the resampled values bit for bit; any other column (a Hamming score,
+a ROUGE score) is resampled and summed row by row as before, whose rounding the product would
+not reproduce.
 """
 
 from __future__ import annotations
@@ -423,19 +426,48 @@ def to_columns(per_sample: Sequence[Mapping[str, float]]) -> dict[str, np.ndarra
     return {key: np.array([float(s.get(key, np.nan)) for s in per_sample]) for key in keys}
 
 
-def bootstrap_indices(n: int, iterations: int, seed: int) -> np.ndarray:
+def strata_positions(strata: Sequence[object]) -> list[np.ndarray]:
+    """The positions of each stratum (one label per sample), strata in order of first label."""
+    positions: dict[object, list[int]] = {}
+    for i, label in enumerate(strata):
+        positions.setdefault(label, []).append(i)
+    return [np.asarray(p, dtype=np.int64) for p in positions.values()]
+
+
+def _draw(
+    rng: np.random.Generator, rows: int, n: int, strata: Sequence[np.ndarray] | None
+) -> np.ndarray:
+    """``rows`` resamples of ``n`` samples. Unstratified: n draws among all samples. Stratified:
+    each stratum's positions get draws among that stratum's samples only (its size kept), the
+    strata drawn in turn from the same generator."""
+    if strata is None:
+        return rng.integers(0, n, size=(rows, n))
+    block = np.empty((rows, n), dtype=np.int64)
+    for positions in strata:
+        block[:, positions] = positions[rng.integers(0, len(positions), (rows, len(positions)))]
+    return block
+
+
+def bootstrap_indices(
+    n: int, iterations: int, seed: int, strata: Sequence[object] | None = None
+) -> np.ndarray:
     """The ``(iterations, n)`` resampling index matrix shared by every metric of a task (the
-    blocks of ``_index_blocks`` put together)."""
-    return np.random.default_rng(seed).integers(0, n, size=(iterations, n))
+    blocks of ``_index_blocks`` put together); ``strata`` (a label per sample): stratified."""
+    if strata is None:
+        return np.random.default_rng(seed).integers(0, n, size=(iterations, n))
+    return np.concatenate(list(_index_blocks(n, iterations, seed, strata)))
 
 
-def _index_blocks(n: int, iterations: int, seed: int) -> Iterator[np.ndarray]:
-    """The rows of ``bootstrap_indices(n, iterations, seed)`` in blocks, drawn as they are
-    needed: a generator draws the same numbers in one call or in several."""
+def _index_blocks(
+    n: int, iterations: int, seed: int, strata: Sequence[object] | None = None
+) -> Iterator[np.ndarray]:
+    """The rows of ``bootstrap_indices(n, iterations, seed, strata)`` in blocks, drawn as they
+    are needed: a generator draws the same numbers in one call or in several."""
     rng = np.random.default_rng(seed)
+    groups = None if strata is None else strata_positions(strata)
     rows = max(1, _MAX_INDEX_CELLS // n)
     for start in range(0, iterations, rows):
-        yield rng.integers(0, n, size=(min(rows, iterations - start), n))
+        yield _draw(rng, min(rows, iterations - start), n, groups)
 
 
 def _blocks(indices: np.ndarray) -> list[np.ndarray]:
@@ -466,9 +498,12 @@ def estimate_all(
     specs: Sequence[MetricSpec],
     iterations: int = DEFAULT_BOOTSTRAP,
     seed: int = DEFAULT_SEED,
+    strata: Sequence[object] | None = None,
 ) -> dict[str, Estimate]:
     """All metrics of one task with their intervals, every one resampled with the same index
-    matrix, whose totals are computed once for all of them."""
+    matrix, whose totals are computed once for all of them. ``strata`` (a label per sample,
+    e.g. its site): the stratified bootstrap, each resample drawing within each stratum as many
+    samples as it has (    stratum by stratum: ``bootstrap_indices`` puts the blocks together)."""
     columns = to_columns(per_sample)
     sample = SampleTotals(columns)
     values = {
@@ -477,7 +512,9 @@ def estimate_all(
     n = len(per_sample)
     if iterations <= 0 or n < 2 or not sample.requests:
         return {name: Estimate(value, value, value) for name, value in values.items()}
-    resampled = ResampledTotals(columns, sample.requests, _index_blocks(n, iterations, seed))
+    resampled = ResampledTotals(
+        columns, sample.requests, _index_blocks(n, iterations, seed, strata)
+    )
     return {
         spec.name: _interval(
             values[spec.name], AGGREGATIONS[spec.aggregation](resampled, spec.source)

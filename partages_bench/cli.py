@@ -708,6 +708,26 @@ def data_list(
         # Plain lines, never wrapped: commands to copy.
         print("Not here; get them with (or point --data-dir to a mirror):")
         print("\n".join(f"  {command}" for command in missing))
+    from .data.local import registered
+
+    for dataset_id, entry in registered().items():
+        print(f"local  {dataset_id}  family {entry['family']}  {len(entry['sha256'])} file(s)")
+
+
+@data_app.command("add")
+def data_add(
+    card: Annotated[Path, typer.Argument(help="A local dataset card (YAML).")],
+) -> None:
+    """Validate a local dataset card and its records, record the sha256 of its files and
+    register it for this user (then ``--tasks TASK@ID`` runs on it)."""
+    from .data.local import register
+
+    local, splits, sums = register(card)
+    sizes = ", ".join(f"{split} {len(records)}" for split, records in splits.items())
+    print(
+        f"local dataset {local.id} ({local.family}, {local.format}) registered: {sizes} "
+        f"records; {len(sums)} file(s) checksummed"
+    )
 
 
 @data_app.command("pull")

@@ -301,6 +301,13 @@ def run(
             "dev; 'test' once you hold the embargoed files); the report records it."
         ),
     ] = None,
+    data_card: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A local dataset card (YAML) to use for this run without registering it "
+            "(repeatable); its tasks are named TASK@ID in --tasks."
+        ),
+    ] = None,
     resume: Annotated[
         Path | None,
         typer.Option(
@@ -466,6 +473,7 @@ def run(
             backend=backend,
             shard=shard,
             split=split,
+            data_cards=data_card or [],
             overwrite=overwrite,
         )
     report = run_tasks(options, console())

@@ -13,9 +13,13 @@ from partages_bench.cli import app, main
 from partages_bench.data.local import LocalCardError, load_card, load_local, read_records
 
 NOTES = [
-    ("n1", "Patient traité par amoxicilline pour une pneumopathie.", [("CHEM", "amoxicilline")]),
-    ("n2", "Douleur thoracique et dyspnée depuis trois jours.", [("DISO", "dyspnée")]),
-    ("n3", "Scanner abdominal sans anomalie.", [("PROC", "Scanner")]),
+    (
+        "n1",
+        "Patient traité par amoxicilline pour une pneumopathie.",
+        [("CLINENTITY", "amoxicilline")],
+    ),
+    ("n2", "Douleur thoracique et dyspnée depuis trois jours.", [("CLINENTITY", "dyspnée")]),
+    ("n3", "Scanner abdominal sans anomalie.", [("CLINENTITY", "Scanner")]),
 ]
 
 
@@ -44,7 +48,7 @@ def _jsonl(path: Path, records: list[dict]) -> None:
 def _pseudo_records() -> list[dict]:
     text = "Patient : Martin Paul, né le 03/01/1970."
     start = text.index("Martin Paul")
-    entity = {"start": start, "end": start + 11, "label": "NOM"}
+    entity = {"start": start, "end": start + 11, "label": "NOM", "text": "Martin Paul"}
     return [
         {"note_id": f"d{i}", "text": text, "entities": [entity], "service": "cardio"}
         for i in range(3)
@@ -73,7 +77,7 @@ def test_brat_card_reads_the_entities(tmp_path: Path) -> None:
     assert [r["id"] for r in records] == ["n1", "n2", "n3"]
     first = records[0]
     entity = first["entities"][0]
-    assert entity["label"] == "CHEM"
+    assert entity["label"] == "CLINENTITY"
     assert first["text"][entity["start"] : entity["end"]] == "amoxicilline"
 
 
@@ -193,3 +197,77 @@ def test_a_record_missing_a_field_is_named_with_its_line(tmp_path: Path) -> None
     )
     with pytest.raises(LocalCardError, match=r"d\.jsonl line 2: field 'text': missing"):
         read_records(card)
+
+
+def test_e3c_template_runs_on_a_brat_card(home: Path) -> None:
+    """n1 answered right, n2 and n3 unanswered: P = 1, R = 1/3, F1 = 2 * 1/3 / (4/3) = 0.5."""
+    _brat(home / "notes")
+    card = _card(
+        home / "c.yaml",
+        id="chu_ner",
+        family="ner",
+        licence="interne",
+        format="brat",
+        splits={"test": "notes"},
+    )
+    text = NOTES[0][1]
+    start = text.index("amoxicilline")
+    entity = {"start": start, "end": start + 12, "label": "CLINENTITY"}
+    _jsonl(home / "pred.jsonl", [{"doc_id": "n1", "entities": [entity]}])
+    out = home / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--model",
+            "replay",
+            "--model-args",
+            f"path={home / 'pred.jsonl'}",
+            "--tasks",
+            "e3c_fr@chu_ner",
+            "--data-card",
+            str(card),
+            "--num-fewshot",
+            "0",
+            "--output",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    task = json.loads((out / "report.json").read_text())["tasks"]["e3c_fr"]
+    assert task["dataset"] == "chu_ner" and task["n_samples"] == 3
+    assert task["metrics"]["strict_f1"]["value"] == pytest.approx(0.5)
+    assert str(home) not in (out / "report.json").read_text()
+
+
+def test_pseudo_template_runs_on_a_registered_jsonl_card(home: Path) -> None:
+    _jsonl(home / "notes.jsonl", _pseudo_records())
+    card = _card(
+        home / "c.yaml",
+        id="chu_lille_notes",
+        family="pseudonymisation",
+        owner="CHU",
+        format="jsonl",
+        splits={"test": "notes.jsonl"},
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["data", "add", str(card)]).exit_code == 0
+    out = home / "run"
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--model",
+            "replay",
+            "--model-args",
+            "baseline=pseudo-rules",
+            "--tasks",
+            "pseudo_detect_generated@chu_lille_notes",
+            "--output",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    task = json.loads((out / "report.json").read_text())["tasks"]["pseudo_detect_generated"]
+    assert task["dataset"] == "chu_lille_notes" and task["n_samples"] == 3
+    assert any("local dataset chu_lille_notes" in note for note in task["notes"])

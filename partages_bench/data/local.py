@@ -16,6 +16,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +47,8 @@ CANONICAL: dict[str, dict[str, tuple[type, ...]]] = {
     "pseudonymisation": {"note_id": (str,), "text": (str,), "entities": (list,)},
 }
 _ENTITY_KEYS = {"start": int, "end": int, "label": str}
+# Entity fields beyond start/end/label that a family's canonical entities carry.
+_ENTITY_EXTRA: dict[str, dict[str, type]] = {"pseudonymisation": {"text": str}}
 
 
 class LocalCardError(UserError):
@@ -187,7 +193,7 @@ def check_record(card: LocalCard, record: Any, where: str) -> None:
         if not isinstance(record[key], types):
             raise LocalCardError(f"{where}: field {key!r}: must be {types[0].__name__}")
     for number, entity in enumerate(record.get("entities") or [], start=1):
-        for key, kind in _ENTITY_KEYS.items():
+        for key, kind in (_ENTITY_KEYS | _ENTITY_EXTRA.get(card.family, {})).items():
             if not isinstance(entity, dict) or not isinstance(entity.get(key), kind):
                 raise LocalCardError(
                     f"{where}: field 'entities' #{number}: {key!r} missing or not {kind.__name__}"
@@ -273,9 +279,9 @@ def read_records(card: LocalCard) -> dict[str, list[dict[str, Any]]]:
 
 
 def registry_dir() -> Path:
-    from partages_bench.data.store import HOME_ENV, _env_path
-
-    home = _env_path(HOME_ENV) or Path.home() / ".cache" / "partages-bench"
+    # $PARTAGES_BENCH_HOME as store.HOME_ENV reads it (not imported: store reads fed_splits).
+    value = os.environ.get("PARTAGES_BENCH_HOME")
+    home = Path(value).expanduser() if value else Path.home() / ".cache" / "partages-bench"
     return home / "local"
 
 
@@ -342,3 +348,98 @@ def load_local(
             f"{dataset_id} is of family {card.family!r}"
         )
     return card, read_records(card), data_hash(sums)
+
+
+def split_local(tasks: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """``--tasks`` without the ``@ID`` suffixes, and the local dataset id of each task given one
+    (``TASK@ID``). One task on one local dataset per run: the result key stays the task name."""
+    names, local = [], {}
+    for entry in tasks:
+        name, _, dataset_id = entry.partition("@")
+        if dataset_id:
+            if local.get(name, dataset_id) != dataset_id:
+                raise LocalCardError(
+                    f"--tasks {entry}: {name} is already on {local[name]}; one local dataset per"
+                    " task in one run"
+                )
+            local[name] = dataset_id
+        names.append(name)
+    return names, local
+
+
+def any_private(local: dict[str, str], cards: Sequence[Path]) -> bool:
+    """Whether a used card says ``private: true`` (it forces ``RunOptions.private``)."""
+    return any(resolve(dataset_id, list(cards))[0].private for dataset_id in set(local.values()))
+
+
+_FED: ContextVar[dict[str, Any] | None] = ContextVar("local_splits", default=None)
+
+
+@contextmanager
+def feeding(splits: dict[str, list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """While a ``TASK@ID`` task is built, ``load_splits`` (the one indirection, in store.py)
+    returns the local records, so the task's own loader (passages, filters) applies to them;
+    ``state["used"]`` says whether the loader read them."""
+    state: dict[str, Any] = {"splits": splits, "used": False}
+    token = _FED.set(state)
+    try:
+        yield state
+    finally:
+        _FED.reset(token)
+
+
+def fed_splits() -> dict[str, list[dict[str, Any]]] | None:
+    """The local records in place of a dataset's, while a ``TASK@ID`` task is built."""
+    state = _FED.get()
+    if state is None:
+        return None
+    state["used"] = True
+    return state["splits"]
+
+
+def build_local_task(
+    build: Any, name: str, family: str, dataset_id: str, cards: Sequence[Path]
+) -> tuple[Any, str]:
+    """The lm-eval task ``build()`` makes, on the local dataset's records: through its own
+    loader when it reads ``load_splits``, else (a generated task) in place of its records."""
+    card, splits, digest = load_local(dataset_id, family, name, list(cards))
+    # Built-in loaders read "train" (few-shot) and "validation" too: the card's few-shot split,
+    # else none (zero-shot on local data; a few-shot run needs fewshot_split).
+    fed = dict(splits)
+    for alias in ("train", "validation"):
+        fed.setdefault(alias, splits[card.fewshot_split] if card.fewshot_split else [])
+    with feeding(fed) as state:
+        task = build()
+    if not state["used"]:
+        feed_task(task, card, splits)
+    _pick_test_split(task, card, name)
+    return task, digest
+
+
+def _pick_test_split(task: Any, card: LocalCard, name: str) -> None:
+    test = task.config.test_split or task.config.validation_split
+    available = list(task.dataset or {})
+    if test in available:
+        return
+    others = [s for s in card.splits if s != card.fewshot_split and s in available]
+    if len(others) != 1:
+        raise LocalCardError(
+            f"{card.path}: field 'splits': no split {test!r} (the test split of {name}) and "
+            f"not one other to use (splits: {', '.join(available)})"
+        )
+    task.config.test_split = others[0]
+    task.config.validation_split = None
+
+
+def feed_task(task: Any, card: LocalCard, splits: dict[str, list[dict[str, Any]]]) -> None:
+    """Replace a built lm-eval task's records with the local ones (few-shot from the card's
+    ``fewshot_split``, else the task's own few-shot split: none of the local data)."""
+    from datasets import Dataset, DatasetDict
+
+    dataset = DatasetDict({split: Dataset.from_list(rows) for split, rows in splits.items()})
+    own_fewshot = task.config.fewshot_split
+    if card.fewshot_split is None and own_fewshot and own_fewshot not in dataset:
+        dataset[own_fewshot] = task.dataset[own_fewshot]
+    task.dataset = dataset
+    if card.fewshot_split is not None:
+        task.config.fewshot_split = card.fewshot_split

@@ -336,7 +336,7 @@ def run(options: RunOptions, console: Console) -> Report:
     silence_loaded_libraries()
     validate_options(options)
     registry = Registry.discover(options.include_paths)
-    from .data.local import any_private, split_local
+    from .data.local import any_private, check_local, split_local
 
     names, local = split_local(options.tasks)
     if local:
@@ -347,6 +347,9 @@ def run(options: RunOptions, console: Console) -> Report:
         card.model_copy(update={"dataset": None}) if card.name in local else card
         for card in registry.select(names)
     ]
+    for card in cards:  # a family mismatch or a changed file is refused before the model loads
+        if card.name in local:
+            check_local(local[card.name], card.family, card.name, options.data_cards)
     previous = _previous_report(options)
     needs_loglikelihood = any(card.requires == "loglikelihood" for card in cards)
     backend = Backend.resolve(

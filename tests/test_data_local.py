@@ -271,3 +271,37 @@ def test_pseudo_template_runs_on_a_registered_jsonl_card(home: Path) -> None:
     task = json.loads((out / "report.json").read_text())["tasks"]["pseudo_detect_generated"]
     assert task["dataset"] == "chu_lille_notes" and task["n_samples"] == 3
     assert any("local dataset chu_lille_notes" in note for note in task["notes"])
+
+
+def test_a_task_of_another_family_is_refused_naming_both(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _jsonl(home / "notes.jsonl", _pseudo_records())
+    card = _card(
+        home / "c.yaml",
+        id="lille",
+        family="pseudonymisation",
+        owner="CHU",
+        format="jsonl",
+        splits={"test": "notes.jsonl"},
+    )
+    argv = [
+        "partages-bench",
+        "run",
+        "--model",
+        "replay",
+        "--model-args",
+        "baseline=pseudo-rules",
+        "--tasks",
+        "e3c_fr@lille",
+        "--data-card",
+        str(card),
+        "--output",
+        str(home / "r"),
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "family 'ner'" in err and "family 'pseudonymisation'" in err

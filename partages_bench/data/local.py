@@ -350,6 +350,16 @@ def load_local(
     return card, read_records(card), data_hash(sums)
 
 
+def check_local(dataset_id: str, family: str, task: str, cards: Sequence[Path]) -> None:
+    """``TASK@ID`` usable: the card found, its files unchanged, its family the task's."""
+    card, _sums = resolve(dataset_id, list(cards))
+    if card.family != family:
+        raise LocalCardError(
+            f"{task}@{dataset_id}: task {task} is of family {family!r} but local dataset "
+            f"{dataset_id} is of family {card.family!r}"
+        )
+
+
 def split_local(tasks: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     """``--tasks`` without the ``@ID`` suffixes, and the local dataset id of each task given one
     (``TASK@ID``). One task on one local dataset per run: the result key stays the task name."""

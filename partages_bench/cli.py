@@ -305,6 +305,13 @@ def run(
             "dev; 'test' once you hold the embargoed files); the report records it."
         ),
     ] = None,
+    data_card: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A local dataset card (YAML) to use for this run without registering it "
+            "(repeatable); its tasks are named TASK@ID in --tasks."
+        ),
+    ] = None,
     resume: Annotated[
         Path | None,
         typer.Option(
@@ -470,6 +477,7 @@ def run(
             backend=backend,
             shard=resolve_shard(shard),
             split=split,
+            data_cards=data_card or [],
             overwrite=overwrite,
         )
     report = run_tasks(options, console())
@@ -712,6 +720,26 @@ def data_list(
         # Plain lines, never wrapped: commands to copy.
         print("Not here; get them with (or point --data-dir to a mirror):")
         print("\n".join(f"  {command}" for command in missing))
+    from .data.local import registered
+
+    for dataset_id, entry in registered().items():
+        print(f"local  {dataset_id}  family {entry['family']}  {len(entry['sha256'])} file(s)")
+
+
+@data_app.command("add")
+def data_add(
+    card: Annotated[Path, typer.Argument(help="A local dataset card (YAML).")],
+) -> None:
+    """Validate a local dataset card and its records, record the sha256 of its files and
+    register it for this user (then ``--tasks TASK@ID`` runs on it)."""
+    from .data.local import register
+
+    local, splits, sums = register(card)
+    sizes = ", ".join(f"{split} {len(records)}" for split, records in splits.items())
+    print(
+        f"local dataset {local.id} ({local.family}, {local.format}) registered: {sizes} "
+        f"records; {len(sums)} file(s) checksummed"
+    )
 
 
 @data_app.command("pull")

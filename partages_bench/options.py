@@ -108,6 +108,8 @@ class RunOptions:
     backend: BackendOptions = field(default_factory=BackendOptions)
     shard: str | None = None
     split: str | None = None
+    private: bool = False
+    data_cards: Sequence[Path] = ()
     resume: bool = False
     overwrite: bool = False
     command: list[str] = field(default_factory=lambda: list(sys.argv))

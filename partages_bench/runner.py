@@ -336,7 +336,20 @@ def run(options: RunOptions, console: Console) -> Report:
     silence_loaded_libraries()
     validate_options(options)
     registry = Registry.discover(options.include_paths)
-    cards = registry.select(options.tasks)
+    from .data.local import any_private, check_local, split_local
+
+    names, local = split_local(options.tasks)
+    if local:
+        options = replace(
+            options, private=options.private or any_private(local, options.data_cards)
+        )
+    cards = [
+        card.model_copy(update={"dataset": None}) if card.name in local else card
+        for card in registry.select(names)
+    ]
+    for card in cards:  # a family mismatch or a changed file is refused before the model loads
+        if card.name in local:
+            check_local(local[card.name], card.family, card.name, options.data_cards)
     previous = _previous_report(options)
     needs_loglikelihood = any(card.requires == "loglikelihood" for card in cards)
     backend = Backend.resolve(
@@ -353,7 +366,7 @@ def run(options: RunOptions, console: Console) -> Report:
         )
     if options.batch_size is None:
         options = replace(options, batch_size=backend.default_batch_size)
-    runnable, skipped = plan_tasks(cards, options.tasks, options.data_dir, backend.unsupported)
+    runnable, skipped = plan_tasks(cards, names, options.data_dir, backend.unsupported)
     model_metrics = _model_metrics(runnable, options)
     for metrics in model_metrics.values():
         metrics.check()
@@ -516,7 +529,20 @@ def _run_task(
     from lm_eval import simple_evaluate
     from lm_eval.tasks import get_task_dict
 
-    task = get_task_dict([card.name], task_manager)[card.name]
+    from .data.local import build_local_task, split_local
+
+    def build() -> Any:
+        return get_task_dict([card.name], task_manager)[card.name]
+
+    local_id = split_local(options.tasks)[1].get(card.name)
+    local_note = None
+    if local_id is None:
+        task = build()
+    else:  # TASK@ID: the local dataset's records in place of the task's
+        task, files_hash = build_local_task(
+            build, card.name, card.family, local_id, options.data_cards
+        )
+        local_note = f"local dataset {local_id} (sha256 of its files {files_hash[:16]})"
     split = _evaluated_split(task, card, options.split)
     if hasattr(lm, "check_documents"):  # a replay: its answers must be for these documents
         lm.check_documents(card, task.eval_docs)
@@ -577,7 +603,10 @@ def _run_task(
         enrich,
         fewshot_phi,
     )
+    if local_id is not None:
+        notes.append(str(local_note))
     update = {
+        **({"dataset": local_id} if local_id is not None else {}),
         "split": split,
         "truncated_or_skipped": plan.skipped,
         "context_check": plan.note,

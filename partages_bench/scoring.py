@@ -10,9 +10,12 @@ wrong answer.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .inputs import InputFileError, read_records
+
+if TYPE_CHECKING:
+    from .schema import SampleRecord, TaskCard
 
 
 def field(where: str, record: dict[str, Any], name: str) -> Any:
@@ -70,3 +73,29 @@ def pair_predictions(
         (key, gold, prediction)
         for key, (_, gold), (_, prediction) in pair_located(gold_path, predictions_path, id_field)
     ]
+
+
+def scored_record(
+    card: TaskCard,
+    index: int,
+    key: str,
+    gold: dict[str, Any],
+    stats: dict[str, float],
+    output: str = "",
+    target: str = "",
+) -> SampleRecord:
+    """One scored document of a ``score`` command, as a run logs it: no prompt, the output and
+    target the family shows, its statistics, and the card's breakdown fields read from the gold
+    record (so ``score`` breaks the metrics down as a run does)."""
+    from .schema import SampleRecord
+
+    groups = {name: str(gold.get(name)) for name in card.breakdown}
+    return SampleRecord(
+        doc_index=index,
+        doc_id=key,
+        prompt="",
+        output=output,
+        target=target,
+        stats=stats,
+        groups=groups,
+    )

@@ -39,7 +39,7 @@ from partages_bench.cli_common import (
 )
 from partages_bench.family import ReplayError
 from partages_bench.inputs import InputFileError
-from partages_bench.schema import MetricValue, SampleRecord, TaskCard
+from partages_bench.schema import MetricValue, TaskCard
 
 from .card import FAMILY_NAME, ClassificationCard
 from .scoring import (
@@ -122,7 +122,7 @@ def score_classification(
     """Gold canonical records and ``{id, label, justification}`` predictions, scored like
     ``card``'s task (module doc)."""
     from partages_bench.report import metric_values
-    from partages_bench.scoring import by_id, pair_predictions
+    from partages_bench.scoring import by_id, pair_predictions, scored_record
 
     fields = ClassificationCard.model_validate(card.family_fields)
     located = by_id(gold_path, card.doc_id_field)
@@ -135,14 +135,14 @@ def score_classification(
             raise InputFileError(f"{predicted[key][0]}: missing field 'label' (or 'output')")
         stats = document_stats(_answer(prediction, fields), gold["label"], spans, text, fields)
         records.append(
-            SampleRecord(
-                doc_index=index,
-                doc_id=key,
-                prompt="",
+            scored_record(
+                card,
+                index,
+                key,
+                gold,
+                stats,
                 output=str(prediction.get("label", prediction.get("output"))),
                 target=gold["label"],
-                stats=stats,
-                groups={name: str(gold.get(name)) for name in card.breakdown},
             )
         )
     return metric_values(card, records, bootstrap_iterations, seed)

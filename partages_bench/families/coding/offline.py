@@ -29,7 +29,7 @@ from partages_bench.cli_common import (
 )
 from partages_bench.errors import UserError
 from partages_bench.inputs import InputFileError
-from partages_bench.schema import MetricValue, SampleRecord, TaskCard
+from partages_bench.schema import MetricValue, TaskCard
 
 FAMILY_NAME = "coding"  # the descriptor's name (not imported from it: no import cycle)
 DEFAULT_TASK = "cim10_discharge"
@@ -72,7 +72,7 @@ def score_coding(
     from partages_bench.families import get_family
     from partages_bench.family import ReplayError
     from partages_bench.report import metric_values
-    from partages_bench.scoring import pair_located
+    from partages_bench.scoring import pair_located, scored_record
 
     from .scoring import gold_codes, parse_codes, score_codes
 
@@ -88,14 +88,13 @@ def score_coding(
             raise InputFileError(f"{where}: {exc}") from None
         codes, distractors = gold_codes(gold)
         records.append(
-            SampleRecord(
-                doc_index=index,
-                doc_id=key,
-                prompt="",
+            scored_record(
+                card,
+                index,
+                key,
+                gold,
+                score_codes(parse_codes(output), codes, distractors),
                 output=output,
-                target="",
-                stats=score_codes(parse_codes(output), codes, distractors),
-                groups={name: str(gold.get(name)) for name in card.breakdown},
             )
         )
     return card, metric_values(card, records, bootstrap_iterations, seed)

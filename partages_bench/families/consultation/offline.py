@@ -26,7 +26,7 @@ from partages_bench.cli_common import (
 )
 from partages_bench.errors import UserError
 from partages_bench.inputs import InputFileError
-from partages_bench.schema import MetricValue, SampleRecord, TaskCard
+from partages_bench.schema import MetricValue, TaskCard
 
 FAMILY_NAME = "consultation"
 DEFAULT_TASK = "labforsims2_note"
@@ -46,7 +46,7 @@ def score_consultation(
 ) -> tuple[TaskCard, dict[str, MetricValue]]:
     """Gold documents and ``{id, output}`` predictions, scored like the task ``task``."""
     from partages_bench.report import metric_values
-    from partages_bench.scoring import field, pair_located
+    from partages_bench.scoring import field, pair_located, scored_record
 
     from .facts import check_fact, task_facts
     from .scoring import note_stats
@@ -74,14 +74,13 @@ def score_consultation(
         if output is not None and not isinstance(output, str):
             raise InputFileError(f"{where}: output must be a string (the note)")
         records.append(
-            SampleRecord(
-                doc_index=index,
-                doc_id=key,
-                prompt="",
+            scored_record(
+                card,
+                index,
+                key,
+                gold,
+                note_stats(output, facts, transcript),
                 output=output or "",
-                target="",
-                stats=note_stats(output, facts, transcript),
-                groups={name: str(gold.get(name)) for name in card.breakdown},
             )
         )
     return card, metric_values(card, records, bootstrap_iterations, seed)

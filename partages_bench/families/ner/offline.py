@@ -34,7 +34,7 @@ from partages_bench.cli_common import (
 from partages_bench.errors import UserError
 from partages_bench.families.extraction import Span
 from partages_bench.inputs import InputFileError, strict_json
-from partages_bench.schema import MetricValue, SampleRecord, TaskCard
+from partages_bench.schema import MetricValue, TaskCard
 
 from .card import FAMILY_NAME, NERCard
 from .scoring import (
@@ -161,7 +161,7 @@ def score_ner(
     task: its id field, its labels (another label is the wrong-type ``?``), its attribute (gold
     values checked, predicted ones read as a model's), its metrics and breakdowns."""
     from partages_bench.report import metric_values
-    from partages_bench.scoring import pair_predictions
+    from partages_bench.scoring import pair_predictions, scored_record
 
     card, fields = _task(task)
     attribute = fields.attribute_spec()
@@ -210,14 +210,12 @@ def score_ner(
                 attribute,
             )
         records.append(
-            SampleRecord(
-                doc_index=index,
-                doc_id=key,
-                prompt="",
-                output="",
-                target="",
-                stats=stats,
-                groups={field: str(gold_record.get(field)) for field in card.breakdown},
+            scored_record(
+                card,
+                index,
+                key,
+                gold_record,
+                stats,
             )
         )
     return card, metric_values(card, records, bootstrap_iterations, seed)

@@ -32,7 +32,7 @@ from partages_bench.cli_common import (
 )
 from partages_bench.errors import UserError
 from partages_bench.inputs import InputFileError
-from partages_bench.schema import MetricValue, SampleRecord, TaskCard
+from partages_bench.schema import MetricValue, TaskCard
 
 from .card import FAMILY_NAME, OncologyCard, oncology_card
 
@@ -78,7 +78,7 @@ def score_oncology(
     from partages_bench.families import get_family
     from partages_bench.family import ReplayError
     from partages_bench.report import metric_values
-    from partages_bench.scoring import pair_located
+    from partages_bench.scoring import pair_located, scored_record
 
     from .scoring import document_stats, form_of
 
@@ -94,14 +94,13 @@ def score_oncology(
         except ReplayError as exc:
             raise InputFileError(f"{where}: {exc}") from None
         records.append(
-            SampleRecord(
-                doc_index=index,
-                doc_id=key,
-                prompt="",
+            scored_record(
+                card,
+                index,
+                key,
+                gold,
+                document_stats(output, gold, form),
                 output=output,
-                target="",
-                stats=document_stats(output, gold, form),
-                groups={name: str(gold.get(name)) for name in card.breakdown},
             )
         )
     return card, metric_values(card, records, bootstrap_iterations, seed)

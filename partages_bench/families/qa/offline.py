@@ -32,7 +32,7 @@ from partages_bench.cli_common import (
     text,
 )
 from partages_bench.inputs import InputFileError
-from partages_bench.schema import MetricValue, SampleRecord, TaskCard
+from partages_bench.schema import MetricValue, TaskCard
 
 from .scoring import parse_letters, random_answer, score_answer
 
@@ -62,7 +62,7 @@ def score_qa(
     """FrenchMedMCQA-schema gold and ``{id, output}`` predictions, scored like ``frenchmedmcqa``."""
     from partages_bench.registry import Registry
     from partages_bench.report import metric_values
-    from partages_bench.scoring import pair_predictions
+    from partages_bench.scoring import pair_predictions, scored_record
 
     card = Registry.discover().card(SCORED_LIKE)
     records = []
@@ -71,13 +71,14 @@ def score_qa(
         output = prediction.get("output")
         output = "" if output is None else str(output)
         records.append(
-            SampleRecord(
-                doc_index=index,
-                doc_id=key,
-                prompt="",
+            scored_record(
+                card,
+                index,
+                key,
+                gold,
+                score_answer(parse_letters(output), letters),
                 output=output,
                 target=",".join(letters),
-                stats=score_answer(parse_letters(output), letters),
             )
         )
     return card, metric_values(card, records, bootstrap_iterations, seed)

@@ -34,7 +34,7 @@ from partages_bench.cli_common import (
 )
 from partages_bench.errors import UserError
 from partages_bench.inputs import InputFileError
-from partages_bench.schema import MetricValue, SampleRecord, TaskCard
+from partages_bench.schema import MetricValue, TaskCard
 
 from .card import FAMILY_NAME, StructuringCard, structuring_card
 
@@ -80,7 +80,7 @@ def score_structuring(
     from partages_bench.families import get_family
     from partages_bench.family import ReplayError
     from partages_bench.report import metric_values
-    from partages_bench.scoring import pair_located
+    from partages_bench.scoring import pair_located, scored_record
 
     from .scoring import Form, gold_values, parse_answer, score_fields
 
@@ -97,14 +97,13 @@ def score_structuring(
             raise InputFileError(f"{where}: {exc}") from None
         stats = score_fields(parse_answer(output, form.names), gold_values(gold, form), form)
         records.append(
-            SampleRecord(
-                doc_index=index,
-                doc_id=key,
-                prompt="",
+            scored_record(
+                card,
+                index,
+                key,
+                gold,
+                stats,
                 output=output,
-                target="",
-                stats=stats,
-                groups={name: str(gold.get(name)) for name in card.breakdown},
             )
         )
     return card, metric_values(card, records, bootstrap_iterations, seed)

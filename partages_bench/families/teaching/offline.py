@@ -40,7 +40,7 @@ from partages_bench.cli_common import (
 from partages_bench.errors import UserError
 from partages_bench.inputs import InputFileError, strict_json
 from partages_bench.option_types import split_list
-from partages_bench.schema import MetricValue, SampleRecord, TaskCard
+from partages_bench.schema import MetricValue, TaskCard
 
 from .card import FAMILY_NAME
 from .scoring import Answer, case_stats, parse_answer, read_choice
@@ -125,7 +125,7 @@ def score_teaching(
     ``groups`` holds ``bertscore``). Returns the metrics and the notes to show."""
     from partages_bench.families.summarisation.scoring import add_bertscore
     from partages_bench.report import metric_values
-    from partages_bench.scoring import pair_located
+    from partages_bench.scoring import pair_located, scored_record
 
     unknown = sorted(set(groups) - set(METRIC_GROUPS))
     if unknown:
@@ -138,13 +138,14 @@ def score_teaching(
         doc = checked_gold(gold_where, gold)
         answer = _answer(where, prediction, [str(option) for option in doc["options"]])
         records.append(
-            SampleRecord(
-                doc_index=index,
-                doc_id=key,
-                prompt="",
+            scored_record(
+                card,
+                index,
+                key,
+                doc,
+                case_stats(answer, doc),
                 output=answer.explanation,
                 target=doc["explanation"],
-                stats=case_stats(answer, doc),
             )
         )
     notes = []

@@ -108,7 +108,6 @@ class RunOptions:
     backend: BackendOptions = field(default_factory=BackendOptions)
     shard: str | None = None
     split: str | None = None
-    private: bool = False
     data_cards: Sequence[Path] = ()
     resume: bool = False
     overwrite: bool = False

@@ -339,9 +339,12 @@ def run(options: RunOptions, console: Console) -> Report:
     from .data.local import any_private, check_local, split_local
 
     names, local = split_local(options.tasks)
-    if local:
-        options = replace(
-            options, private=options.private or any_private(local, options.data_cards)
+    if local and (private := any_private(local, options.data_cards)):
+        # Private runs (a run folder with no text) are not built yet: running would write the
+        # card's documents, prompts and outputs in clear, which the card forbids.
+        raise UserError(
+            f"local dataset {private} is private (private: true), and this version cannot run "
+            "privately yet (its run folder would hold the documents' text): refused"
         )
     cards = [
         card.model_copy(update={"dataset": None}) if card.name in local else card

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from partages_bench.cli import app, main
 from partages_bench.data.local import LocalCardError, load_card, load_local, read_records
+from partages_bench.errors import UserError
 
 NOTES = [
     (
@@ -305,3 +306,27 @@ def test_a_task_of_another_family_is_refused_naming_both(
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "family 'ner'" in err and "family 'pseudonymisation'" in err
+
+
+def test_a_private_card_is_refused_while_private_runs_do_not_exist(home: Path) -> None:
+    # A run writes prompts and outputs in clear; a card that forbids it must not run.
+    _jsonl(home / "notes.jsonl", _pseudo_records())
+    card = _card(
+        home / "c.yaml",
+        id="chu_private",
+        family="pseudonymisation",
+        owner="CHU",
+        format="jsonl",
+        splits={"test": "notes.jsonl"},
+        private=True,
+    )
+    result = CliRunner().invoke(
+        app,
+        ["run", "--model", "replay", "--model-args", "baseline=pseudo-rules",
+         "--tasks", "pseudo_detect_generated@chu_private", "--data-card", str(card),
+         "--output", str(home / "run")],
+    )  # fmt: skip
+    # The CLI's entry point turns this UserError into one line and exit code 2.
+    assert isinstance(result.exception, UserError)
+    assert "chu_private is private" in str(result.exception)
+    assert not (home / "run" / "samples").exists()

@@ -377,9 +377,16 @@ def split_local(tasks: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     return names, local
 
 
-def any_private(local: dict[str, str], cards: Sequence[Path]) -> bool:
-    """Whether a used card says ``private: true`` (it forces ``RunOptions.private``)."""
-    return any(resolve(dataset_id, list(cards))[0].private for dataset_id in set(local.values()))
+def any_private(local: dict[str, str], cards: Sequence[Path]) -> str | None:
+    """The id of a used card that says ``private: true``, or None."""
+    return next(
+        (
+            dataset_id
+            for dataset_id in sorted(set(local.values()))
+            if resolve(dataset_id, list(cards))[0].private
+        ),
+        None,
+    )
 
 
 _FED: ContextVar[dict[str, Any] | None] = ContextVar("local_splits", default=None)

@@ -326,6 +326,16 @@ def _done_line(result: TaskResult, seconds: float) -> str:
     )
 
 
+def _on_local_data(card: TaskCard, dataset_id: str, data_cards: Sequence[Path]) -> TaskCard:
+    """A task's card when it runs on a local dataset: no built-in dataset, and the local card's
+    ``metadata`` fields added to its breakdowns (service, note type, site)."""
+    from .data.local import resolve
+
+    metadata = resolve(dataset_id, list(data_cards))[0].metadata
+    breakdown = [*card.breakdown, *(name for name in metadata if name not in card.breakdown)]
+    return card.model_copy(update={"dataset": None, "breakdown": breakdown})
+
+
 def run(options: RunOptions, console: Console) -> Report:
     """Run the selected tasks and return the final report (also written to ``options.output``).
 
@@ -347,7 +357,7 @@ def run(options: RunOptions, console: Console) -> Report:
             "privately yet (its run folder would hold the documents' text): refused"
         )
     cards = [
-        card.model_copy(update={"dataset": None}) if card.name in local else card
+        _on_local_data(card, local[card.name], options.data_cards) if card.name in local else card
         for card in registry.select(names)
     ]
     for card in cards:  # a family mismatch or a changed file is refused before the model loads

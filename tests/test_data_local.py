@@ -330,3 +330,30 @@ def test_a_private_card_is_refused_while_private_runs_do_not_exist(home: Path) -
     assert isinstance(result.exception, UserError)
     assert "chu_private is private" in str(result.exception)
     assert not (home / "run" / "samples").exists()
+
+
+def test_the_cards_metadata_fields_are_breakdowns_of_the_report(home: Path) -> None:
+    records = _pseudo_records()
+    records[2]["service"] = "pneumo"
+    _jsonl(home / "notes.jsonl", records)
+    card = _card(
+        home / "c.yaml",
+        id="chu_services",
+        family="pseudonymisation",
+        owner="CHU",
+        format="jsonl",
+        splits={"test": "notes.jsonl"},
+        metadata=["service"],
+    )
+    out = home / "run"
+    result = CliRunner().invoke(
+        app,
+        ["run", "--model", "replay", "--model-args", "baseline=pseudo-rules",
+         "--tasks", "pseudo_detect_generated@chu_services", "--data-card", str(card),
+         "--output", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "report.json").read_text())["tasks"]["pseudo_detect_generated"][
+        "metrics"
+    ]
+    assert {"leak_rate/service=cardio", "leak_rate/service=pneumo"} <= set(metrics)

@@ -104,6 +104,11 @@ class Family:
     card_fields: ClassVar[type[BaseModel] | None] = None
     combiners: ClassVar[Mapping[str, Combiner]] = {}
     replays_parts: ClassVar[bool] = False
+    # What a record of the family's canonical schema must hold (field -> accepted types), its id
+    # field first: checked on datasets declared outside the code (local dataset cards).
+    record_fields: ClassVar[Mapping[str, tuple[type, ...]]] = {"id": (str,)}
+    # The fields (and type) of each entity of a record's ``entities``, for families with spans.
+    entity_fields: ClassVar[Mapping[str, type]] = {}
 
     def score_command(self) -> Callable[..., None] | None:
         """The typer function of ``partages-bench score <name>``; None: the family has none."""

@@ -40,16 +40,6 @@ _KEYS = {
     "columns",
 }
 
-# The canonical fields every record of a family must have (field -> accepted types).
-# Families not listed need an ``id`` or ``note_id`` (str) only.
-CANONICAL: dict[str, dict[str, tuple[type, ...]]] = {
-    "ner": {"id": (str,), "text": (str,), "entities": (list,)},
-    "pseudonymisation": {"note_id": (str,), "text": (str,), "entities": (list,)},
-}
-_ENTITY_KEYS = {"start": int, "end": int, "label": str}
-# Entity fields beyond start/end/label that a family's canonical entities carry.
-_ENTITY_EXTRA: dict[str, dict[str, type]] = {"pseudonymisation": {"text": str}}
-
 
 class LocalCardError(UserError):
     """A local dataset card, or one of its records, that cannot be used: one line."""
@@ -182,18 +172,16 @@ def check_record(card: LocalCard, record: Any, where: str) -> None:
     """The record has its family's canonical fields with their types and the card's metadata."""
     if not isinstance(record, dict):
         raise LocalCardError(f"{where}: a record is a JSON object")
-    required = CANONICAL.get(card.family)
-    if required is None:
-        if not isinstance(record.get("id", record.get("note_id")), str):
-            raise LocalCardError(f"{where}: field 'id': missing or not a string")
-        required = {}
-    for key, types in required.items():
+    from partages_bench.families import get_family
+
+    family = get_family(card.family)
+    for key, types in family.record_fields.items():
         if key not in record:
             raise LocalCardError(f"{where}: field {key!r}: missing ({card.family} record)")
         if not isinstance(record[key], types):
             raise LocalCardError(f"{where}: field {key!r}: must be {types[0].__name__}")
     for number, entity in enumerate(record.get("entities") or [], start=1):
-        for key, kind in (_ENTITY_KEYS | _ENTITY_EXTRA.get(card.family, {})).items():
+        for key, kind in family.entity_fields.items():
             if not isinstance(entity, dict) or not isinstance(entity.get(key), kind):
                 raise LocalCardError(
                     f"{where}: field 'entities' #{number}: {key!r} missing or not {kind.__name__}"
@@ -239,8 +227,9 @@ def _read_csv(card: LocalCard, path: Path) -> list[dict[str, Any]]:
 
 def _read_brat_folder(card: LocalCard, folder: Path) -> list[dict[str, Any]]:
     from partages_bench.data.converters import _ner_document, _read_brat
+    from partages_bench.families import get_family
 
-    id_key = "note_id" if card.family == "pseudonymisation" else "id"
+    id_key = next(iter(get_family(card.family).record_fields))
     records = []
     for txt_path in sorted(folder.glob("*.txt")):
         text, entities = _read_brat(txt_path, txt_path.with_suffix(".ann"), lambda t, _n: t)

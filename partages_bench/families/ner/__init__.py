@@ -30,6 +30,12 @@ def _combine_passages(records: Any) -> Any:
 
 class NERFamily(Family):
     name = FAMILY_NAME
+    record_fields: ClassVar[Mapping[str, tuple[type, ...]]] = {
+        "id": (str,),
+        "text": (str,),
+        "entities": (list,),
+    }
+    entity_fields: ClassVar[Mapping[str, type]] = {"start": int, "end": int, "label": str}
     description = "Named entities: strict, exact, partial and type P/R/F1 on spans."
     card_fields = NERCard
     replays_parts = True

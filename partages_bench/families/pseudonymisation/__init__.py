@@ -164,6 +164,17 @@ def _passage_prediction(
 
 class PseudonymisationFamily(Family):
     name = "pseudonymisation"
+    record_fields: ClassVar[Mapping[str, tuple[type, ...]]] = {
+        "note_id": (str,),
+        "text": (str,),
+        "entities": (list,),
+    }
+    entity_fields: ClassVar[Mapping[str, type]] = {
+        "start": int,
+        "end": int,
+        "label": str,
+        "text": str,
+    }
     description = "Identifiers listed or replaced in clinical notes; leak rate first."
     holds_identifiers = True
     card_fields = PseudonymisationCard
